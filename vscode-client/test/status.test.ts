@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { StatusModel, statusView } from '../src/status';
+
+const FILE = 'file:///ws/model.py';
+
+describe('status-bar text from paddleport/status notifications', () => {
+    it('shows the count of torch uses with the fixable count in the tooltip', () => {
+        assert.deepEqual(statusView({ uses: 12, fixable: 9 }), {
+            text: '$(flame) torch: 12',
+            tooltip: '12 torch uses, 9 fixable automatically — click to convert the file',
+        });
+        assert.equal(statusView({ uses: 1, fixable: 0 }).tooltip, '1 torch use, 0 fixable automatically — click to convert the file');
+    });
+
+    it('shows a check mark when no torch use is left', () => {
+        assert.equal(statusView({ uses: 0, fixable: 0 }).text, '$(check) torch: 0');
+    });
+
+    it("follows the active editor's file", () => {
+        const model = new StatusModel();
+        model.update({ uri: FILE, version: 1, uses: 3, fixable: 2 });
+        model.update({ uri: 'file:///ws/other.py', version: 1, uses: 0, fixable: 0 });
+        assert.equal(model.viewFor({ uri: FILE, languageId: 'python' })?.text, '$(flame) torch: 3');
+        assert.equal(model.viewFor({ uri: 'file:///ws/other.py', languageId: 'python' })?.text, '$(check) torch: 0');
+    });
+
+    it('hides for non-Python editors, no editor, and files without a status yet', () => {
+        const model = new StatusModel();
+        model.update({ uri: FILE, version: 1, uses: 3, fixable: 2 });
+        assert.equal(model.viewFor({ uri: FILE, languageId: 'markdown' }), undefined);
+        assert.equal(model.viewFor(undefined), undefined);
+        assert.equal(model.viewFor({ uri: 'file:///ws/new.py', languageId: 'python' }), undefined);
+    });
+
+    it('drops stale and malformed notifications', () => {
+        const model = new StatusModel();
+        assert.equal(model.update({ uri: FILE, version: 5, uses: 3, fixable: 2 }), true);
+        assert.equal(model.update({ uri: FILE, version: 4, uses: 9, fixable: 9 }), false);
+        assert.equal(model.update({ uri: FILE, uses: '3' }), false);
+        assert.equal(model.update(null), false);
+        assert.equal(model.get(FILE)?.uses, 3);
+        assert.equal(model.update({ uri: FILE, version: null, uses: 1, fixable: 1 }), true, 'null versions always apply');
+        assert.equal(model.get(FILE)?.uses, 1);
+    });
+
+    it('matches URIs after normalisation and falls back to the notebook of a cell', () => {
+        const model = new StatusModel((uri) => uri.replace('%3A', ':'));
+        model.update({ uri: 'file:///c%3A/ws/a.py', version: 1, uses: 2, fixable: 1 });
+        assert.equal(model.viewFor({ uri: 'file:///c:/ws/a.py', languageId: 'python' })?.text, '$(flame) torch: 2');
+        model.update({ uri: 'file:///ws/nb.ipynb', version: 1, uses: 4, fixable: 4 });
+        const cell = { uri: 'vscode-notebook-cell:/ws/nb.ipynb#X1', languageId: 'python', notebookUri: 'file:///ws/nb.ipynb' };
+        assert.equal(model.viewFor(cell)?.text, '$(flame) torch: 4');
+    });
+});
