@@ -23,7 +23,6 @@ import {
     pipInstallCommand,
     resolveInterpreter,
 } from './interpreter';
-import { traceForLogLevel } from './logging';
 import { getPythonEnvironments } from './pythonExtension';
 import { serverCommand, serverExecutable } from './serverOptions';
 import {
@@ -70,11 +69,6 @@ export class ServerManager implements vscode.Disposable {
 
     constructor(private readonly deps: ServerManagerDeps) {
         this.registerFallbacks();
-        this.disposables.push(
-            deps.channel.onDidChangeLogLevel((level) => {
-                void this.client?.setTrace(traceForLogLevel(level));
-            }),
-        );
     }
 
     /** Restarts the server; calls are serialized, so the last one wins. */
@@ -213,7 +207,6 @@ export class ServerManager implements vscode.Disposable {
             return;
         }
         this.state = 'running';
-        await client.setTrace(traceForLogLevel(this.deps.channel.logLevel));
         this.deps.statusBar.setEnabled(true);
         this.registerFallbacks(this.missingServerCommands(client));
     }
@@ -231,6 +224,8 @@ export class ServerManager implements vscode.Disposable {
         let client: LanguageClient;
         const clientOptions: LanguageClientOptions = {
             documentSelector: DOCUMENT_SELECTOR,
+            // The client traces LSP messages into the channel when its log level is Trace
+            // (detail: paddleport.trace.server), and follows changes of that level.
             outputChannel: this.deps.channel,
             traceOutputChannel: this.deps.channel,
             revealOutputChannelOn: RevealOutputChannelOn.Never,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { PaddleportApi, activate, deactivate } from '../src/extension';
-import { stub } from './stub/vscode';
+import { LogLevel, stub } from './stub/vscode';
 
 const FAKE_SERVER = join(__dirname, '..', '..', 'vscode-client', 'test', 'fixtures', 'fake-server.cjs');
 
@@ -45,6 +45,7 @@ type Seen = {
     initializationOptions: Record<string, unknown>;
     configuration: unknown[];
     didChangeConfiguration: unknown[];
+    setTrace: string[];
 };
 
 describe('extension with a running server', () => {
@@ -127,6 +128,21 @@ describe('extension with a running server', () => {
         });
         stub.openEditor('file:///ws/README.md', 'markdown');
         assert.equal(item.visible, false, 'hidden for non-Python editors');
+    });
+
+    it("traces LSP messages into the log only while the channel's level is Trace", async () => {
+        context = (await start({ 'paddleport.trace.server': 'verbose' })).context;
+        const traced = () => stub.state.log.filter((entry) => entry.level === 'trace' && /workspace\/executeCommand/.test(entry.text));
+        await run('paddleport.debugInfo');
+        assert.equal(traced().length, 0, 'no trace at the Info level');
+        stub.setLogLevel(LogLevel.Trace);
+        await run('paddleport.convertWorkspace');
+        assert.ok(traced().length > 0, 'requests are traced at the Trace level');
+        const seen = (await run('paddleport.debugInfo')) as Seen;
+        assert.deepEqual(seen.setTrace, ['verbose'], 'the server is told ($/setTrace)');
+        stub.setLogLevel(LogLevel.Info);
+        const after = (await run('paddleport.debugInfo')) as Seen;
+        assert.deepEqual(after.setTrace, ['verbose', 'off']);
     });
 
     it('restarts the server when a paddleport setting changes', async () => {
