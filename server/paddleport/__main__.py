@@ -1,0 +1,3 @@
+from paddleport.cli.main import main
+
+raise SystemExit(main())

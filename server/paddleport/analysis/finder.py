@@ -1,0 +1,356 @@
+"""Find every torch use in a source text: the fast path, ``ast`` only.
+
+This runs on every keystroke in the editor, so it does one parse and one walk.
+libcst's metadata pass is ~100x slower and stays out of this path.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from paddleport.analysis.canonical import canonical
+from paddleport.analysis.scopes import Scope, build_scope, dotted
+from paddleport.analysis.source import SourceText
+from paddleport.analysis.uses import Confidence, Use, UseKind
+from paddleport.rules.loader import RuleSet
+from paddleport.rules.model import Kind, Rule
+
+IGNORE_MARK = "paddleport: ignore"
+
+# Method names that builtins, numpy arrays or nn.Module also have: on an
+# unknown receiver they are not evidence of a tensor.
+AMBIGUOUS_METHODS = frozenset(
+    """
+    abs add all any append apply argmax argmin argsort astype bool byte char chunk clear clip copy
+    count cpu cuda cumprod cumsum data detach diagonal div dot double dtype eq eval expand extend
+    fill flatten float format get half index insert int item items join keys long lower max mean
+    min mul ne nonzero numpy pop prod put ravel register_buffer remove repeat replace reshape
+    resize round sort split squeeze std strip sub sum swapaxes take to tolist trace train
+    transpose type update upper values var view
+    """.split()
+)
+
+
+@dataclass
+class SyntaxProblem:
+    message: str
+    line: int  # 1-based
+    col: int  # 0-based character column
+
+
+@dataclass
+class Analysis:
+    source: SourceText
+    uses: list[Use] = field(default_factory=list)
+    syntax_error: SyntaxProblem | None = None
+
+
+def analyze(text: str, rules: RuleSet) -> Analysis:
+    """All torch uses in ``text``, in source order; a syntax error instead of uses when it does not parse."""
+    source = SourceText(text)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = max((exc.offset or 1) - 1, 0)
+        return Analysis(source, [], SyntaxProblem(exc.msg, line, col))
+    except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
+        return Analysis(source, [], SyntaxProblem(f"cannot parse: {exc}", 1, 0))
+    finder = _Finder(source, rules)
+    try:
+        finder.run(tree)
+    except RecursionError:
+        return Analysis(source, [], SyntaxProblem("nesting too deep to analyse", 1, 0))
+    uses = finder.uses
+    if IGNORE_MARK in text:
+        ignored = {i + 1 for i, line in enumerate(source.lines()) if IGNORE_MARK in line}
+        uses = [u for u in uses if source.position(u.focus_start)[0] not in ignored]
+    uses.sort(key=lambda u: (u.start, -u.end))
+    return Analysis(source, uses)
+
+
+def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
+    """Receivers that are surely not tensors: modules (np.sum), self/cls (nn.Module.to), super()."""
+    if isinstance(receiver, ast.Name):
+        return receiver.id in ("self", "cls") or scope.is_module(receiver.id)
+    if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name):
+        return receiver.func.id == "super"
+    return False
+
+
+_ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION = range(4)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+class _Finder:
+    def __init__(self, source: SourceText, rules: RuleSet) -> None:
+        self.src = source
+        self.rules = rules
+        self.uses: list[Use] = []
+
+    # -- traversal -------------------------------------------------------
+
+    def run(self, tree: ast.Module) -> None:
+        scope = build_scope(None, None, tree.body, None)
+        self._infer_tensors(scope)
+        for stmt in tree.body:
+            self.visit(stmt, scope)
+
+    def visit(self, node: ast.AST, scope: Scope) -> None:
+        t = type(node)
+        if t is ast.Call:
+            self._call(node, scope)  # type: ignore[arg-type]
+        elif t is ast.Attribute or t is ast.Name:
+            self._chain(node, scope, _ROLE_VALUE, None)  # type: ignore[arg-type]
+        elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            self._function(node, scope, None)  # type: ignore[arg-type]
+        elif t is ast.ClassDef:
+            self._class(node, scope)  # type: ignore[arg-type]
+        elif t is ast.Lambda:
+            assert isinstance(node, ast.Lambda)
+            inner = build_scope(node, scope, node.body, node.args)
+            for d in (*node.args.defaults, *(d for d in node.args.kw_defaults if d)):
+                self.visit(d, scope)
+            self.visit(node.body, inner)
+        elif t is ast.Import or t is ast.ImportFrom:
+            self._import(node)  # type: ignore[arg-type]
+        elif t is ast.AnnAssign:
+            assert isinstance(node, ast.AnnAssign)
+            self._annotation(node.annotation, scope)
+            self.visit(node.target, scope)
+            if node.value is not None:
+                self.visit(node.value, scope)
+        elif t is ast.Constant:
+            return
+        else:
+            for child in ast.iter_child_nodes(node):
+                self.visit(child, scope)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
+                  class_scope_bases: list[str] | None) -> None:  # fmt: skip
+        for dec in node.decorator_list:
+            self.visit(dec, scope)
+        args = node.args
+        for d in (*args.defaults, *(d for d in args.kw_defaults if d)):
+            self.visit(d, scope)
+        all_args = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        for extra in (args.vararg, args.kwarg):
+            if extra is not None:
+                all_args.append(extra)
+        for a in all_args:
+            if a.annotation is not None:
+                self._annotation(a.annotation, scope)
+        if node.returns is not None:
+            self._annotation(node.returns, scope)
+        inner = build_scope(node, scope, node.body, args)
+        for a in all_args:
+            if a.annotation is not None and self._is_tensor_annotation(a.annotation, scope):
+                inner.tensors[a.arg] = Confidence.HIGH
+        if class_scope_bases is not None and node.name == "forward":
+            positional = [*args.posonlyargs, *args.args][1:]
+            n_required = len(positional) - len(args.defaults)
+            for a in positional[:n_required]:
+                inner.tensors.setdefault(a.arg, Confidence.MEDIUM)
+        self._infer_tensors(inner)
+        for stmt in node.body:
+            self.visit(stmt, inner)
+
+    def _class(self, node: ast.ClassDef, scope: Scope) -> None:
+        for dec in node.decorator_list:
+            self.visit(dec, scope)
+        bases: list[str] = []
+        for base in node.bases:
+            if isinstance(base, (ast.Attribute, ast.Name)):
+                self._chain(base, scope, _ROLE_BASE, None)
+                parts = dotted(base)
+                if parts:
+                    bases.append(".".join(parts))
+            else:
+                self.visit(base, scope)
+        for kw in node.keywords:
+            self.visit(kw.value, scope)
+        for stmt in node.body:
+            if isinstance(stmt, _FUNCS):
+                self._function(stmt, scope, bases)
+            else:
+                self.visit(stmt, scope)
+
+    def _annotation(self, node: ast.expr, scope: Scope) -> None:
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            self._chain(node, scope, _ROLE_ANNOTATION, None)
+        elif isinstance(node, ast.Constant):
+            return  # string annotations are left alone
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self._annotation(child, scope)
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name == "torch" or a.name.startswith("torch.")]
+        else:
+            mod = node.module or ""
+            torch_mod = node.level == 0 and (mod == "torch" or mod.startswith("torch."))
+            names = [mod] if torch_mod else []
+        if not names:
+            return
+        start, end = self.src.node_span(node)
+        self.uses.append(Use(names[0], None, UseKind.IMPORT, start, end, start, end))
+
+    # -- uses --------------------------------------------------------------
+
+    def _call(self, node: ast.Call, scope: Scope) -> None:
+        func = node.func
+        if isinstance(func, (ast.Attribute, ast.Name)) and dotted(func) is not None:
+            recorded = self._chain(func, scope, _ROLE_CALL, node)
+        else:
+            recorded = False
+            if not isinstance(func, ast.Attribute):
+                self.visit(func, scope)
+        if not recorded and isinstance(func, ast.Attribute):
+            rule = self.rules.method(func.attr)
+            if rule is not None and rule.kind is Kind.METHOD:
+                self._method_call(node, func, rule, scope)
+            if dotted(func) is None:
+                self.visit(func.value, scope)
+        for arg in node.args:
+            self.visit(arg, scope)
+        for kw in node.keywords:
+            self.visit(kw.value, scope)
+
+    def _method_call(self, node: ast.Call, func: ast.Attribute, rule: Rule, scope: Scope) -> None:
+        if _not_a_tensor(func.value, scope):
+            return
+        conf = self._tensor_conf(func.value, scope)
+        if not conf:
+            conf = Confidence.LOW if func.attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
+        start, end = self.src.node_span(node)
+        fend = self.src.offset(func.end_lineno or node.lineno, func.end_col_offset or 0)
+        self.uses.append(
+            Use(rule.api, rule, UseKind.METHOD_CALL, start, end, fend - len(func.attr), fend,
+                Confidence(conf))
+        )  # fmt: skip
+
+    def _chain(self, node: ast.Attribute | ast.Name, scope: Scope, role: int,
+               call: ast.Call | None) -> bool:  # fmt: skip
+        """Record the torch use a dotted name makes; False when it is not torch."""
+        parts = dotted(node)
+        if parts is None:
+            assert isinstance(node, ast.Attribute)
+            self._tensor_attribute(node, scope)
+            self.visit(node.value, scope)
+            return False
+        base, via_alias = scope.lookup(parts[0])
+        if base is None:
+            if isinstance(node, ast.Attribute):
+                self._tensor_attribute(node, scope)
+            return False
+        # the longest prefix that names a rule: torch.nn.Module.__init__ -> torch.nn.Module
+        target: ast.expr = node
+        rule = None
+        api = canonical(".".join([base, *parts[1:]]))
+        for k in range(len(parts), 0, -1):
+            candidate = canonical(".".join([base, *parts[1:k]]))
+            rule = self.rules.get(candidate)
+            if rule is not None:
+                api = rule.api
+                break
+            if k > 1:
+                assert isinstance(target, ast.Attribute)
+                target = target.value
+        else:
+            target = node
+        if rule is None and len(parts) == 1 and not via_alias and "." not in base:
+            return True  # a bare module name such as `torch` passed around: nothing to map
+        fstart, fend = self.src.node_span(target)
+        whole_chain = target is node
+        if rule is not None and rule.kind is Kind.ATTRIBUTE:
+            kind = UseKind.ATTRIBUTE
+        elif role == _ROLE_CALL and whole_chain:
+            kind = UseKind.CALL
+        elif role == _ROLE_BASE and whole_chain:
+            kind = UseKind.BASE
+        elif role == _ROLE_ANNOTATION and whole_chain:
+            kind = UseKind.ANNOTATION
+        else:
+            kind = UseKind.REFERENCE
+        if kind is UseKind.CALL and call is not None:
+            start, end = self.src.node_span(call)
+        else:
+            start, end = fstart, fend
+        self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias))
+        return True
+
+    def _tensor_attribute(self, node: ast.Attribute, scope: Scope) -> None:
+        rule = self.rules.method(node.attr)
+        if rule is None or rule.kind is not Kind.ATTRIBUTE or _not_a_tensor(node.value, scope):
+            return
+        conf = self._tensor_conf(node.value, scope)
+        if not conf:
+            conf = Confidence.LOW if node.attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
+        start, end = self.src.node_span(node)
+        self.uses.append(
+            Use(rule.api, rule, UseKind.TENSOR_ATTRIBUTE, start, end, end - len(node.attr), end,
+                Confidence(conf), store=not isinstance(node.ctx, ast.Load))
+        )  # fmt: skip
+
+    # -- tensor inference ----------------------------------------------------
+
+    def _is_tensor_annotation(self, node: ast.expr, scope: Scope) -> bool:
+        parts = dotted(node)
+        if parts is None:
+            return False
+        base, _ = scope.lookup(parts[0])
+        return base is not None and canonical(".".join([base, *parts[1:]])) == "torch.Tensor"
+
+    def _infer_tensors(self, scope: Scope) -> None:
+        for _ in range(2):  # twice: `a = f(x); b = a + 1` in either order
+            for names, value in scope.assigns:
+                conf = self._tensor_conf(value, scope)
+                if conf:
+                    for name in names:
+                        if scope.tensors.get(name, 0) < conf:
+                            scope.tensors[name] = conf
+
+    def _tensor_conf(self, node: ast.expr, scope: Scope) -> int:
+        """How sure we are that ``node`` evaluates to a tensor (0: no idea)."""
+        t = type(node)
+        if t is ast.Name:
+            s: Scope | None = scope
+            name = node.id  # type: ignore[attr-defined]
+            while s is not None:
+                if name in s.tensors:
+                    return s.tensors[name]
+                if name in s.locals:
+                    return 0
+                s = s.parent
+            return 0
+        if t is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if isinstance(func, (ast.Attribute, ast.Name)):
+                parts = dotted(func)
+                if parts is not None:
+                    base, _ = scope.lookup(parts[0])
+                    if base is not None:
+                        rule = self.rules.get(canonical(".".join([base, *parts[1:]])))
+                        return Confidence.HIGH if rule is not None and rule.returns_tensor else 0
+                if isinstance(func, ast.Attribute):
+                    rule = self.rules.method(func.attr)
+                    if rule is not None and not rule.returns_tensor:
+                        return 0
+                    inner = self._tensor_conf(func.value, scope)
+                    if inner:
+                        return inner
+            return 0
+        if t is ast.BinOp:
+            return max(self._tensor_conf(node.left, scope), self._tensor_conf(node.right, scope))  # type: ignore[attr-defined]
+        if t is ast.UnaryOp:
+            return self._tensor_conf(node.operand, scope)  # type: ignore[attr-defined]
+        if t is ast.Subscript:
+            return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
+        if t is ast.Attribute and node.attr in ("T", "mT", "data", "grad"):  # type: ignore[attr-defined]
+            return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
+        if t is ast.IfExp:
+            return min(self._tensor_conf(node.body, scope), self._tensor_conf(node.orelse, scope))  # type: ignore[attr-defined]
+        return 0

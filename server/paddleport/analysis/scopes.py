@@ -1,0 +1,196 @@
+"""Which names refer to torch in each scope.
+
+Python decides a name's scope per function: a name bound anywhere in a
+function body is local to all of it. That rule, applied to imports,
+assignments and parameters, is what tells ``torch.add`` on the module from
+``torch.add`` on a local that happens to be called ``torch``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+
+
+@dataclass
+class Scope:
+    node: ast.AST | None  # None for the module
+    parent: Scope | None
+    torch: dict[str, str] = field(default_factory=dict)  # name -> qualified torch path
+    aliases: set[str] = field(default_factory=set)  # names in torch bound by assignment
+    locals: set[str] = field(default_factory=set)  # every other name bound here
+    tensors: dict[str, int] = field(default_factory=dict)  # name -> Confidence value
+    globals: set[str] = field(default_factory=set)
+    modules: set[str] = field(default_factory=set)  # names bound by non-torch imports
+    # (target names, value) of simple assignments, for tensor inference
+    assigns: list[tuple[list[str], ast.expr]] = field(default_factory=list)
+
+    def is_module(self, name: str) -> bool:
+        """True when ``name`` is bound by a non-torch import (np, math, paddle)."""
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.modules:
+                return True
+            if name in scope.locals or name in scope.torch:
+                return False
+            scope = scope.parent
+        return False
+
+    def lookup(self, name: str) -> tuple[str | None, bool]:
+        """The torch path a name refers to here (or None), and whether it is an alias."""
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.globals:
+                scope = _module(scope)
+                continue
+            path = scope.torch.get(name)
+            if path is not None:
+                return path, name in scope.aliases
+            if name in scope.locals:
+                return None, False
+            scope = scope.parent
+        return None, False
+
+
+def _module(scope: Scope) -> Scope:
+    while scope.parent is not None:
+        scope = scope.parent
+    return scope
+
+
+def import_bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str | None]]:
+    """(bound name, torch path or None) for each name an import statement binds."""
+    out: list[tuple[str, str | None]] = []
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            is_torch = alias.name == "torch" or alias.name.startswith("torch.")
+            if alias.asname:
+                out.append((alias.asname, alias.name if is_torch else None))
+            else:
+                root = alias.name.split(".", 1)[0]
+                out.append((root, root if is_torch else None))
+        return out
+    module = node.module or ""
+    is_torch = node.level == 0 and (module == "torch" or module.startswith("torch."))
+    for alias in node.names:
+        if alias.name == "*":
+            continue
+        out.append((alias.asname or alias.name, f"{module}.{alias.name}" if is_torch else None))
+    return out
+
+
+class ScopeBuilder:
+    """Collects the bindings of one scope, without entering nested scopes."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.assign_counts: dict[str, int] = {}
+        self.alias_candidates: dict[str, ast.expr] = {}
+
+    def add_local(self, name: str) -> None:
+        self.assign_counts[name] = self.assign_counts.get(name, 0) + 1
+        self.scope.locals.add(name)
+
+    def collect(self, body: list[ast.stmt] | ast.expr, args: ast.arguments | None) -> None:
+        if args is not None:
+            for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+                self.add_local(a.arg)
+            if args.vararg:
+                self.add_local(args.vararg.arg)
+            if args.kwarg:
+                self.add_local(args.kwarg.arg)
+        stack: list[ast.AST] = list(body) if isinstance(body, list) else [body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.add_local(node.name)
+                stack.extend(node.decorator_list)
+                if not isinstance(node, ast.ClassDef):
+                    stack.extend(node.args.defaults)
+                    stack.extend(d for d in node.args.kw_defaults if d is not None)
+                else:
+                    stack.extend(node.bases)
+                    # class bodies bind class attributes, not locals of this scope,
+                    # but imports and expressions inside still need visiting for nested defs
+                continue
+            if isinstance(node, ast.Lambda):
+                stack.extend(node.args.defaults)
+                continue
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for name, path in import_bindings(node):
+                    if path is not None:
+                        self.scope.torch[name] = path
+                    else:
+                        self.add_local(name)
+                        self.scope.modules.add(name)
+                continue
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                if isinstance(node, ast.Global):
+                    self.scope.globals.update(node.names)
+                continue
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                self.add_local(node.id)
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    self.scope.assigns.append(([target.id], node.value))
+                    if isinstance(node.value, (ast.Attribute, ast.Name)):
+                        self.alias_candidates[target.id] = node.value
+                elif isinstance(target, ast.Tuple) and all(
+                    isinstance(e, ast.Name) for e in target.elts
+                ):
+                    names = [e.id for e in target.elts if isinstance(e, ast.Name)]
+                    self.scope.assigns.append((names, node.value))
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+                self.scope.assigns.append(([node.target.id], node.value))
+            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+                pass  # comprehension variables are their own scope; walk on for walrus targets
+            stack.extend(ast.iter_child_nodes(node))
+        # `torch` re-bound by an unrelated assignment (try: import torch / except: torch = None)
+        # stays torch: the import is what the code relies on.
+        self.scope.locals.difference_update(self.scope.torch)
+
+    def resolve_aliases(self) -> None:
+        """`L = nn.Linear` assigned once makes `L` an alias of torch.nn.Linear."""
+        for name, value in self.alias_candidates.items():
+            if self.assign_counts.get(name) != 1 or name in self.scope.torch:
+                continue
+            path = resolve_chain(value, self.scope)
+            if path is not None:
+                self.scope.torch[name] = path
+                self.scope.aliases.add(name)
+                self.scope.locals.discard(name)
+
+
+def dotted(node: ast.expr) -> list[str] | None:
+    """['nn', 'functional', 'relu'] for nn.functional.relu; None if not a plain chain."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    parts.reverse()
+    return parts
+
+
+def resolve_chain(node: ast.expr, scope: Scope) -> str | None:
+    parts = dotted(node)
+    if parts is None:
+        return None
+    base, _ = scope.lookup(parts[0])
+    if base is None:
+        return None
+    return ".".join([base, *parts[1:]])
+
+
+def build_scope(node: ast.AST | None, parent: Scope | None, body: list[ast.stmt] | ast.expr,
+                args: ast.arguments | None) -> Scope:  # fmt: skip
+    scope = Scope(node=node, parent=parent)
+    builder = ScopeBuilder(scope)
+    builder.collect(body, args)
+    builder.resolve_aliases()
+    return scope

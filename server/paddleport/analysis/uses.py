@@ -1,0 +1,45 @@
+"""What the analysis reports: one ``Use`` per place torch is referenced."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from paddleport.rules.model import Rule
+
+
+class UseKind(enum.Enum):
+    CALL = "call"  # torch.sum(x), nn.Conv2d(...), L(...) where L = nn.Linear
+    REFERENCE = "reference"  # a torch callable used as a value: norm_layer=nn.BatchNorm2d
+    BASE = "base"  # class M(nn.Module)
+    ANNOTATION = "annotation"  # x: torch.Tensor
+    ATTRIBUTE = "attribute"  # torch.float32
+    METHOD_CALL = "method_call"  # x.view(2, 3) where x is a tensor
+    TENSOR_ATTRIBUTE = "tensor_attribute"  # x.device
+    IMPORT = "import"  # import torch.nn as nn
+
+
+class Confidence(enum.IntEnum):
+    """How sure the analysis is that the use really is torch.
+
+    Names resolved through imports are certain; tensor methods depend on what
+    is known about the receiver.
+    """
+
+    LOW = 1  # the method name matches, the receiver's type is unknown
+    MEDIUM = 2  # a tensor-only method name, or a receiver that is very likely a tensor
+    HIGH = 3  # resolved through imports, or a receiver known to be a tensor
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    api: str  # canonical torch name; the rule id when a rule exists
+    rule: Rule | None
+    kind: UseKind
+    start: int  # string offsets of the text a rewrite replaces
+    end: int
+    focus_start: int  # string offsets of the text to highlight (the name, not the whole call)
+    focus_end: int
+    confidence: Confidence = Confidence.HIGH
+    via_alias: bool = False  # the callee is a local alias such as L = nn.Linear
+    store: bool = False  # an attribute that is assigned to: x.requires_grad = False

@@ -1,0 +1,96 @@
+"""``paddleport`` command line: check, convert, rules, lsp (and equiv, via the kernel)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from paddleport import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paddleport", description="Port PyTorch code to PaddlePaddle."
+    )
+    parser.add_argument("--version", action="version", version=f"paddleport {__version__}")
+    parser.add_argument("--rules", action="append", default=[], metavar="DIR",
+                        help="extra rule folder (may repeat); its rules override built-in ones")  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="list torch uses like a linter; exit 1 if any")
+    check.add_argument("paths", nargs="+")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+
+    convert = sub.add_parser("convert", help="convert files or folders to Paddle")
+    convert.add_argument("paths", nargs="+")
+    dest = convert.add_mutually_exclusive_group()
+    dest.add_argument("-o", "--output", help="output file or folder")
+    dest.add_argument("--in-place", action="store_true", help="rewrite the files themselves")
+    convert.add_argument("--diff", action="store_true", help="print a unified diff")
+    convert.add_argument("--annotate", action="store_true",
+                         help="add '# paddleport: manual — why' after what stays torch")  # fmt: skip
+    convert.add_argument("--force", action="store_true", help="overwrite an existing output")
+    convert.add_argument("--jobs", "-j", type=int, default=None, help="worker processes")
+    convert.add_argument("--format", choices=["text", "json"], default="text",
+                         help="summary format")  # fmt: skip
+    convert.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    rules = sub.add_parser("rules", help="list, show, validate or report mapping rules")
+    rsub = rules.add_subparsers(dest="rules_command", required=True)
+    rsub.add_parser("list", help="one line per rule")
+    show = rsub.add_parser("show", help="everything about one rule")
+    show.add_argument("api")
+    validate = rsub.add_parser("validate", help="check rule files; exit 1 on errors")
+    validate.add_argument("path", nargs="?")
+    report = rsub.add_parser("report", help="every rule with tier and verification status")
+    report.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    report.add_argument("--verify", action="store_true",
+                        help="run every example now (needs torch and paddle)")  # fmt: skip
+    report.add_argument("--results", help="verification results JSON to read instead")
+
+    sub.add_parser("lsp", help="run the language server on stdio")
+
+    equiv = sub.add_parser("equiv", help="run a function under torch and its conversion under paddle")
+    equiv.add_argument("file")
+    equiv.add_argument("--target", required=True, help="function or class name")
+    equiv.add_argument("--example", help="a call such as 'f(randn(2, 3))'")
+    equiv.add_argument("--grad", action="store_true", help="compare gradients too")
+    equiv.add_argument("--json", action="store_true")
+    equiv.add_argument("--timeout", type=float, default=60.0)
+    equiv.add_argument("--rtol", type=float, default=1e-5)
+    equiv.add_argument("--atol", type=float, default=1e-6)
+    equiv.add_argument("--python", help="interpreter for the kernel (default: this one)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            from paddleport.cli.check import run_check
+
+            return run_check(args)
+        if args.command == "convert":
+            from paddleport.cli.convert import run_convert
+
+            return run_convert(args)
+        if args.command == "rules":
+            from paddleport.cli.rules_cmd import run_rules
+
+            return run_rules(args)
+        if args.command == "lsp":
+            from paddleport.lsp.server import run_stdio
+
+            run_stdio(args.rules)
+            return 0
+        if args.command == "equiv":
+            from paddleport.cli.equiv import run_equiv
+
+            return run_equiv(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 2

@@ -1,0 +1,103 @@
+"""Named rewrites for what rule data cannot say.
+
+A rule names its transform (``transform = "size_to_shape"``); the transform
+gets the call as written and as already mapped by the rule's data, and returns
+the Paddle expression or raises ``Unconvertible`` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libcst as cst
+
+from paddleport.rewrite.arguments import Bound, Unconvertible, code_of
+from paddleport.rules.model import Rule
+
+
+@dataclass(frozen=True)
+class TransformInput:
+    original: cst.BaseExpression  # the torch expression as written
+    mapped: cst.BaseExpression  # after the rule's renames, drops and packs
+    bound: Bound
+    rule: Rule
+
+
+Transform = Callable[[TransformInput], cst.BaseExpression]
+TRANSFORMS: dict[str, Transform] = {}
+
+
+def transform(fn: Transform) -> Transform:
+    TRANSFORMS[fn.__name__] = fn
+    return fn
+
+
+def _receiver(node: cst.BaseExpression) -> cst.BaseExpression:
+    assert isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+    return node.func.value
+
+
+def _number(node: cst.BaseExpression) -> float | None:
+    if isinstance(node, (cst.Float, cst.Integer)):
+        return float(node.evaluated_value)
+    return None
+
+
+def _subscript(value: cst.BaseExpression, index: cst.BaseExpression) -> cst.Subscript:
+    return cst.Subscript(value=value, slice=[cst.SubscriptElement(cst.Index(index))])
+
+
+@transform
+def size_to_shape(t: TransformInput) -> cst.BaseExpression:
+    """``x.size()`` → ``x.shape``; ``x.size(1)`` → ``x.shape[1]``."""
+    shape = cst.Attribute(value=_receiver(t.original), attr=cst.Name("shape"))
+    dim = t.bound.value("dim")
+    return shape if dim is None else _subscript(shape, dim)
+
+
+@transform
+def batchnorm_momentum(t: TransformInput) -> cst.BaseExpression:
+    """Paddle's momentum weighs the running value, torch's the new batch: m → 1 - m."""
+    assert isinstance(t.mapped, cst.Call)
+    momentum = t.bound.value("momentum")
+    if momentum is None:
+        return t.mapped  # torch's default 0.1 is Paddle's default 0.9
+    if isinstance(momentum, cst.Name) and momentum.value == "None":
+        raise Unconvertible(
+            "momentum=None (a cumulative moving average) has no Paddle equivalent; "
+            "pick a fixed momentum"
+        )
+    number = _number(momentum)
+    if number is not None:
+        new_value: cst.BaseExpression = cst.Float(repr(round(1.0 - number, 12)))
+    else:
+        inner = code_of(momentum)
+        new_value = cst.parse_expression(f"1 - ({inner})" if " " in inner else f"1 - {inner}")
+    args = [
+        a.with_changes(value=new_value) if a.keyword and a.keyword.value == "momentum" else a
+        for a in t.mapped.args
+    ]
+    if not any(a.keyword and a.keyword.value == "momentum" for a in args):
+        # momentum was positional; mapped args keep positions, so find it by identity
+        original_arg = t.bound.by_name["momentum"]
+        args = [
+            a.with_changes(value=new_value) if a.value is original_arg.value else a
+            for a in t.mapped.args
+        ]
+    return t.mapped.with_changes(args=args)
+
+
+@transform
+def requires_grad_to_stop_gradient(t: TransformInput) -> cst.BaseExpression:
+    """Reading ``x.requires_grad`` is ``not x.stop_gradient`` in Paddle."""
+    assert isinstance(t.original, cst.Attribute)
+    return cst.parse_expression(f"(not {code_of(t.original.value)}.stop_gradient)")
+
+
+@transform
+def method_not_called_as_attribute(t: TransformInput) -> cst.BaseExpression:
+    """``x.T`` style attributes that Paddle spells as a method call."""
+    assert isinstance(t.original, cst.Attribute) and t.rule.paddle is not None
+    name = t.rule.paddle.rsplit(".", 1)[-1]
+    return cst.Call(func=cst.Attribute(value=t.original.value, attr=cst.Name(name)))

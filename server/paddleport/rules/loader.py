@@ -1,0 +1,356 @@
+"""Load and validate rule files.
+
+Every problem is reported as ``file:rule:field: message`` and loading goes on
+with the other rules, so one typo never hides the whole catalogue.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paddleport.rules.model import Compare, Example, Kind, Rule, Tier
+from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
+
+RULE_KEYS = {
+    "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
+    "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
+    "examples", "compare", "rtol", "atol", "why", "returns",
+}  # fmt: skip
+EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
+DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
+# Tensor methods whose result is not a tensor: their results are not receivers
+# that tensor inference should trust.
+NON_TENSOR_METHODS = {
+    "item", "tolist", "size", "dim", "numel", "ndimension", "nelement", "element_size",
+    "is_contiguous", "is_floating_point", "is_complex", "data_ptr", "get_device",
+    "numpy", "stride", "storage_offset", "__len__", "equal", "allclose", "register_hook",
+    "backward",
+}  # fmt: skip
+TENSOR_NAMESPACES = ("torch.", "torch.nn.functional.", "torch.linalg.", "torch.fft.",
+                     "torch.special.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RuleError:
+    file: str
+    rule: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.rule}:{self.field}: {self.message}"
+
+
+@dataclass
+class RuleSet:
+    """All loaded rules, indexed the ways analysis looks them up."""
+
+    rules: dict[str, Rule] = field(default_factory=dict)
+    errors: list[RuleError] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def add(self, rule: Rule) -> None:
+        self.rules[rule.api] = rule
+        for alias in rule.aliases:
+            self.aliases[alias] = rule.api
+
+    def get(self, api: str) -> Rule | None:
+        return self.rules.get(self.aliases.get(api, api))
+
+    def method(self, name: str) -> Rule | None:
+        return self.rules.get(f"torch.Tensor.{name}")
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __iter__(self) -> Iterable[Rule]:  # type: ignore[override]
+        return iter(self.rules.values())
+
+
+def builtin_rules_dir() -> Path:
+    """The rules shipped in the wheel, or the repository's ``rules/`` in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "ruledata"
+    return packaged if packaged.is_dir() else here.parent.parent / "rules"
+
+
+def load_rules(
+    dirs: Iterable[Path] | None = None,
+    *,
+    known_transforms: Collection[str] | None = None,
+    require_examples_in: Collection[Path] | None = None,
+) -> RuleSet:
+    """Load the built-in rules, then each folder in ``dirs``; later rules override earlier ones."""
+    builtin = builtin_rules_dir()
+    folders = [builtin, *(dirs or [])]
+    strict = {builtin.resolve(), *(Path(p).resolve() for p in (require_examples_in or []))}
+    ruleset = RuleSet()
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            ruleset.errors.append(RuleError(str(folder), "-", "-", "rule folder does not exist"))
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            ruleset.files.append(path)
+            load_file(path, ruleset, known_transforms, folder.resolve() in strict)
+    return ruleset
+
+
+def load_file(
+    path: Path,
+    ruleset: RuleSet,
+    known_transforms: Collection[str] | None = None,
+    require_examples: bool = True,
+) -> None:
+    name = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        ruleset.errors.append(RuleError(name, "-", "-", "not UTF-8 text"))
+        return
+    except tomllib.TOMLDecodeError as exc:
+        ruleset.errors.append(RuleError(name, "-", "-", f"invalid TOML: {exc}"))
+        return
+    except OSError as exc:
+        ruleset.errors.append(RuleError(name, "-", "-", f"cannot read: {exc.strerror}"))
+        return
+    unknown_top = set(data) - {"rule"}
+    for key in sorted(unknown_top):
+        ruleset.errors.append(RuleError(name, "-", key, "unknown top-level key (expected [[rule]])"))
+    entries = data.get("rule", [])
+    if not isinstance(entries, list):
+        ruleset.errors.append(RuleError(name, "-", "rule", "must be an array of tables [[rule]]"))
+        return
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        errors: list[RuleError] = []
+        rule = _build_rule(path, index, entry, errors, known_transforms, require_examples)
+        if rule is not None and rule.api in seen:
+            errors.append(RuleError(name, rule.api, "api", "defined twice in this file"))
+        ruleset.errors.extend(errors)
+        if rule is not None and not errors:
+            seen.add(rule.api)
+            ruleset.add(rule)
+
+
+def _build_rule(
+    path: Path,
+    index: int,
+    entry: Any,
+    errors: list[RuleError],
+    known_transforms: Collection[str] | None,
+    require_examples: bool,
+) -> Rule | None:
+    file = str(path)
+    if not isinstance(entry, dict):
+        errors.append(RuleError(file, f"#{index + 1}", "-", "rule must be a table"))
+        return None
+    api = entry.get("api")
+    label = api if isinstance(api, str) else f"#{index + 1}"
+
+    def err(fld: str, message: str) -> None:
+        errors.append(RuleError(file, label, fld, message))
+
+    for key in sorted(set(entry) - RULE_KEYS):
+        err(key, f"unknown field (known: {', '.join(sorted(RULE_KEYS))})")
+    if not isinstance(api, str) or not api.startswith("torch"):
+        err("api", "required: the qualified torch name, e.g. 'torch.nn.Conv2d'")
+        return None
+
+    tier = _enum(Tier, entry.get("tier", "exact"), "tier", err)
+    default_kind = "method" if api.startswith("torch.Tensor.") else "callable"
+    kind = _enum(Kind, entry.get("kind", default_kind), "kind", err)
+    paddle = _opt_str(entry, "paddle", err)
+    if tier is not None and tier is not Tier.MANUAL and not paddle:
+        err("paddle", "required unless tier = 'manual'")
+    if paddle is not None and not paddle.startswith("paddle"):
+        err("paddle", f"must be a qualified paddle name, got {paddle!r}")
+
+    signature: Signature | None = None
+    sig_text = _opt_str(entry, "signature", err)
+    if sig_text is not None:
+        try:
+            signature = parse_signature(sig_text)
+        except SignatureError as exc:
+            err("signature", str(exc))
+
+    def check_param(fld: str, pname: str) -> None:
+        if signature is None:
+            err(fld, f"names parameter {pname!r}: the rule needs a 'signature'")
+        elif signature.get(pname) is None:
+            err(fld, f"{pname!r} is not a parameter of signature {signature.text}")
+
+    rename = _str_map(entry, "rename", err)
+    for pname in rename:
+        check_param("rename", pname)
+    drop = _str_list(entry, "drop", err)
+    for pname in drop:
+        check_param("drop", pname)
+    pack = _opt_str(entry, "pack", err)
+    if pack is not None:
+        check_param("pack", pack)
+        p = signature.get(pack) if signature else None
+        if p is not None and p.kind is not ParamKind.VAR_POSITIONAL:
+            err("pack", f"{pack!r} must be a *varargs parameter")
+    values: dict[str, dict[str, str]] = {}
+    raw_values = entry.get("values", {})
+    if not isinstance(raw_values, dict):
+        err("values", "must be a table of parameter = { 'torch literal' = 'paddle literal' }")
+    else:
+        for pname, mapping in raw_values.items():
+            check_param("values", pname)
+            if not isinstance(mapping, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+            ):
+                err("values", f"{pname}: must map source text to source text")
+            else:
+                values[pname] = dict(mapping)
+    defaults = _str_map(entry, "defaults", err)
+    for pname, src in defaults.items():
+        if not _is_expression(src):
+            err("defaults", f"{pname}: {src!r} is not a Python expression")
+    unsupported = _str_map(entry, "unsupported", err)
+    for key in unsupported:
+        pname, _, literal = key.partition("=")
+        check_param("unsupported", pname.strip())
+        if literal and not _is_expression(literal):
+            err("unsupported", f"{key!r}: the value after '=' must be a Python literal")
+    transform = _opt_str(entry, "transform", err)
+    if transform is not None and known_transforms is not None and transform not in known_transforms:
+        err("transform", f"unknown transform {transform!r} (known: {', '.join(sorted(known_transforms))})")
+    note = _opt_str(entry, "note", err)
+    guide = _opt_str(entry, "guide", err)
+    if tier is Tier.REVIEW and not note:
+        err("note", "a 'review' rule must say what to review")
+    if tier is Tier.MANUAL and not guide:
+        err("guide", "a 'manual' rule must say what to do instead")
+    aliases = _str_list(entry, "aliases", err)
+    examples = _examples(entry, err)
+    if require_examples and not examples:
+        err("example", "every rule needs an example that the tests run under torch and paddle")
+    returns = entry.get("returns")
+    if returns is not None and returns not in ("tensor", "other"):
+        err("returns", "must be 'tensor' or 'other'")
+    if tier is None or kind is None:
+        return None
+    if returns is None:
+        returns_tensor = _returns_tensor_by_default(api, kind)
+    else:
+        returns_tensor = returns == "tensor"
+    return Rule(
+        api=api, paddle=paddle, tier=tier, kind=kind, source=path, signature=signature,
+        rename=rename, drop=tuple(drop), pack=pack, values=values, defaults=defaults,
+        unsupported=unsupported, transform=transform, note=note, guide=guide,
+        aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
+    )  # fmt: skip
+
+
+def _returns_tensor_by_default(api: str, kind: Kind) -> bool:
+    name = api.rsplit(".", 1)[-1]
+    if kind is Kind.METHOD:
+        return name not in NON_TENSOR_METHODS
+    if kind is not Kind.CALLABLE or not name[:1].islower():
+        return False
+    namespace = api[: len(api) - len(name)]
+    return namespace in TENSOR_NAMESPACES and not name.startswith(("is_", "get_", "set_"))
+
+
+def _examples(entry: Mapping[str, Any], err: Any) -> list[Example]:
+    out: list[Example] = []
+    rule_level = {k: entry[k] for k in ("compare", "rtol", "atol", "why") if k in entry}
+    single = entry.get("example")
+    if single is not None:
+        out += _example({"code": single, **rule_level}, "example", err)
+    many = entry.get("examples", [])
+    if not isinstance(many, list):
+        err("examples", "must be an array of tables with 'code'")
+        return out
+    for i, item in enumerate(many):
+        fld = f"examples[{i}]"
+        if not isinstance(item, dict):
+            err(fld, "must be a table with 'code'")
+            continue
+        for key in sorted(set(item) - EXAMPLE_KEYS):
+            err(fld, f"unknown field {key!r}")
+        out += _example({**rule_level, **item}, fld, err)
+    return out
+
+
+def _example(data: Mapping[str, Any], fld: str, err: Any) -> list[Example]:
+    code = data.get("code")
+    if not isinstance(code, str) or not code.strip():
+        err(fld, "example code must be a non-empty string")
+        return []
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        err(fld, f"example does not parse: line {exc.lineno}: {exc.msg}")
+        return []
+    assigned = {
+        t.id
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(t, ast.Name)
+    }
+    if "out" not in assigned:
+        err(fld, "example must assign its result to a variable named 'out'")
+    try:
+        compare = Compare(data.get("compare", "values"))
+    except ValueError:
+        err(fld, "compare must be 'values', 'shape' or 'runs'")
+        return []
+    rtol, atol = data.get("rtol", DEFAULT_RTOL), data.get("atol", DEFAULT_ATOL)
+    if not isinstance(rtol, (int, float)) or not isinstance(atol, (int, float)):
+        err(fld, "rtol and atol must be numbers")
+        return []
+    loosened = rtol > DEFAULT_RTOL or atol > DEFAULT_ATOL
+    if (compare is not Compare.VALUES or loosened) and not data.get("why"):
+        err(fld, "say 'why' when an example compares less than values at default tolerance")
+    return [Example(code=code, compare=compare, rtol=float(rtol), atol=float(atol))]
+
+
+def _enum(cls: Any, value: Any, fld: str, err: Any) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        err(fld, f"{value!r} is not one of {', '.join(m.value for m in cls)}")
+        return None
+
+
+def _opt_str(entry: Mapping[str, Any], fld: str, err: Any) -> str | None:
+    value = entry.get(fld)
+    if value is not None and not isinstance(value, str):
+        err(fld, "must be a string")
+        return None
+    return value
+
+
+def _str_list(entry: Mapping[str, Any], fld: str, err: Any) -> list[str]:
+    value = entry.get(fld, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        err(fld, "must be a list of strings")
+        return []
+    return value
+
+
+def _str_map(entry: Mapping[str, Any], fld: str, err: Any) -> dict[str, str]:
+    value = entry.get(fld, {})
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        err(fld, "must be a table of strings")
+        return {}
+    return dict(value)
+
+
+def _is_expression(text: str) -> bool:
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return True

@@ -1,0 +1,113 @@
+"""The in-memory shape of a mapping rule.
+
+A rule says how one torch API becomes Paddle. It is plain data loaded from TOML
+(see ``rules/*.toml``); behaviour that data cannot express lives in a named
+transform (``paddleport.rewrite.transforms``) that the rule refers to by name.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from paddleport.rules.signature import Signature
+
+
+class Tier(enum.Enum):
+    """How far a rewrite can be trusted.
+
+    ``exact`` fixes are applied by fix-all; ``review`` fixes are applied but a
+    human should look; ``manual`` uses get a guideline and no rewrite.
+    """
+
+    EXACT = "exact"
+    REVIEW = "review"
+    MANUAL = "manual"
+
+    @property
+    def rank(self) -> int:
+        return {"exact": 0, "review": 1, "manual": 2}[self.value]
+
+    def worst(self, other: Tier) -> Tier:
+        return self if self.rank >= other.rank else other
+
+
+class Kind(enum.Enum):
+    """What a torch name is, which decides how a use of it is rewritten."""
+
+    CALLABLE = "callable"  # functions and classes: torch.sum, torch.nn.Conv2d
+    METHOD = "method"  # torch.Tensor methods: x.view(...)
+    ATTRIBUTE = "attribute"  # constants and tensor attributes: torch.float32, x.shape
+
+
+class Compare(enum.Enum):
+    """How an example's outputs are compared between torch and paddle."""
+
+    VALUES = "values"  # values, shapes and dtypes
+    SHAPE = "shape"  # random APIs: shapes and dtypes only
+    RUNS = "runs"  # side effects only (seeding, saving): both sides must run
+
+
+@dataclass(frozen=True)
+class Example:
+    code: str
+    compare: Compare = Compare.VALUES
+    rtol: float = 1e-5
+    atol: float = 1e-6
+
+
+@dataclass(frozen=True)
+class Rule:
+    api: str
+    paddle: str | None
+    tier: Tier
+    kind: Kind
+    source: Path
+    signature: Signature | None = None
+    rename: dict[str, str] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
+    pack: str | None = None
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    unsupported: dict[str, str] = field(default_factory=dict)
+    transform: str | None = None
+    note: str | None = None
+    guide: str | None = None
+    aliases: tuple[str, ...] = ()
+    examples: tuple[Example, ...] = ()
+    returns_tensor: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.api
+
+    @property
+    def short_paddle(self) -> str | None:
+        """The method or attribute name that replaces a tensor method's."""
+        return None if self.paddle is None else self.paddle.rsplit(".", 1)[-1]
+
+    @property
+    def changes_arguments(self) -> bool:
+        """True when a call needs more than a new name, so a bare reference is risky."""
+        return bool(
+            self.rename
+            or self.drop
+            or self.pack
+            or self.values
+            or self.defaults
+            or self.transform
+        )
+
+    def summary(self) -> str:
+        """One line for messages: ``torch.nn.Conv2d → paddle.nn.Conv2D (bias → bias_attr)``."""
+        if self.tier is Tier.MANUAL or self.paddle is None:
+            return f"{self.api}: {self.guide or 'no automatic conversion'}"
+        details = [f"{a} → {b}" for a, b in self.rename.items()]
+        details += [f"drop {a}" for a in self.drop]
+        if self.pack:
+            details.append(f"*{self.pack} → list")
+        if self.transform:
+            details.append(self.transform.replace("_", " "))
+        tail = f" ({', '.join(details)})" if details else ""
+        return f"{self.api} → {self.paddle}{tail}"
