@@ -1,5 +1,8 @@
 """Named rewrites for what rule data cannot say.
 
+The registry and the transforms every area needs live here; area-specific
+ones live in the submodules imported at the bottom (one per rules file family).
+
 A rule names its transform (``transform = "size_to_shape"``); the transform
 gets the call as written and as already mapped by the rule's data, and returns
 the Paddle expression or raises ``Unconvertible`` with the reason.
@@ -101,3 +104,16 @@ def method_not_called_as_attribute(t: TransformInput) -> cst.BaseExpression:
     assert isinstance(t.original, cst.Attribute) and t.rule.paddle is not None
     name = t.rule.paddle.rsplit(".", 1)[-1]
     return cst.Call(func=cst.Attribute(value=t.original.value, attr=cst.Name(name)))
+
+
+# Area transforms register themselves on import.
+from paddleport.rewrite.transforms import (  # noqa: E402
+    functional,
+    nn_layers,
+    optim,
+    tensor_methods,
+    torch_functions,
+)
+
+__all__ = ["TRANSFORMS", "Transform", "TransformInput", "functional", "nn_layers", "optim",
+           "tensor_methods", "torch_functions", "transform"]
