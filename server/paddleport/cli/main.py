@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     report.add_argument("--verify", action="store_true",
                         help="run every example now (needs torch and paddle)")  # fmt: skip
-    report.add_argument("--results", help="verification results JSON to read instead")
+    report.add_argument("--results", help="verification results JSON to read or write")
+    report.add_argument("--only", action="append", default=[], metavar="GLOB",
+                        help="only rules whose api matches, e.g. 'torch.nn.*' (may repeat)")  # fmt: skip
 
     sub.add_parser("lsp", help="run the language server on stdio")
 

@@ -1,0 +1,150 @@
+"""``paddleport rules``: list, show, validate and report the mapping rules."""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import sys
+from pathlib import Path
+
+from paddleport.catalog import load_catalog
+from paddleport.rewrite.transforms import TRANSFORMS
+from paddleport.rules.loader import RuleSet, load_rules
+from paddleport.rules.model import Rule
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    cmd = args.rules_command
+    if cmd == "validate":
+        return _validate(args)
+    rules = load_catalog(args.rules)
+    for err in rules.errors:
+        print(f"rule error: {err}", file=sys.stderr)
+    if cmd == "list":
+        for rule in sorted(rules, key=lambda r: r.api):
+            print(f"{rule.api:50} {rule.tier.value:7} {rule.paddle or '-'}")
+        return 0
+    if cmd == "show":
+        rule = rules.get(args.api)
+        if rule is None:
+            close = [r.api for r in rules if args.api.rsplit(".", 1)[-1].lower() in r.api.lower()]
+            hint = f" (did you mean: {', '.join(close[:5])}?)" if close else ""
+            print(f"no rule for {args.api}{hint}", file=sys.stderr)
+            return 1
+        print(rule_markdown(rule))
+        return 0
+    if cmd == "report":
+        return _report(args, rules)
+    return 2
+
+
+def rule_markdown(rule: Rule) -> str:
+    """Everything about one rule, as Markdown (also shown by the editor's Show Rule)."""
+    lines = [f"## `{rule.api}`", "", f"**{rule.summary()}**", "", f"- tier: `{rule.tier.value}`"]
+    if rule.signature:
+        lines.append(f"- torch signature: `{rule.signature.text}`")
+    for label, value in (("renamed", rule.rename), ("values", rule.values),
+                         ("added defaults", rule.defaults), ("unsupported", rule.unsupported)):  # fmt: skip
+        if value:
+            lines.append(f"- {label}: " + ", ".join(f"`{k}` → {v}" for k, v in value.items()))
+    if rule.drop:
+        lines.append("- dropped: " + ", ".join(f"`{d}`" for d in rule.drop))
+    if rule.pack:
+        lines.append(f"- `*{rule.pack}` is passed as one list")
+    if rule.transform:
+        lines.append(f"- transform: `{rule.transform}`")
+    if rule.aliases:
+        lines.append("- also matches: " + ", ".join(f"`{a}`" for a in rule.aliases))
+    if rule.note:
+        lines += ["", f"Review: {rule.note}"]
+    if rule.guide:
+        lines += ["", f"Manual: {rule.guide}"]
+    for ex in rule.examples:
+        lines += ["", "```python", ex.code.strip(), "```"]
+    lines += ["", f"Defined in `{rule.source.name}`."]
+    return "\n".join(lines)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    if args.path:
+        folder = Path(args.path)
+        if folder.is_file():
+            from paddleport.rules.loader import load_file
+
+            rules = RuleSet()
+            load_file(folder, rules, TRANSFORMS.keys(), require_examples=False)
+        else:
+            rules = load_rules([folder], known_transforms=TRANSFORMS.keys())
+    else:
+        rules = load_catalog(args.rules)
+    for err in rules.errors:
+        print(err)
+    print(f"{len(rules)} rules, {len(rules.errors)} errors", file=sys.stderr)
+    return 1 if rules.errors else 0
+
+
+def _report(args: argparse.Namespace, rules: RuleSet) -> int:
+    from paddleport import verify
+
+    selected = sorted(rules, key=lambda r: r.api)
+    if args.only:
+        selected = [r for r in selected if any(fnmatch.fnmatchcase(r.api, p) for p in args.only)]
+    if args.verify:
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            print("--verify needs the frameworks: pip install 'paddleport[frameworks]'", file=sys.stderr)
+            return 2
+        verdicts = verify.verify(selected, _planner(rules))
+        if not args.only:
+            verify.save(verdicts, Path(args.results) if args.results else None)
+    else:
+        verdicts = verify.load(Path(args.results) if args.results else None)
+    rows = []
+    for rule in selected:
+        v = verdicts.get(rule.api)
+        rows.append({
+            "api": rule.api, "paddle": rule.paddle, "tier": rule.tier.value,
+            "verified": bool(v and v.verified),
+            "reason": (v.reason if v else "not verified in this installation: run "
+                       "`paddleport rules report --verify`") if not (v and v.verified) else "",
+            "file": rule.source.name,
+        })  # fmt: skip
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=1)
+        print()
+    elif args.format == "markdown":
+        print(_markdown_table(rows))
+    else:
+        for row in rows:
+            mark = "ok " if row["verified"] else "-- "
+            print(f"{mark}{row['api']:50} {row['tier']:7} {row['paddle'] or '-'}"
+                  + (f"  ({row['reason']})" if row["reason"] and args.verify else ""))  # fmt: skip
+        ok = sum(1 for r in rows if r["verified"])
+        print(f"{len(rows)} rules, {ok} verified", file=sys.stderr)
+    failed = args.verify and any(not r["verified"] for r in rows)
+    return 1 if failed else 0
+
+
+def _planner(rules: RuleSet):  # type: ignore[no-untyped-def]
+    from paddleport.rewrite.fixes import Planner
+
+    return Planner(rules)
+
+
+def _markdown_table(rows: list[dict[str, object]]) -> str:
+    out = [
+        "# Supported torch APIs",
+        "",
+        "Generated by `paddleport rules report --format markdown`. Tiers: `exact` is applied by "
+        "fix-all; `review` is converted but worth a look; `manual` is left as is with a guideline. "
+        "✅ means the rule's example ran under torch and, converted, under paddle with equal results.",
+        "",
+        "| torch | paddle | tier | verified |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        out.append(f"| `{r['api']}` | {'`' + str(r['paddle']) + '`' if r['paddle'] else '—'} | "
+                   f"{r['tier']} | {'✅' if r['verified'] else '❌'} |")  # fmt: skip
+    return "\n".join(out)
