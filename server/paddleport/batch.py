@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paddleport.analysis import jedi_types
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, read_source
 from paddleport.rewrite.convert import convert_source
@@ -36,12 +37,14 @@ class FileResult:
         return self.code is not None and self.code != self.original
 
 
-def convert_path(path: Path, planner: Planner, annotate: bool = False) -> FileResult:
+def convert_path(path: Path, planner: Planner, annotate: bool = False,
+                 use_jedi: bool = True) -> FileResult:  # fmt: skip
     try:
         text = read_source(path)
     except ReadProblem as exc:
         return FileResult(path, problem=str(exc))
-    conv = convert_source(text, planner, annotate=annotate)
+    refine = (lambda a: jedi_types.refine(a, path)) if use_jedi else None
+    conv = convert_source(text, planner, annotate=annotate, refine=refine)
     result = FileResult(path, conv.code, text, conv.counts(), problem=conv.error)
     for o in conv.outcomes:
         if o.use.kind.value == "import" or o.fix.is_noop:
@@ -62,9 +65,9 @@ def _init_worker(extra_rule_dirs: Sequence[str]) -> None:
     _worker_planner = make_planner(extra_rule_dirs)
 
 
-def _work(args: tuple[str, bool]) -> FileResult:
+def _work(args: tuple[str, bool, bool]) -> FileResult:
     assert _worker_planner is not None
-    return convert_path(Path(args[0]), _worker_planner, args[1])
+    return convert_path(Path(args[0]), _worker_planner, args[1], args[2])
 
 
 def convert_many(
@@ -72,6 +75,7 @@ def convert_many(
     *,
     jobs: int | None = None,
     annotate: bool = False,
+    use_jedi: bool = True,
     extra_rule_dirs: Sequence[str] = (),
     on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
@@ -82,7 +86,7 @@ def convert_many(
     if jobs == 1 or len(items) < 4:
         planner = make_planner(extra_rule_dirs)
         for item in items:
-            r = convert_path(Path(item), planner, annotate)
+            r = convert_path(Path(item), planner, annotate, use_jedi)
             results.append(r)
             if on_result:
                 on_result(r)
@@ -92,7 +96,7 @@ def convert_many(
     ctx = multiprocessing.get_context(method)
     with cf.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                                 initargs=(tuple(extra_rule_dirs),)) as pool:  # fmt: skip
-        for r in pool.map(_work, [(i, annotate) for i in items], chunksize=4):
+        for r in pool.map(_work, [(i, annotate, use_jedi) for i in items], chunksize=4):
             results.append(r)
             if on_result:
                 on_result(r)

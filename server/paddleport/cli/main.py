@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--format", choices=["text", "json"], default="text",
                          help="summary format")  # fmt: skip
     convert.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    convert.add_argument("--no-jedi", action="store_true",
+                         help="skip jedi type inference for receivers the syntax cannot type")  # fmt: skip
 
     rules = sub.add_parser("rules", help="list, show, validate or report mapping rules")
     rsub = rules.add_subparsers(dest="rules_command", required=True)

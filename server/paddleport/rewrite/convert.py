@@ -86,9 +86,15 @@ def convert_source(
     *,
     select: Selector | None = None,
     annotate: bool = False,
+    refine: Callable[[Analysis], Analysis] | None = None,
 ) -> Conversion:
-    """Convert every selected use (default: all of at least medium confidence)."""
+    """Convert every selected use (default: all of at least medium confidence).
+
+    ``refine`` may raise the confidence of uses before they are chosen (jedi, in batch runs).
+    """
     analysis = analyze(text, planner.rules)
+    if refine is not None and analysis.syntax_error is None:
+        analysis = refine(analysis)
     if analysis.syntax_error is not None:
         err = analysis.syntax_error
         return Conversion(text, text, [], f"line {err.line}: {err.message}")

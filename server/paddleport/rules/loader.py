@@ -85,10 +85,11 @@ def load_rules(
     *,
     known_transforms: Collection[str] | None = None,
     require_examples_in: Collection[Path] | None = None,
+    include_builtin: bool = True,
 ) -> RuleSet:
     """Load the built-in rules, then each folder in ``dirs``; later rules override earlier ones."""
     builtin = builtin_rules_dir()
-    folders = [builtin, *(dirs or [])]
+    folders = [builtin, *(dirs or [])] if include_builtin else list(dirs or [])
     strict = {builtin.resolve(), *(Path(p).resolve() for p in (require_examples_in or []))}
     ruleset = RuleSet()
     for folder in folders:
