@@ -1,5 +1,159 @@
-"""Transforms for torch.optim, lr_scheduler, utils.data, amp and the rest of the non-core namespaces."""
+"""Transforms for torch.optim, lr_scheduler, linalg, special and the other non-core namespaces."""
 
 from __future__ import annotations
 
-from paddleport.rewrite.transforms import TransformInput, transform  # noqa: F401
+import libcst as cst
+
+from paddleport.rewrite.arguments import Unconvertible, code_of
+from paddleport.rewrite.transforms import TransformInput, transform
+
+_EMPTY = cst.SimpleWhitespace("")
+_EQUAL = cst.AssignEqual(whitespace_before=_EMPTY, whitespace_after=_EMPTY)
+
+
+def _call(node: cst.BaseExpression) -> cst.Call:
+    assert isinstance(node, cst.Call)
+    return node
+
+
+def _positional_names(t: TransformInput) -> list[str]:
+    """Paddle names of the torch parameters passed by position, in call order, drops left out."""
+    order = sorted(t.bound.positional_index.items(), key=lambda item: item[1])
+    return [t.rule.rename.get(name, name) for name, _ in order if name not in t.rule.drop]
+
+
+@transform
+def keyword_arguments(t: TransformInput) -> cst.BaseExpression:
+    """Pass every argument by keyword: Paddle's parameter order differs from torch's.
+
+    ``torch.optim.SGD(params, 0.1)`` → ``paddle.optimizer.SGD(parameters=params,
+    learning_rate=0.1)``; the rule engine keeps positions while the orders agree
+    *after renames*, which is wrong when Paddle also reorders its parameters.
+    """
+    mapped = _call(t.mapped)
+    names = iter(_positional_names(t))
+    args: list[cst.Arg] = []
+    for arg in mapped.args:
+        if arg.keyword is None and not arg.star:
+            name = next(names, None)
+            if name is None:
+                raise Unconvertible(f"cannot name the argument `{code_of(arg.value)}`")
+            arg = arg.with_changes(keyword=cst.Name(name), equal=_EQUAL)
+        args.append(arg)
+    return mapped.with_changes(args=args)
+
+
+def _is_none(node: cst.BaseExpression | None) -> bool:
+    return node is None or (isinstance(node, cst.Name) and node.value == "None")
+
+
+def _literal_length(node: cst.BaseExpression) -> int | None:
+    """Elements of a tuple/list literal, 1 for an integer literal, None when unknown."""
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return len(node.elements)
+    if isinstance(node, cst.Integer) or (
+        isinstance(node, cst.UnaryOperation) and isinstance(node.expression, cst.Integer)
+    ):
+        return 1
+    return None
+
+
+def _set_argument(t: TransformInput, torch_name: str, paddle_name: str,
+                  value: cst.BaseExpression) -> cst.Call:  # fmt: skip
+    """Replace the value of an argument (found by identity) or append it by keyword."""
+    mapped = _call(t.mapped)
+    old = t.bound.value(torch_name)
+    if old is not None:
+        args = [a.with_changes(value=value) if a.value is old else a for a in mapped.args]
+        return mapped.with_changes(args=args)
+    extra = cst.Arg(keyword=cst.Name(paddle_name), value=value, equal=_EQUAL)
+    args = list(mapped.args)
+    if args:
+        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return mapped.with_changes(args=[*args, extra])
+
+
+@transform
+def linalg_norm(t: TransformInput) -> cst.BaseExpression:
+    """torch.linalg.norm picks vector or matrix norms from ``ord``/``dim``/ndim; Paddle differs.
+
+    Verified on Paddle 3.3.1: with two axes and no ``p`` Paddle takes the spectral
+    norm (torch: Frobenius), and with a numeric ``p`` and no axis Paddle flattens a
+    2-D input (torch: matrix norm). Only calls whose meaning is clear are rewritten.
+    """
+    order = t.bound.value("ord")
+    dim = t.bound.value("dim")
+    if _is_none(order):
+        if _is_none(dim):
+            return t.mapped
+        assert dim is not None
+        n = _literal_length(dim)
+        if n is None:
+            raise Unconvertible(
+                "`dim` is not a literal, so paddleport cannot tell a vector norm (one axis) from "
+                "a matrix norm (two axes, Frobenius in torch, spectral in Paddle without p): "
+                "use paddle.linalg.vector_norm or paddle.linalg.matrix_norm"
+            )
+        return t.mapped if n == 1 else _set_argument(t, "ord", "p", cst.SimpleString("'fro'"))
+    if _is_none(dim) and not isinstance(order, cst.SimpleString):
+        raise Unconvertible(
+            "with a numeric `ord` and no `dim`, torch takes a matrix norm of a 2-D input while "
+            "Paddle always flattens: pass dim=-1 (vector) or dim=(-2, -1) (matrix), or use "
+            "paddle.linalg.vector_norm / paddle.linalg.matrix_norm"
+        )
+    return t.mapped
+
+
+def _simple(node: cst.BaseExpression) -> bool:
+    """A name or attribute chain: safe to evaluate twice."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
+@transform
+def fftshift_roll(t: TransformInput) -> cst.BaseExpression:
+    """fftshift/ifftshift over chosen axes as ``paddle.roll``.
+
+    Paddle 3.3.1's fftshift fails for one axis (int or 1-tuple) and for negative
+    axes; with all axes (dim=None) it works and is kept.
+    """
+    dim = t.bound.value("dim")
+    if _is_none(dim):
+        return t.mapped
+    assert dim is not None
+    x = t.bound.value("input")
+    if isinstance(dim, (cst.Tuple, cst.List)):
+        axes = [code_of(e.value) for e in dim.elements]
+    elif _literal_length(dim) == 1:
+        axes = [code_of(dim)]
+    else:
+        axes = []
+    if len(axes) >= 2 and all(a.isdigit() for a in axes):
+        return t.mapped  # several non-negative axes: Paddle's own fftshift works
+    if x is None or not _simple(x) or not axes or any(a.startswith("*") for a in axes):
+        raise Unconvertible(
+            "Paddle's fftshift fails for a single or negative axis: write "
+            "paddle.roll(x, shifts=x.shape[d] // 2, axis=d) (ifftshift: -(x.shape[d] // 2))"
+        )
+    src = code_of(x)
+    inverse = t.rule.api.endswith("ifftshift")
+    shifts = [f"-({src}.shape[{a}] // 2)" if inverse else f"{src}.shape[{a}] // 2" for a in axes]
+    return cst.parse_expression(f"paddle.roll({src}, shifts=[{', '.join(shifts)}], axis=[{', '.join(axes)}])")
+
+
+@transform
+def axes_as_list(t: TransformInput) -> cst.BaseExpression:
+    """Paddle's fftshift/ifftshift need a sequence of axes where torch also takes one int."""
+    dim = t.bound.value("dim")
+    if _is_none(dim) or isinstance(dim, (cst.Tuple, cst.List)):
+        return t.mapped
+    assert dim is not None
+    if _literal_length(dim) == 1:
+        return _set_argument(t, "dim", "axes", cst.List([cst.Element(dim)]))
+    if isinstance(dim, cst.Name):
+        name = dim.value
+        return _set_argument(
+            t, "dim", "axes", cst.parse_expression(f"[{name}] if isinstance({name}, int) else {name}")
+        )
+    raise Unconvertible("`dim` may be an int, which Paddle rejects: pass a tuple of axes")
