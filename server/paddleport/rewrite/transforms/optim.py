@@ -69,7 +69,8 @@ def _set_argument(t: TransformInput, torch_name: str, paddle_name: str,
     extra = cst.Arg(keyword=cst.Name(paddle_name), value=value, equal=_EQUAL)
     args = list(mapped.args)
     if args:
-        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        space = cst.SimpleWhitespace(" ")
+        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=space))
     return mapped.with_changes(args=[*args, extra])
 
 
@@ -139,21 +140,49 @@ def fftshift_roll(t: TransformInput) -> cst.BaseExpression:
     src = code_of(x)
     inverse = t.rule.api.endswith("ifftshift")
     shifts = [f"-({src}.shape[{a}] // 2)" if inverse else f"{src}.shape[{a}] // 2" for a in axes]
-    return cst.parse_expression(f"paddle.roll({src}, shifts=[{', '.join(shifts)}], axis=[{', '.join(axes)}])")
+    shift_list, axis_list = ", ".join(shifts), ", ".join(axes)
+    return cst.parse_expression(f"paddle.roll({src}, shifts=[{shift_list}], axis=[{axis_list}])")
+
+
+
+# torch APIs Paddle lacks, written as Paddle expressions of their arguments.
+# Each argument may appear more than once, so it must be a name or attribute chain.
+FORMULAS = {
+    "torch.special.erfc": "1 - paddle.erf({input})",
+    "torch.special.exp2": "paddle.pow(paddle.full_like({input}, 2.0), {input})",
+    "torch.exp2": "paddle.pow(paddle.full_like({input}, 2.0), {input})",
+    "torch.special.ndtr": "0.5 * (1 + paddle.erf({input} * 0.7071067811865476))",
+    "torch.special.log_ndtr": "paddle.log(0.5 * (1 + paddle.erf({input} * 0.7071067811865476)))",
+    "torch.special.xlogy": "paddle.where({input} == 0, paddle.zeros_like({input}), "
+    "{input} * paddle.log({other}))",
+    "torch.special.xlog1py": "paddle.where({input} == 0, paddle.zeros_like({input}), "
+    "{input} * paddle.log1p({other}))",
+    "torch.special.entr": "paddle.where({input} > 0, -{input} * paddle.log({input}), "
+    "paddle.where({input} == 0, paddle.zeros_like({input}), "
+    "paddle.full_like({input}, float('-inf'))))",
+}
 
 
 @transform
-def axes_as_list(t: TransformInput) -> cst.BaseExpression:
-    """Paddle's fftshift/ifftshift need a sequence of axes where torch also takes one int."""
-    dim = t.bound.value("dim")
-    if _is_none(dim) or isinstance(dim, (cst.Tuple, cst.List)):
-        return t.mapped
-    assert dim is not None
-    if _literal_length(dim) == 1:
-        return _set_argument(t, "dim", "axes", cst.List([cst.Element(dim)]))
-    if isinstance(dim, cst.Name):
-        name = dim.value
-        return _set_argument(
-            t, "dim", "axes", cst.parse_expression(f"[{name}] if isinstance({name}, int) else {name}")
-        )
-    raise Unconvertible("`dim` may be an int, which Paddle rejects: pass a tuple of axes")
+def formula(t: TransformInput) -> cst.BaseExpression:
+    """Write an API Paddle lacks as an expression (see FORMULAS) over its arguments."""
+    template = FORMULAS[t.rule.api]
+    values: dict[str, str] = {}
+    for name in t.bound.by_name:
+        value = t.bound.value(name)
+        assert value is not None
+        if f"{{{name}}}" in template and template.count(f"{{{name}}}") > 1 and not _simple(value):
+            raise Unconvertible(
+                f"Paddle has no {t.rule.api.rsplit('.', 1)[-1]}; paddleport writes it as "
+                f"{template.format_map(_Show())}, which repeats `{name}`: assign it to a name first"
+            )
+        values[name] = code_of(value) if _simple(value) else f"({code_of(value)})"
+    try:
+        return cst.parse_expression(template.format(**values))
+    except KeyError as exc:
+        raise Unconvertible(f"missing argument {exc}") from None
+
+
+class _Show(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return key
