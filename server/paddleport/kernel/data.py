@@ -91,7 +91,7 @@ def _values_for(name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     if "int" in dtype:
         return rng.integers(0, 3, size=shape).astype(np.int64)
-    arr = rng.uniform(-0.5, 0.5, size=shape).astype(np.float32)
+    arr: np.ndarray = rng.uniform(-0.5, 0.5, size=shape).astype(np.float32)
     if name.endswith(("running_var", "weight_var")):
         arr = np.abs(arr) + 0.5
     return arr
