@@ -186,3 +186,171 @@ def formula(t: TransformInput) -> cst.BaseExpression:
 class _Show(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return key
+
+
+def _is_false(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "False"
+
+
+def _is_zero(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, (cst.Integer, cst.Float)) and float(node.evaluated_value) == 0.0
+
+
+def _without(call: cst.Call, *names: str) -> cst.Call:
+    args = [a for a in call.args if not (a.keyword and a.keyword.value in names)]
+    return call.with_changes(args=_recomma(args))
+
+
+def _recomma(args: list[cst.Arg]) -> list[cst.Arg]:
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    out = [a.with_changes(comma=space) for a in args[:-1]]
+    if args:
+        out.append(args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT))
+    return out
+
+
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(keyword=cst.Name(name), value=value, equal=_EQUAL)
+
+
+def _split_pair(call: cst.Call, torch_value: cst.BaseExpression | None, keyword: str,
+                first: str, second: str) -> cst.Call:  # fmt: skip
+    """``betas=(b1, b2)`` → ``beta1=b1, beta2=b2`` (a name is indexed)."""
+    if torch_value is None:
+        return call
+    elements = torch_value.elements if isinstance(torch_value, (cst.Tuple, cst.List)) else ()
+    if len(elements) == 2 and not any(isinstance(e, cst.StarredElement) for e in elements):
+        a, b = (e.value for e in elements)
+    elif _simple(torch_value):
+        src = code_of(torch_value)
+        a, b = cst.parse_expression(f"{src}[0]"), cst.parse_expression(f"{src}[1]")
+    else:
+        raise Unconvertible(
+            f"`{keyword}` must be split into `{first}` and `{second}`: assign it to a name first"
+        )
+    args: list[cst.Arg] = []
+    for arg in call.args:
+        if arg.keyword and arg.keyword.value == keyword:
+            args += [_keyword(first, a), _keyword(second, b)]
+        else:
+            args.append(arg)
+    return call.with_changes(args=_recomma(args))
+
+
+def _reject_param_groups(t: TransformInput) -> None:
+    params = t.bound.value("params")
+    if isinstance(params, (cst.List, cst.Tuple)) and any(
+        isinstance(e.value, cst.Dict) for e in params.elements
+    ):
+        raise Unconvertible(
+            "parameter groups: Paddle takes dicts with 'params' too, but a group's "
+            "'learning_rate' is a factor on the optimizer's rate (torch's 'lr' is absolute) "
+            "and other keys differ: port the groups by hand"
+        )
+
+
+@transform
+def optimizer(t: TransformInput) -> cst.BaseExpression:
+    """torch.optim.X(params, lr, ...) → paddle.optimizer.X(parameters=..., learning_rate=..., ...).
+
+    Everything goes by keyword (Paddle puts learning_rate first), ``betas`` is
+    split into ``beta1``/``beta2``, and SGD with momentum becomes Momentum.
+    """
+    _reject_param_groups(t)
+    call = _call(keyword_arguments(t))
+    call = _split_pair(call, t.bound.value("betas"), "betas", "beta1", "beta2")
+    if t.rule.api == "torch.optim.SGD":
+        dampening = t.bound.value("dampening")
+        if dampening is not None and not _is_zero(dampening):
+            raise Unconvertible("Paddle's Momentum has no dampening: keep it 0 or port by hand")
+        momentum = t.bound.value("momentum")
+        if momentum is None or _is_zero(momentum):
+            nesterov = t.bound.value("nesterov")
+            if nesterov is not None and not _is_false(nesterov):
+                raise Unconvertible("nesterov needs a momentum")
+            call = _without(call, "momentum", "use_nesterov")
+        else:
+            call = call.with_changes(func=cst.parse_expression("paddle.optimizer.Momentum"))
+    return call
+
+
+_ATTACH = "(lambda scheduler: {opt}.set_lr_scheduler(scheduler) or scheduler)({sched})"
+
+
+@transform
+def lr_scheduler(t: TransformInput) -> cst.BaseExpression:
+    """A torch scheduler wraps an optimizer; a Paddle scheduler *is* the optimizer's rate.
+
+    ``StepLR(opt, 30)`` → a StepDecay starting at ``opt.get_lr()``, attached with
+    ``opt.set_lr_scheduler`` and returned, in one expression.
+    """
+    opt = t.bound.value("optimizer")
+    if opt is None:
+        raise Unconvertible("no optimizer argument")
+    if not _simple(opt):
+        raise Unconvertible("the optimizer is used twice in Paddle: assign it to a name first")
+    src = code_of(opt)
+    call = _call(keyword_arguments(t))
+    args = []
+    for arg in call.args:
+        if arg.keyword and arg.keyword.value == "optimizer":
+            continue
+        if arg.keyword and arg.keyword.value == "learning_rate" and arg.value is opt:
+            arg = arg.with_changes(value=cst.parse_expression(f"{src}.get_lr()"))
+        args.append(arg)
+    call = call.with_changes(args=_recomma(args))
+    special = _SCHEDULER_FIXES.get(t.rule.api)
+    if special is not None:
+        call = special(t, call)
+    return cst.parse_expression(_ATTACH.format(opt=src, sched=code_of(call)))
+
+
+_EPOCHS = ("epochs", "steps_per_epoch")
+
+
+def _operand(node: cst.BaseExpression) -> str:
+    simple = _simple(node) or isinstance(node, (cst.Float, cst.Integer))
+    return code_of(node) if simple else f"({code_of(node)})"
+
+
+def _one_cycle(t: TransformInput, call: cst.Call) -> cst.Call:
+    """torch gives the final rate as max_lr / div_factor / final_div_factor; Paddle as a value."""
+    cycle = t.bound.value("cycle_momentum")
+    if not _is_false(cycle):
+        raise Unconvertible(
+            "torch's OneCycleLR also cycles the optimizer's momentum (cycle_momentum=True by "
+            "default, beta1 for Adam); Paddle's does not: pass cycle_momentum=False if that is "
+            "acceptable, or port by hand"
+        )
+    max_lr = t.bound.value("max_lr")
+    assert max_lr is not None
+    div = t.bound.value("div_factor") or cst.Float("25.0")
+    final = t.bound.value("final_div_factor") or cst.Float("10000.0")
+    end = cst.parse_expression(" / ".join(_operand(v) for v in (max_lr, div, final)))
+    args = [a for a in _without(call, "final_div_factor", "cycle_momentum").args]
+    steps = t.bound.value("total_steps")
+    if steps is None:
+        epochs, per_epoch = t.bound.value("epochs"), t.bound.value("steps_per_epoch")
+        if epochs is None or per_epoch is None:
+            raise Unconvertible("give total_steps, or epochs and steps_per_epoch")
+        total = cst.parse_expression(f"({code_of(epochs)}) * ({code_of(per_epoch)})")
+        args = [a for a in args if not (a.keyword and a.keyword.value in _EPOCHS)]
+        args.append(_keyword("total_steps", total))
+    args.append(_keyword("end_learning_rate", end))
+    return call.with_changes(args=_recomma(args))
+
+
+def _cyclic(t: TransformInput, call: cst.Call) -> cst.Call:
+    cycle = t.bound.value("cycle_momentum")
+    if not _is_false(cycle):
+        raise Unconvertible(
+            "torch's CyclicLR also cycles the optimizer's momentum (cycle_momentum=True by "
+            "default); Paddle's does not: pass cycle_momentum=False if that is acceptable"
+        )
+    return _without(call, "cycle_momentum")
+
+
+_SCHEDULER_FIXES = {
+    "torch.optim.lr_scheduler.OneCycleLR": _one_cycle,
+    "torch.optim.lr_scheduler.CyclicLR": _cyclic,
+}
