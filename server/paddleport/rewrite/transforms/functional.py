@@ -2,4 +2,156 @@
 
 from __future__ import annotations
 
-from paddleport.rewrite.transforms import TransformInput, transform  # noqa: F401
+from dataclasses import replace
+
+import libcst as cst
+
+from paddleport.rewrite.arguments import Unconvertible, code_of
+from paddleport.rewrite.transforms import TRANSFORMS, Transform, TransformInput, transform
+from paddleport.rewrite.transforms.nn_layers import (
+    count_include_pad_to_exclusive,
+    get_keyword,
+    is_literal,
+    keyword_after,
+    negated,
+    set_keyword,
+)
+
+
+def _positional(keep: int) -> Transform:
+    def keep_positional(t: TransformInput) -> cst.BaseExpression:
+        assert isinstance(t.mapped, cst.Call)
+        return t.mapped.with_changes(args=keyword_after(t, keep))
+
+    keep_positional.__name__ = keep_positional.__qualname__ = f"positional_{keep}"
+    keep_positional.__doc__ = (
+        f"Only the first {keep} arguments stay positional: Paddle's parameters after them "
+        "come in another order (or are keyword-only), so the rest are passed by name."
+    )
+    return keep_positional
+
+
+for _keep in range(1, 8):
+    TRANSFORMS[f"positional_{_keep}"] = _positional(_keep)
+
+
+@transform
+def avg_pool_functional(t: TransformInput) -> cst.BaseExpression:
+    """F.avg_pool*d: like the layers, one position later (the input comes first)."""
+    assert isinstance(t.mapped, cst.Call)
+    ceil_mode, divisor = t.bound.value("ceil_mode"), t.bound.value("divisor_override")
+    if (
+        divisor is not None
+        and not is_literal(divisor, "None")
+        and ceil_mode is not None
+        and not is_literal(ceil_mode, "False")
+    ):
+        raise Unconvertible(
+            "with ceil_mode=True, Paddle applies divisor_override differently to the border "
+            "windows; pad the input explicitly and use ceil_mode=False"
+        )
+    args = keyword_after(t, 4)
+    value = get_keyword(args, "exclusive")
+    args = set_keyword(args, "exclusive", cst.Name("False") if value is None else negated(value))
+    return t.mapped.with_changes(args=args)
+
+
+@transform
+def max_pool_functional(t: TransformInput) -> cst.BaseExpression:
+    """F.max_pool*d: Paddle has no dilation (dropped when it is 1) and swaps the last two flags."""
+    assert isinstance(t.mapped, cst.Call)
+    dilation = t.bound.value("dilation")
+    if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
+        raise Unconvertible(
+            "Paddle's max pooling has no `dilation`; unfold the input or pool by hand"
+        )
+    return t.mapped.with_changes(args=keyword_after(t, 4))
+
+
+@transform
+def batch_norm_functional(t: TransformInput) -> cst.BaseExpression:
+    """F.batch_norm / F.instance_norm: name the flags, and momentum becomes 1 - m."""
+    from paddleport.rewrite.transforms import batchnorm_momentum
+
+    assert isinstance(t.mapped, cst.Call)
+    keyworded = t.mapped.with_changes(args=keyword_after(t, 5))
+    return batchnorm_momentum(replace(t, mapped=keyworded))
+
+
+@transform
+def first_output(t: TransformInput) -> cst.BaseExpression:
+    """Paddle returns (result, extra) where torch returns the result: take element 0."""
+    assert isinstance(t.mapped, cst.Call)
+    return cst.Subscript(value=t.mapped, slice=[cst.SubscriptElement(cst.Index(cst.Integer("0")))])
+
+
+def _int_size(node: cst.BaseExpression | None) -> bool:
+    return isinstance(node, cst.Integer)
+
+
+@transform
+def interpolate_size(t: TransformInput) -> cst.BaseExpression:
+    """F.interpolate: Paddle rejects an int ``size``; repeat it once per spatial axis."""
+    assert isinstance(t.mapped, cst.Call)
+    args = keyword_after(t, 5)
+    size = t.bound.value("size")
+    if _int_size(size):
+        assert size is not None
+        source = t.bound.value("input")
+        if not isinstance(source, (cst.Name, cst.Attribute)):
+            raise Unconvertible(
+                "Paddle needs `size` as a list with one entry per spatial axis; write it as a list"
+            )
+        rank = cst.parse_expression(f"[{code_of(size)}] * ({code_of(source)}.ndim - 2)")
+        args = [a.with_changes(value=rank) if a.value is size else a for a in args]
+    return t.mapped.with_changes(args=args)
+
+
+@transform
+def conv_functional(t: TransformInput) -> cst.BaseExpression:
+    """F.conv*d: Paddle's padding='same' is wrong with dilation > 1 (verified in 3.3.1)."""
+    assert isinstance(t.mapped, cst.Call)
+    if same_with_dilation(t):
+        raise Unconvertible(
+            "Paddle computes padding='same' wrongly when dilation > 1; pass the explicit padding "
+            "dilation * (kernel_size - 1) // 2 (odd kernels)"
+        )
+    return t.mapped
+
+
+def same_with_dilation(t: TransformInput) -> bool:
+    padding, dilation = t.bound.value("padding"), t.bound.value("dilation")
+    return (
+        padding is not None
+        and is_literal(padding, "'same'", '"same"')
+        and dilation is not None
+        and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "(1,)", "[1,1]")
+    )
+
+
+@transform
+def astype_int64(t: TransformInput) -> cst.BaseExpression:
+    """Paddle returns float32 where torch returns int64 (one_hot): cast back."""
+    assert isinstance(t.mapped, cst.Call)
+    return cst.parse_expression(f"{code_of(t.mapped)}.astype('int64')")
+
+
+__all__ = ["avg_pool_functional", "count_include_pad_to_exclusive"]
+
+
+@transform
+def bilinear_bias_row(t: TransformInput) -> cst.BaseExpression:
+    """F.bilinear: Paddle wants the bias as a [1, out] row, torch takes [out]."""
+    assert isinstance(t.mapped, cst.Call)
+    bias = t.bound.value("bias")
+    if bias is None or is_literal(bias, "None"):
+        return t.mapped
+    text = code_of(bias)
+    wrapped = (
+        text
+        if isinstance(bias, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
+        else f"({text})"
+    )
+    row = cst.parse_expression(f"{wrapped}.reshape([1, -1])")
+    args = [a.with_changes(value=row) if a.value is bias else a for a in t.mapped.args]
+    return t.mapped.with_changes(args=args)

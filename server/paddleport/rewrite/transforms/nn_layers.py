@@ -64,9 +64,11 @@ def is_literal(node: cst.BaseExpression | None, *texts: str) -> bool:
 
 @transform
 def count_include_pad_to_exclusive(t: TransformInput) -> cst.BaseExpression:
-    """AvgPool: torch's ``count_include_pad`` (default True) is Paddle's ``exclusive`` negated (default True)."""
+    """AvgPool: torch's ``count_include_pad`` (default True) is Paddle's ``exclusive`` negated."""
     assert isinstance(t.mapped, cst.Call)
-    args = keyword_after(t, 3)  # kernel_size, stride, padding agree; ceil_mode/exclusive swap places
+    args = keyword_after(
+        t, 3
+    )  # kernel_size, stride, padding agree; ceil_mode/exclusive swap places
     value = get_keyword(args, "exclusive")
     args = set_keyword(args, "exclusive", cst.Name("False") if value is None else negated(value))
     return t.mapped.with_changes(args=args)
@@ -78,7 +80,9 @@ def max_pool_dilation(t: TransformInput) -> cst.BaseExpression:
     assert isinstance(t.mapped, cst.Call)
     dilation = t.bound.value("dilation")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
-        raise Unconvertible("Paddle's max pooling has no `dilation`; unfold the input or pool by hand")
+        raise Unconvertible(
+            "Paddle's max pooling has no `dilation`; unfold the input or pool by hand"
+        )
     return t.mapped.with_changes(args=keyword_after(t, 3))
 
 
@@ -86,10 +90,15 @@ def max_pool_dilation(t: TransformInput) -> cst.BaseExpression:
 def avg_pool_layer(t: TransformInput) -> cst.BaseExpression:
     """AvgPool with the divisor_override/ceil_mode corner Paddle computes differently refused."""
     ceil_mode, divisor = t.bound.value("ceil_mode"), t.bound.value("divisor_override")
-    if divisor is not None and not is_literal(divisor, "None") and ceil_mode is not None \
-            and not is_literal(ceil_mode, "False"):
+    if (
+        divisor is not None
+        and not is_literal(divisor, "None")
+        and ceil_mode is not None
+        and not is_literal(ceil_mode, "False")
+    ):
         raise Unconvertible(
-            "with ceil_mode=True, Paddle applies divisor_override differently to the partial windows "
+            "with ceil_mode=True, Paddle applies divisor_override differently to the partial "
+            "windows "
             "at the border; pad the input explicitly and use ceil_mode=False"
         )
     return count_include_pad_to_exclusive(t)
@@ -104,17 +113,29 @@ def conv_layer(t: TransformInput) -> cst.BaseExpression:
     """Conv*d: Paddle's ``bias`` and later parameters are keyword-only, and its non-zero
     padding modes need an int padding."""
     mode = t.bound.value("padding_mode")
-    if mode is not None and not is_literal(mode, "'zeros'", '"zeros"') and _is_spelled_size(t.bound.value("padding")):
+    if (
+        mode is not None
+        and not is_literal(mode, "'zeros'", '"zeros"')
+        and _is_spelled_size(t.bound.value("padding"))
+    ):
         raise Unconvertible(
-            "Paddle's convolutions accept padding_mode other than 'zeros' only with an int padding; "
+            "Paddle's convolutions accept padding_mode other than 'zeros' only with an int "
+            "padding; "
             "pad with F.pad(mode=...) first and use padding=0"
+        )
+    from paddleport.rewrite.transforms.functional import same_with_dilation
+
+    if same_with_dilation(t):
+        raise Unconvertible(
+            "Paddle computes padding='same' wrongly when dilation > 1; pass the explicit padding "
+            "dilation * (kernel_size - 1) // 2 (odd kernels)"
         )
     return t.mapped.with_changes(args=keyword_after(t, 7))
 
 
 @transform
 def conv_transpose_layer(t: TransformInput) -> cst.BaseExpression:
-    """ConvTranspose*d: Paddle puts ``dilation`` before the bias (and, in 2-D/3-D, before groups)."""
+    """ConvTranspose*d: Paddle puts ``dilation`` before the bias (in 2-D/3-D, before groups)."""
     return t.mapped.with_changes(args=keyword_after(t, 6))
 
 
