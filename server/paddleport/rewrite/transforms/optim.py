@@ -274,6 +274,7 @@ def optimizer(t: TransformInput) -> cst.BaseExpression:
     return call
 
 
+_PER_GROUP = ("lr_lambda", "min_lr", "max_lr", "base_lr", "base_momentum", "max_momentum")
 _ATTACH = "(lambda scheduler: {opt}.set_lr_scheduler(scheduler) or scheduler)({sched})"
 
 
@@ -289,6 +290,11 @@ def lr_scheduler(t: TransformInput) -> cst.BaseExpression:
         raise Unconvertible("no optimizer argument")
     if not _simple(opt):
         raise Unconvertible("the optimizer is used twice in Paddle: assign it to a name first")
+    for name in _PER_GROUP:
+        if isinstance(t.bound.value(name), (cst.List, cst.Tuple)):
+            raise Unconvertible(
+                f"a list of `{name}` values (one per parameter group): a Paddle scheduler has one"
+            )
     src = code_of(opt)
     call = _call(keyword_arguments(t))
     args = []
