@@ -1,0 +1,316 @@
+"""Diagnostics for torch uses, built from fixes: pure functions the server and tests both call.
+
+Each diagnostic carries its fix in ``data`` (edits as LSP ranges and new text),
+so a quick fix is a lookup, never a recomputation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from lsprotocol import types
+
+from paddleport.analysis.finder import SyntaxProblem
+from paddleport.analysis.uses import Confidence, UseKind
+from paddleport.lsp.notebooks import JoinedCells
+from paddleport.lsp.positions import PositionMap
+from paddleport.lsp.settings import Settings
+from paddleport.rewrite.edits import TextEdit, minimal_edits
+from paddleport.rewrite.fixes import Fix
+from paddleport.rules.loader import RuleError
+
+SOURCE = "paddleport"
+DOCS_URL = "https://github.com/paddleport/paddleport/blob/main/docs/rules.md"
+SYNTAX_CODE = "syntax-error"
+RULE_ERROR_CODE = "rule-error"
+SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "information": types.DiagnosticSeverity.Information,
+    "hint": types.DiagnosticSeverity.Hint,
+}
+
+
+def rule_anchor(api: str) -> str:
+    """GitHub's anchor for the heading ``## `torch.nn.Conv2d` `` that ``rule_markdown`` writes."""
+    return re.sub(r"[^\w\- ]", "", api.lower()).replace(" ", "-")
+
+
+def rule_href(api: str) -> str:
+    return f"{DOCS_URL}#{rule_anchor(api)}"
+
+
+class Locator(Protocol):
+    """Maps offsets of the analysed text to (document uri, LSP range)."""
+
+    def locate(self, start: int, end: int) -> tuple[str, types.Range] | None: ...
+
+
+@dataclass
+class TextLocator:
+    uri: str
+    positions: PositionMap
+
+    def locate(self, start: int, end: int) -> tuple[str, types.Range] | None:
+        return self.uri, self.positions.range(start, end)
+
+
+@dataclass
+class CellLocator:
+    """Offsets in a notebook's joined text → the cell's uri and a range inside the cell."""
+
+    joined: JoinedCells
+    positions: list[PositionMap]  # one per cell, over the cell's (masked) text
+
+    def locate(self, start: int, end: int) -> tuple[str, types.Range] | None:
+        i = self.joined.cell_at(start, end)
+        if i is None:
+            return None
+        base = self.joined.cells[i].start
+        return self.joined.cells[i].uri, self.positions[i].range(start - base, end - base)
+
+
+_EDIT_MEMO: dict[tuple[str, str], list[TextEdit]] = {}
+
+
+def fix_edits(fix: Fix, text: str) -> list[TextEdit]:
+    """The fix as small edits in offsets of ``text`` (memoised by span and replacement)."""
+    assert fix.replacement is not None
+    span = text[fix.use.start : fix.use.end]
+    key = (span, fix.replacement)
+    rel = _EDIT_MEMO.get(key)
+    if rel is None:
+        rel = minimal_edits(span, fix.replacement)
+        if len(_EDIT_MEMO) > 20_000:
+            _EDIT_MEMO.clear()
+        _EDIT_MEMO[key] = rel
+    base = fix.use.start
+    return [TextEdit(e.start + base, e.end + base, e.text) for e in rel]
+
+
+def fix_title(fix: Fix) -> str:
+    """``Paddleport (torch.nn.Conv2d): Replace with paddle.nn.Conv2D``."""
+    rule = fix.use.rule
+    target = rule.paddle if rule is not None and rule.paddle else fix.replacement or "?"
+    if (
+        fix.use.kind in (UseKind.METHOD_CALL, UseKind.TENSOR_ATTRIBUTE)
+        and rule
+        and rule.short_paddle
+    ):
+        target = f"`.{rule.short_paddle}`"
+    return f"Paddleport ({fix.use.api}): Replace with {target}"
+
+
+def severity_name(fix: Fix, settings: Settings) -> str:
+    """Tier severity, overridden per rule; low-confidence uses at most Information, imports Hint."""
+    name = settings.severity_for(fix.use.api, fix.tier)
+    if name == "off":
+        return name
+    if fix.use.kind is UseKind.IMPORT:
+        return "hint"
+    if fix.use.confidence is Confidence.LOW and name in ("error", "warning"):
+        return "information"
+    return name
+
+
+def edit_json(rng: types.Range, text: str) -> dict[str, Any]:
+    return {
+        "range": {
+            "start": {"line": rng.start.line, "character": rng.start.character},
+            "end": {"line": rng.end.line, "character": rng.end.character},
+        },
+        "newText": text,
+    }
+
+
+def build_diagnostics(
+    fixes: Iterable[Fix], text: str, settings: Settings, locator: Locator
+) -> dict[str, list[types.Diagnostic]]:
+    """Diagnostics per document uri (a plain file has one; a notebook one per cell)."""
+    out: dict[str, list[types.Diagnostic]] = {}
+    for fix in fixes:
+        if fix.is_noop:
+            continue
+        sev = severity_name(fix, settings)
+        if sev == "off":
+            continue
+        where = locator.locate(fix.use.focus_start, fix.use.focus_end)
+        if where is None:
+            continue
+        uri, rng = where
+        fix_data: dict[str, Any] | None = None
+        if fix.fixable and fix.use.kind is not UseKind.IMPORT:
+            edits: list[dict[str, Any]] = []
+            for edit in fix_edits(fix, text):
+                located = locator.locate(edit.start, edit.end)
+                if located is None or located[0] != uri:
+                    edits = []
+                    break
+                edits.append(edit_json(located[1], edit.text))
+            if edits:
+                fix_data = {"title": fix_title(fix), "edits": edits}
+        api = fix.use.api
+        out.setdefault(uri, []).append(
+            types.Diagnostic(
+                range=rng,
+                message=fix.message,
+                severity=SEVERITY[sev],
+                code=api,
+                code_description=types.CodeDescription(href=rule_href(api))
+                if fix.use.rule is not None
+                else None,
+                source=SOURCE,
+                data={
+                    "ruleId": api,
+                    "tier": fix.tier.value,
+                    "confidence": fix.use.confidence.name.lower(),
+                    "fix": fix_data,
+                },
+            )
+        )
+    return out
+
+
+def syntax_offset(problem: SyntaxProblem, positions: PositionMap) -> int:
+    """Offset of a syntax error's (1-based line, character column) in the analysed text."""
+    line = min(max(problem.line - 1, 0), positions.line_count - 1)
+    return min(positions.line_starts[line] + problem.col, positions.line_end(line))
+
+
+def syntax_diagnostic(problem: SyntaxProblem, rng: types.Range) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=rng,
+        message=f"paddleport cannot analyse this file: {problem.message} (line {problem.line}); "
+        "the torch uses shown are from the last version that parsed",
+        severity=types.DiagnosticSeverity.Information,
+        code=SYNTAX_CODE,
+        source=SOURCE,
+    )
+
+
+def problem_diagnostic(message: str) -> types.Diagnostic:
+    """One diagnostic at the top of a document that cannot be analysed at all (binary, huge)."""
+    zero = types.Position(line=0, character=0)
+    return types.Diagnostic(
+        range=types.Range(start=zero, end=zero),
+        message=message,
+        severity=types.DiagnosticSeverity.Information,
+        code="unreadable",
+        source=SOURCE,
+    )
+
+
+def shift_diagnostics(
+    old_text: str, new_text: str, diagnostics: list[types.Diagnostic]
+) -> list[types.Diagnostic]:
+    """Carry diagnostics over an edit that broke parsing: lines above the edit stay, lines below
+    move with it, the edited lines lose theirs. Their fixes are dropped (they are stale)."""
+    old_lines = old_text.split("\n")
+    new_lines = new_text.split("\n")
+    limit = min(len(old_lines), len(new_lines))
+    prefix = 0
+    while prefix < limit and old_lines[prefix] == new_lines[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old_lines[-1 - suffix] == new_lines[-1 - suffix]:
+        suffix += 1
+    first_after = len(old_lines) - suffix  # first old line of the unchanged tail
+    delta = len(new_lines) - len(old_lines)
+    out = []
+    for d in diagnostics:
+        if d.code in (SYNTAX_CODE,):
+            continue
+        start, end = d.range.start, d.range.end
+        if end.line < prefix:
+            moved = d.range
+        elif start.line >= first_after:
+            moved = types.Range(
+                start=types.Position(line=start.line + delta, character=start.character),
+                end=types.Position(line=end.line + delta, character=end.character),
+            )
+        else:
+            continue
+        data = dict(d.data) if isinstance(d.data, dict) else {}
+        data["fix"] = None
+        data["stale"] = True
+        out.append(
+            types.Diagnostic(
+                range=moved,
+                message=d.message,
+                severity=d.severity,
+                code=d.code,
+                code_description=d.code_description,
+                source=d.source,
+                data=data,
+            )
+        )
+    return out
+
+
+def rule_error_diagnostics(errors: Iterable[RuleError]) -> dict[str, list[types.Diagnostic]]:
+    """``file:rule:field`` errors of user rule files as diagnostics on those files (by path)."""
+    out: dict[str, list[types.Diagnostic]] = {}
+    texts: dict[str, list[str]] = {}
+    for err in errors:
+        path = err.file
+        if path not in texts:
+            try:
+                texts[path] = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
+            except OSError:
+                texts[path] = []
+        line = _error_line(err, texts[path])
+        length = len(texts[path][line]) if line < len(texts[path]) else 0
+        where = f"rule {err.rule}" if err.rule != "-" else "file"
+        field = f", field `{err.field}`" if err.field != "-" else ""
+        out.setdefault(path, []).append(
+            types.Diagnostic(
+                range=types.Range(
+                    start=types.Position(line=line, character=0),
+                    end=types.Position(line=line, character=length),
+                ),
+                message=f"paddleport {where}{field}: {err.message} (this rule is not loaded)",
+                severity=types.DiagnosticSeverity.Error,
+                code=RULE_ERROR_CODE,
+                source=SOURCE,
+            )
+        )
+    return out
+
+
+def _error_line(err: RuleError, lines: list[str]) -> int:
+    """Best line for a rule error: TOML's own line, else the rule's api line, then its field."""
+    m = re.search(r"at line (\d+)", err.message)
+    if m:
+        return max(int(m.group(1)) - 1, 0)
+    start = 0
+    if err.rule != "-":
+        pattern = re.compile(r"^\s*api\s*=\s*[\"']" + re.escape(err.rule) + r"[\"']")
+        start = next((i for i, line in enumerate(lines) if pattern.match(line)), 0)
+        if err.rule.startswith("#") and err.rule[1:].isdigit():
+            heads = [i for i, line in enumerate(lines) if line.strip() == "[[rule]]"]
+            n = int(err.rule[1:]) - 1
+            start = heads[n] if 0 <= n < len(heads) else 0
+    if err.field not in ("-", ""):
+        head = err.field.split(".")[0].split("[")[0]
+        pattern = re.compile(r"^\s*" + re.escape(head) + r"\s*=")
+        for i in range(start, len(lines)):
+            if i > start and lines[i].strip() == "[[rule]]":
+                break
+            if pattern.match(lines[i]):
+                return i
+    return start
+
+
+def status_counts(fixes: Iterable[Fix]) -> tuple[int, int]:
+    """(uses, fixable) for the status bar: imports and already-valid uses not counted."""
+    uses = fixable = 0
+    for fix in fixes:
+        if fix.is_noop or fix.use.kind is UseKind.IMPORT:
+            continue
+        uses += 1
+        fixable += fix.fixable and fix.use.confidence >= Confidence.MEDIUM
+    return uses, fixable

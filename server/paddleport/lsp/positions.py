@@ -1,0 +1,84 @@
+"""String offsets ↔ LSP positions in the negotiated encoding (UTF-16 unless offered better).
+
+Everything in paddleport works in ``str`` offsets (code points); LSP counts
+columns in UTF-16 code units by default. Lines that are pure ASCII (nearly all
+of them) convert with no work at all.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+
+
+def _units(text: str, encoding: str) -> int:
+    """Length of ``text`` in the encoding's code units."""
+    if encoding == UTF32 or text.isascii():
+        return len(text)
+    if encoding == UTF8:
+        return len(text.encode("utf-8", errors="surrogatepass"))
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+@dataclass
+class PositionMap:
+    """Converts between offsets in ``text`` and LSP positions; lines end at ``\\n``."""
+
+    text: str
+    encoding: str = UTF16
+    line_starts: list[int] = field(init=False)
+    _ascii: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        find = self.text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        self.line_starts = starts
+        self._ascii = self.text.isascii() or self.encoding == UTF32
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def line_end(self, line: int) -> int:
+        """Offset of the end of 0-based ``line``, before its ``\\r\\n`` or ``\\n``."""
+        if line + 1 < len(self.line_starts):
+            end = self.line_starts[line + 1] - 1
+            if end > self.line_starts[line] and self.text[end - 1] == "\r":
+                end -= 1
+            return end
+        return len(self.text)
+
+    def position(self, offset: int) -> types.Position:
+        offset = min(max(offset, 0), len(self.text))
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[line]
+        if self._ascii:
+            return types.Position(line=line, character=offset - start)
+        return types.Position(line=line, character=_units(self.text[start:offset], self.encoding))
+
+    def range(self, start: int, end: int) -> types.Range:
+        return types.Range(start=self.position(start), end=self.position(end))
+
+    def offset(self, position: types.Position) -> int:
+        """Offset of an LSP position; out-of-range lines and columns clamp to the text."""
+        if position.line >= len(self.line_starts):
+            return len(self.text)
+        start = self.line_starts[max(position.line, 0)]
+        end = self.line_end(position.line)
+        want = max(position.character, 0)
+        if self._ascii:
+            return min(start + want, end)
+        count = 0
+        for i in range(start, end):
+            if count >= want:
+                return i
+            count += _units(self.text[i], self.encoding)
+        return end

@@ -1,0 +1,643 @@
+"""The paddleport language server: thin handlers over the pure modules next to this one.
+
+Diagnostics are pushed after a per-document debounce (or pulled, when the
+client supports ``textDocument/diagnostic``); analysis runs on the event loop,
+so a result always describes the text current when it was computed and an
+older version is never published after a newer one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls import uris
+from pygls.lsp.server import LanguageServer
+
+from paddleport import __version__
+from paddleport.batch import FileResult, convert_many, summarise
+from paddleport.catalog import make_planner
+from paddleport.files import ReadProblem, python_files, read_source
+from paddleport.lsp import actions
+from paddleport.lsp.diagnostics import rule_error_diagnostics
+from paddleport.lsp.documents import DocumentView
+from paddleport.lsp.positions import UTF8, UTF16, UTF32
+from paddleport.lsp.settings import Settings, parse_settings
+from paddleport.lsp.state import DocState, diagnose
+from paddleport.rewrite.fixes import Planner
+
+log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "paddleport/status"
+COMMANDS = (
+    "paddleport.convertFile",
+    "paddleport.convertWorkspace",
+    "paddleport.showRule",
+    "paddleport.debugInfo",
+)
+
+
+class PaddleportServer(LanguageServer):
+    """Holds the settings, the planner and one ``DocState`` per open file or notebook."""
+
+    def __init__(self, extra_rule_dirs: Sequence[str] = ()) -> None:
+        super().__init__(
+            "paddleport",
+            __version__,
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                notebook_selector=[
+                    types.NotebookDocumentFilterWithCells(
+                        cells=[types.NotebookCellLanguage(language="python")], notebook="*"
+                    )
+                ],
+                save=True,
+            ),
+        )
+        self.cli_rule_dirs = list(extra_rule_dirs)
+        self.settings = Settings()
+        self.planner: Planner = make_planner(self.cli_rule_dirs)
+        self.states: dict[str, DocState] = {}
+        self.pull_mode = False
+        self.settings_problems: list[str] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._rule_error_uris: set[str] = set()
+        self._rule_mtimes: dict[str, float] = {}
+        self._progress_count = 0
+
+    # -- documents -----------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        enc = str(
+            getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding)
+        )
+        return enc if enc in (UTF8, UTF16, UTF32) else UTF16
+
+    def key_for(self, uri: str) -> str:
+        """The uri a document's state lives under: its notebook's for a cell."""
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        return notebook.uri if notebook is not None else uri
+
+    def view(self, uri: str) -> DocumentView | None:
+        """The open file, notebook (by its uri or a cell's), or None when not open."""
+        ws = self.workspace
+        notebook = ws.get_notebook_document(notebook_uri=uri) or ws.get_notebook_document(
+            cell_uri=uri
+        )
+        if notebook is not None:
+            cells = []
+            for cell in notebook.cells:
+                if cell.kind != types.NotebookCellKind.Code:
+                    continue
+                doc = ws.text_documents.get(cell.document)
+                if doc is None or (doc.language_id or "python") != "python":
+                    continue
+                cells.append((cell.document, doc.source, doc.version))
+            if not cells:
+                return None
+            return DocumentView.for_notebook(notebook.uri, notebook.version, cells, self.encoding)
+        doc = ws.text_documents.get(uri)
+        if doc is None:
+            return None
+        return DocumentView(uri, doc.source, doc.version, self.encoding)
+
+    def view_or_disk(self, uri: str) -> DocumentView:
+        view = self.view(uri)
+        if view is not None:
+            return view
+        path = uris.to_fs_path(uri)
+        if path is None:
+            raise ValueError(f"not a file uri: {uri}")
+        return DocumentView(uri, read_source(Path(path)), None, self.encoding)
+
+    def get_text(self, uri: str) -> str:
+        """Current text of a file (open or on disk), a notebook cell, or a notebook's code cells."""
+        doc = self.workspace.text_documents.get(uri)
+        if doc is not None:
+            return str(doc.source)
+        view = self.view(uri)
+        if view is not None:
+            return "\n\n".join(view.cell_texts) if view.cells is not None else view.text
+        return self.view_or_disk(uri).text
+
+    # -- analysis --------------------------------------------------------------
+
+    def schedule(self, uri: str, delay: float) -> None:
+        """Analyse ``uri``'s document after ``delay`` seconds, replacing any pending run."""
+        if not self.settings.enable:
+            return
+        key = self.key_for(uri)
+        pending = self._tasks.pop(key, None)
+        if pending is not None:
+            pending.cancel()
+        if self.pull_mode:
+            return  # the client asks when it wants results
+        self._tasks[key] = asyncio.get_running_loop().create_task(self._run_later(key, delay))
+
+    async def _run_later(self, key: str, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self._tasks.pop(key, None)
+        self.refresh(key)
+
+    def refresh(self, key: str, *, publish: bool = True) -> DocState | None:
+        view = self.view(key)
+        if view is None:
+            return None
+        previous = self.states.get(key)
+        try:
+            state = diagnose(view, self.planner, self.settings, previous)
+        except Exception as exc:  # a paddleport bug must not take the editor's server down
+            log.exception("analysis failed for %s", key)
+            self.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Error,
+                    message=f"paddleport: analysis of {key} failed: {exc!r}",
+                )
+            )
+            return previous
+        self.states[key] = state
+        if publish and not self.pull_mode:
+            self.publish(state, view, previous)
+        self.send_status(state)
+        return state
+
+    def publish(self, state: DocState, view: DocumentView, previous: DocState | None) -> None:
+        uris_now = set(state.diagnostics)
+        for uri, diags in state.diagnostics.items():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=uri, version=view.version_of(uri), diagnostics=diags
+                )
+            )
+        for gone in set(previous.diagnostics if previous else ()) - uris_now:  # removed cells
+            self.clear(gone)
+
+    def clear(self, uri: str) -> None:
+        if not self.pull_mode:
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+
+    def send_status(self, state: DocState) -> None:
+        self.protocol.notify(
+            STATUS_NOTIFICATION,
+            {
+                "uri": state.key,
+                "version": state.version,
+                "uses": state.uses,
+                "fixable": state.fixable,
+            },
+        )
+
+    def forget(self, key: str) -> None:
+        pending = self._tasks.pop(key, None)
+        if pending is not None:
+            pending.cancel()
+        state = self.states.pop(key, None)
+        for uri in state.diagnostics if state else [key]:
+            self.clear(uri)
+
+    def reanalyse_all(self) -> None:
+        if self.pull_mode:
+            if _capability(self, "workspace.diagnostics.refresh_support"):
+                self.workspace_diagnostic_refresh(None)
+            return
+        keys = set(self.states) | {self.key_for(u) for u in self.workspace.text_documents}
+        for key in keys:
+            if self.settings.enable:
+                self.schedule(key, 0)
+            else:
+                self.forget(key)
+
+    # -- settings and rules ------------------------------------------------------
+
+    def apply_settings(self, options: object) -> None:
+        settings, problems = parse_settings(options)
+        reload = settings.extra_rule_folders != self.settings.extra_rule_folders
+        self.settings = settings
+        self.settings_problems = problems
+        if reload:
+            self.reload_rules()
+
+    def warn_settings(self) -> None:
+        if self.settings_problems:
+            self.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message="Paddleport settings: " + "; ".join(self.settings_problems),
+                )
+            )
+
+    def rule_dirs(self) -> list[str]:
+        return [*self.cli_rule_dirs, *self.settings.extra_rule_folders]
+
+    def reload_rules(self) -> None:
+        self.planner = make_planner(self.rule_dirs())
+        self._rule_mtimes = self._rule_file_mtimes()
+
+    def _rule_file_mtimes(self) -> dict[str, float]:
+        out = {}
+        for folder in self.rule_dirs():
+            for path in sorted(Path(folder).glob("*.toml")) if Path(folder).is_dir() else []:
+                with contextlib.suppress(OSError):
+                    out[str(path)] = path.stat().st_mtime
+        return out
+
+    def reload_rules_if_changed(self) -> bool:
+        if self._rule_file_mtimes() == self._rule_mtimes:
+            return False
+        self.reload_rules()
+        self.publish_rule_errors()
+        self.reanalyse_all()
+        return True
+
+    def publish_rule_errors(self) -> None:
+        """Broken rule files get diagnostics of their own; files fixed since lose theirs."""
+        by_path = rule_error_diagnostics(e for e in self.planner.rules.errors if e.rule or e.file)
+        now = set()
+        for path, diags in by_path.items():
+            if not Path(path).is_file():  # a missing folder: say it in a message instead
+                self.window_show_message(
+                    types.ShowMessageParams(
+                        type=types.MessageType.Warning,
+                        message=f"Paddleport: rule folder {path}: "
+                        + "; ".join(d.message for d in diags),
+                    )
+                )
+                continue
+            uri = uris.from_fs_path(path) or path
+            now.add(uri)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diags)
+            )
+        for uri in self._rule_error_uris - now:
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+        self._rule_error_uris = now
+
+    def debug_info(self) -> dict[str, Any]:
+        import libcst
+        import pygls
+
+        return {
+            "paddleport": __version__,
+            "python": sys.version.split()[0],
+            "executable": sys.executable,
+            "pygls": getattr(pygls, "__version__", _dist_version("pygls")),
+            "lsprotocol": _dist_version("lsprotocol"),
+            "libcst": getattr(libcst, "__version__", _dist_version("libcst")),
+            "positionEncoding": self.encoding,
+            "diagnosticsMode": "pull" if self.pull_mode else "push",
+            "settings": self.settings.as_dict(),
+            "settingsProblems": list(self.settings_problems),
+            "ruleFolders": self.rule_dirs(),
+            "rules": len(self.planner.rules),
+            "ruleErrors": [str(e) for e in self.planner.rules.errors],
+            "openDocuments": [
+                {
+                    "uri": s.key,
+                    "version": s.version,
+                    "uses": s.uses,
+                    "fixable": s.fixable,
+                    "parsed": s.parsed,
+                }
+                for s in sorted(self.states.values(), key=lambda s: s.key)
+            ],
+            "pid": os.getpid(),
+            "torchImported": "torch" in sys.modules,
+            "paddleImported": "paddle" in sys.modules,
+        }
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _capability(server: LanguageServer, path: str) -> Any:
+    value: Any = server.client_capabilities
+    for part in path.split("."):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
+def can_resolve_edits(server: LanguageServer) -> bool:
+    support = _capability(server, "text_document.code_action.resolve_support")
+    return bool(support and "edit" in (support.properties or []))
+
+
+def create_server(extra_rule_dirs: Sequence[str] = ()) -> PaddleportServer:
+    server = PaddleportServer(extra_rule_dirs)
+    _register(server)
+    try:
+        from paddleport.lsp import equivalence  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        pass
+    else:
+        equivalence.register(server)
+    return server
+
+
+def _register(server: PaddleportServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: PaddleportServer, params: types.InitializeParams) -> None:
+        ls.apply_settings(params.initialization_options)
+        ls.pull_mode = _capability(ls, "text_document.diagnostic") is not None
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: PaddleportServer, params: types.InitializedParams) -> None:
+        ls.warn_settings()
+        ls._rule_mtimes = ls._rule_file_mtimes()
+        ls.publish_rule_errors()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(
+        ls: PaddleportServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        old_errors = list(ls.planner.rules.errors)
+        ls.apply_settings(params.settings)
+        ls.warn_settings()
+        if ls.planner.rules.errors != old_errors or ls._rule_error_uris:
+            ls.publish_rule_errors()
+        ls.reanalyse_all()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PaddleportServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: PaddleportServer, params: types.DidChangeTextDocumentParams) -> None:
+        if ls.settings.run == "onType":
+            ls.schedule(params.text_document.uri, ls.settings.debounce_ms / 1000)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PaddleportServer, params: types.DidSaveTextDocumentParams) -> None:
+        if not ls.reload_rules_if_changed():
+            ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PaddleportServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.forget(params.text_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def notebook_open(ls: PaddleportServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        ls.schedule(params.notebook_document.uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def notebook_change(
+        ls: PaddleportServer, params: types.DidChangeNotebookDocumentParams
+    ) -> None:
+        cells = params.change.cells
+        structural = cells is not None and cells.structure is not None
+        if ls.settings.run == "onType" or structural:
+            ls.schedule(params.notebook_document.uri, ls.settings.debounce_ms / 1000)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def notebook_save(ls: PaddleportServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        ls.schedule(params.notebook_document.uri, 0)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def notebook_close(ls: PaddleportServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        ls.forget(params.notebook_document.uri)
+        for cell in params.cell_text_documents:
+            ls.clear(cell.uri)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(
+            identifier="paddleport", inter_file_dependencies=False, workspace_diagnostics=False
+        ),
+    )
+    def pull_diagnostics(
+        ls: PaddleportServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        uri = params.text_document.uri
+        if not ls.settings.enable:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        key = ls.key_for(uri)
+        state = ls.states.get(key)
+        view = ls.view(uri)
+        stale = state is None or view is None or state.text != view.text
+        if stale and (ls.settings.run == "onType" or state is None):
+            state = ls.refresh(key, publish=False)
+        items = state.diagnostics.get(uri, []) if state else []
+        return types.RelatedFullDocumentDiagnosticReport(items=items)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, actions.FIX_ALL_KIND],
+            resolve_provider=True,
+        ),
+    )
+    def code_action(
+        ls: PaddleportServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        if not ls.settings.enable:
+            return None
+        uri = params.text_document.uri
+        view = ls.view(uri)
+        if view is None:
+            return None
+        state = ls.states.get(view.uri)
+        offer_fix_all = state is None or state.fixable > 0
+        only = [str(k) for k in params.context.only] if params.context.only else None
+        found = actions.code_actions(
+            view,
+            uri,
+            params.context.diagnostics,
+            only,
+            ls.planner,
+            can_resolve=can_resolve_edits(ls),
+            offer_fix_all=offer_fix_all,
+        )
+        return found or None
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    def code_action_resolve(ls: PaddleportServer, action: types.CodeAction) -> types.CodeAction:
+        data = action.data if isinstance(action.data, dict) else {}
+        uri = data.get("uri")
+        view = ls.view(uri) if isinstance(uri, str) else None
+        if view is not None and action.edit is None:
+            action.edit = actions.resolve_edit(view, ls.planner, data) or types.WorkspaceEdit(
+                changes={}
+            )
+        return action
+
+    # -- commands -----------------------------------------------------------------
+
+    @server.command("paddleport.convertFile")
+    async def convert_file(ls: PaddleportServer, *args: Any) -> dict[str, Any]:
+        uri = _uri_arg(args)
+        try:
+            view = ls.view_or_disk(uri)
+        except (ReadProblem, ValueError) as exc:
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"Paddleport: {uri}: {exc}"
+                )
+            )
+            return {"uri": uri, "changed": False, "error": str(exc)}
+        conv, edit = actions.convert_view(view, ls.planner, None, ls.settings.annotate)
+        applied = False
+        if edit is not None:
+            result = await ls.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=edit, label="Paddleport: convert file")
+            )
+            applied = result.applied
+        if conv.error:
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning,
+                    message=f"Paddleport: not converted: {conv.error}",
+                )
+            )
+        return {"uri": uri, "changed": applied, "counts": conv.counts(), "error": conv.error}
+
+    @server.command("paddleport.convertWorkspace")
+    async def convert_workspace(ls: PaddleportServer, *args: Any) -> dict[str, Any]:
+        return await _convert_workspace(ls)
+
+    @server.command("paddleport.showRule")
+    def show_rule(ls: PaddleportServer, *args: Any) -> dict[str, str]:
+        from paddleport.cli.rules_cmd import rule_markdown
+
+        rule_id = str(args[0]).strip() if args else ""
+        rule = ls.planner.rules.get(rule_id)
+        if rule is None:
+            return {
+                "markdown": f"## `{rule_id}`\n\nNo paddleport rule for `{rule_id}` yet: port it "
+                "by hand, or add a rule in a project rule folder (`paddleport.extraRuleFolders`)."
+            }
+        return {"markdown": rule_markdown(rule)}
+
+    @server.command("paddleport.debugInfo")
+    def debug_info(ls: PaddleportServer, *args: Any) -> dict[str, Any]:
+        return ls.debug_info()
+
+
+def _uri_arg(args: Sequence[Any]) -> str:
+    first = args[0] if args else None
+    if isinstance(first, dict):
+        first = first.get("uri")
+    if not isinstance(first, str) or not first:
+        raise ValueError("paddleport.convertFile expects [uri]")
+    return first
+
+
+async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
+    """Every Python file under the workspace folders, as one undoable WorkspaceEdit.
+
+    Open documents are converted from their editor text; others from disk, in
+    worker processes (``paddleport.batch``), chunk by chunk so a cancel stops soon.
+    """
+    folders = [uris.to_fs_path(f.uri) for f in ls.workspace.folders.values()]
+    if not folders and ls.workspace.root_path:
+        folders = [ls.workspace.root_path]
+    paths = sorted({p for f in folders if f for p in python_files(Path(f))})
+    token: str | None = None
+    if _capability(ls, "window.work_done_progress"):
+        ls._progress_count += 1
+        token = f"paddleport-convert-{os.getpid()}-{ls._progress_count}"
+        await ls.work_done_progress.create_async(token)
+        ls.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title="Paddleport: converting the workspace",
+                cancellable=True,
+                percentage=0,
+                message=f"{len(paths)} files",
+            ),
+        )
+    cancelled = False
+    changes: dict[str, list[types.TextEdit]] = {}
+    results = []
+    started = time.monotonic()
+    chunk = 16
+    loop = asyncio.get_running_loop()
+    for i in range(0, len(paths), chunk):
+        if token is not None and ls.work_done_progress.tokens[token].cancelled():
+            cancelled = True
+            break
+        part = paths[i : i + chunk]
+        on_disk = [p for p in part if ls.view(uris.from_fs_path(str(p)) or "") is None]
+        done = await loop.run_in_executor(
+            None,
+            lambda ps=on_disk: convert_many(  # type: ignore[misc]
+                ps,
+                jobs=min(2, os.cpu_count() or 1),
+                annotate=ls.settings.annotate,
+                extra_rule_dirs=ls.rule_dirs(),
+            ),
+        )
+        by_path = {r.path: r for r in done}
+        for path in part:
+            uri = uris.from_fs_path(str(path)) or str(path)
+            result = by_path.get(path)
+            if result is None:  # open in the editor: convert what the user sees
+                view = ls.view(uri)
+                assert view is not None
+                conv, edit = actions.convert_view(view, ls.planner, None, ls.settings.annotate)
+                result = FileResult(path, conv.code, view.text, conv.counts(), problem=conv.error)
+                for edit_uri, edits in (edit.changes or {}).items() if edit else ():
+                    changes[edit_uri] = list(edits)
+            elif result.changed and result.code is not None and result.original is not None:
+                view = DocumentView(uri, result.original, None, ls.encoding)
+                changes.update(view.changes_for(result.code) or {})
+            results.append(result)
+        if token is not None:
+            done_n = min(i + chunk, len(paths))
+            ls.work_done_progress.report(
+                token,
+                types.WorkDoneProgressReport(
+                    message=f"{done_n}/{len(paths)} files",
+                    percentage=int(100 * done_n / max(len(paths), 1)),
+                ),
+            )
+    summary = summarise(results).as_dict()
+    applied = False
+    if changes and not cancelled:
+        answer = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(
+                edit=types.WorkspaceEdit(changes=changes), label="Paddleport: convert workspace"
+            )
+        )
+        applied = answer.applied
+    summary.update(
+        cancelled=cancelled, applied=applied, seconds=round(time.monotonic() - started, 2)
+    )
+    if token is not None:
+        ls.work_done_progress.end(
+            token, types.WorkDoneProgressEnd(message="cancelled" if cancelled else "done")
+        )
+    message = (
+        "Paddleport: workspace conversion cancelled; nothing was changed."
+        if cancelled
+        else f"Paddleport: converted {summary['changed']} of {summary['files']} files — "
+        f"{summary['exact']} exact, {summary['review']} to review, {summary['manual']} "
+        f"left to port by hand ({summary['rate']:.0%} of {summary['found']} torch uses)"
+        + (f"; {len(summary['problems'])} files had problems" if summary["problems"] else "")  # type: ignore[arg-type]
+    )
+    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=message))
+    return summary
+
+
+def run_stdio(extra_rule_dirs: list[str]) -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    create_server(extra_rule_dirs).start_io()

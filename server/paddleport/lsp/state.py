@@ -1,0 +1,92 @@
+"""One analysis of a document into what the editor shows: diagnostics per uri and the status counts.
+
+Pure: given a ``DocumentView``, the planner, the settings and the previous
+state, it never touches the connection, so tests call it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+
+from paddleport.analysis.finder import analyze
+from paddleport.lsp.diagnostics import (
+    build_diagnostics,
+    problem_diagnostic,
+    shift_diagnostics,
+    status_counts,
+    syntax_diagnostic,
+    syntax_offset,
+)
+from paddleport.lsp.documents import MAX_CHARS, DocumentView
+from paddleport.lsp.positions import PositionMap
+from paddleport.lsp.settings import Settings
+from paddleport.rewrite.convert import plan
+from paddleport.rewrite.fixes import Planner
+
+
+@dataclass
+class DocState:
+    key: str  # the file or notebook uri
+    version: int | None
+    text: str  # the analysed text this state describes
+    texts: dict[str, str]  # per document uri (cells of a notebook), for shifting after an error
+    diagnostics: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
+    uses: int = 0
+    fixable: int = 0
+    parsed: bool = True  # False: a syntax error; diagnostics are carried over from before
+
+
+def diagnose(
+    view: DocumentView, planner: Planner, settings: Settings, previous: DocState | None = None
+) -> DocState:
+    texts = {uri: view.text_of(uri) or "" for uri in view.uris}
+    state = DocState(view.uri, view.version, view.text, texts, {uri: [] for uri in view.uris})
+    first = view.uris[0]
+    if len(view.text) > MAX_CHARS:
+        state.diagnostics[first] = [
+            problem_diagnostic(
+                f"paddleport skips this document: {len(view.text) // 1_000_000} MB of text is more "
+                f"than the {MAX_CHARS // 1_000_000} MB it analyses while editing; "
+                "use `paddleport check` / `paddleport convert` on it instead"
+            )
+        ]
+        return state
+    if "\0" in view.text:
+        state.diagnostics[first] = [
+            problem_diagnostic(
+                "paddleport skips this document: it holds NUL bytes (binary data, not Python)"
+            )
+        ]
+        return state
+    analysis = analyze(view.text, planner.rules)
+    if analysis.syntax_error is not None:
+        state.parsed = False
+        if previous is not None:
+            state.uses, state.fixable = previous.uses, previous.fixable
+            for uri in view.uris:
+                old = previous.diagnostics.get(uri, [])
+                if old:
+                    state.diagnostics[uri] = shift_diagnostics(
+                        previous.texts.get(uri, ""), texts[uri], old
+                    )
+        offset = syntax_offset(analysis.syntax_error, PositionMap(view.text))
+        where = view.locator.locate(offset, offset)
+        if where is None:  # between cells: put it at the start of the next cell
+            where = view.locator.locate(offset + 1, offset + 1) or (
+                first,
+                types.Range(
+                    start=types.Position(line=0, character=0),
+                    end=types.Position(line=0, character=0),
+                ),
+            )
+        state.diagnostics.setdefault(where[0], []).append(
+            syntax_diagnostic(analysis.syntax_error, where[1])
+        )
+        return state
+    fixes = plan(analysis, planner)
+    for uri, diags in build_diagnostics(fixes, view.text, settings, view.locator).items():
+        state.diagnostics[uri] = diags
+    state.uses, state.fixable = status_counts(fixes)
+    return state

@@ -1,0 +1,135 @@
+"""Settings over a real connection: severities, run mode, rule folders, encodings, pull."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lsp_helpers import TORCH_FILE, open_doc, wait_for, wait_version
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+
+async def test_severity_follows_tier_and_rule_settings(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = (workspace / "sev.py").as_uri()
+    await open_doc(client, uri, TORCH_FILE)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={
+                "paddleport": {
+                    "severity": {"exact": "error", "review": "hint", "manual": "off"},
+                    "ruleSeverity": {"torch.cat": "information"},
+                    "debounceMs": 5,
+                }
+            }
+        )
+    )
+    await wait_for(
+        lambda: any(
+            d.severity == types.DiagnosticSeverity.Error for d in client.diagnostics.get(uri, [])
+        )
+    )
+    by_code = {d.code: d.severity for d in client.diagnostics[uri]}
+    assert by_code["torch.nn.Conv2d"] == types.DiagnosticSeverity.Error
+    assert by_code["torch.cat"] == types.DiagnosticSeverity.Information
+    assert by_code["torch"] == types.DiagnosticSeverity.Hint  # imports are only a hint
+
+
+async def test_bad_settings_warn_by_name_and_fall_back(
+    client: LanguageClient, workspace: Path
+) -> None:
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={
+                "paddleport": {"run": "sometimes", "severity": {"exact": "loud"}, "debounceMs": 5}
+            }
+        )
+    )
+    await wait_for(lambda: any("paddleport.run" in m.message for m in client.messages))
+    message = next(m for m in client.messages if "paddleport.run" in m.message)
+    assert message.type == types.MessageType.Warning
+    assert "paddleport.severity.exact" in message.message
+    uri = (workspace / "after.py").as_uri()
+    diags = await open_doc(client, uri, "import torch\nx = torch.zeros(2)\n")
+    assert next(d for d in diags if d.code == "torch.zeros").severity == (
+        types.DiagnosticSeverity.Warning
+    )
+
+
+async def test_utf8_positions_when_the_client_prefers_them(
+    utf8_client: LanguageClient, workspace: Path
+) -> None:
+    uri = (workspace / "emoji8.py").as_uri()
+    diags = await open_doc(utf8_client, uri, 'import torch\ns = "é"; x = torch.zeros(2)\n')
+    zeros = next(d for d in diags if d.code == "torch.zeros")
+    assert zeros.range.start == types.Position(line=1, character=14)  # é is two UTF-8 bytes
+
+
+async def test_run_on_save_waits_for_save(client: LanguageClient, workspace: Path) -> None:
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"paddleport": {"run": "onSave", "debounceMs": 5}}
+        )
+    )
+    uri = (workspace / "save.py").as_uri()
+    await open_doc(client, uri, "import torch\n")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangeWholeDocument(
+                    text="import torch\nx = torch.zeros(2)\n"
+                )
+            ],
+        )
+    )
+    await asyncio.sleep(0.3)
+    assert not [p for p in client.published if p.uri == uri and p.version == 2]
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    diags = await wait_version(client, uri, 2)
+    assert "torch.zeros" in {d.code for d in diags}
+
+
+async def test_pull_diagnostics(pull_client: LanguageClient, workspace: Path) -> None:
+    uri = (workspace / "pull.py").as_uri()
+    pull_client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=TORCH_FILE
+            )
+        )
+    )
+    report = await pull_client.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+    assert "torch.nn.Conv2d" in {d.code for d in report.items}
+    assert not [p for p in pull_client.published if p.uri == uri], "no duplicate push"
+
+
+async def test_broken_user_rule_file_gets_a_diagnostic_and_the_rest_works(
+    client: LanguageClient, workspace: Path, tmp_path: Path
+) -> None:
+    rules = tmp_path / "myrules"
+    rules.mkdir()
+    (rules / "mine.toml").write_text(
+        '[[rule]]\napi = "torch.special.foo"\npaddle = "paddle.foo"\ntier = "sometimes"\n'
+    )
+    rule_uri = (rules / "mine.toml").as_uri()
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"paddleport": {"extraRuleFolders": [str(rules)], "debounceMs": 5}}
+        )
+    )
+    await wait_for(lambda: rule_uri in client.diagnostics)
+    [problem] = client.diagnostics[rule_uri]
+    assert problem.severity == types.DiagnosticSeverity.Error
+    assert "torch.special.foo" in problem.message and "tier" in problem.message
+    assert problem.range.start.line == 3  # the `tier = ...` line
+    uri = (workspace / "still.py").as_uri()
+    diags = await open_doc(client, uri, TORCH_FILE)
+    assert "torch.nn.Conv2d" in {d.code for d in diags}
