@@ -2,4 +2,236 @@
 
 from __future__ import annotations
 
-from paddleport.rewrite.transforms import TransformInput, transform  # noqa: F401
+import libcst as cst
+
+from paddleport.rewrite.arguments import Unconvertible, code_of
+from paddleport.rewrite.transforms import TransformInput, transform
+
+_EMPTY = cst.SimpleWhitespace("")
+_EQUAL = cst.AssignEqual(whitespace_before=_EMPTY, whitespace_after=_EMPTY)
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+def _call(node: cst.BaseExpression) -> cst.Call:
+    assert isinstance(node, cst.Call)
+    return node
+
+
+def _keyword(arg: cst.Arg, name: str) -> cst.Arg:
+    return arg.with_changes(keyword=cst.Name(name), equal=_EQUAL)
+
+
+def _literal(node: cst.BaseExpression | None) -> str:
+    return "" if node is None else "".join(code_of(node).split())
+
+
+def _keywords_from(t: TransformInput, first: int) -> cst.BaseExpression:
+    """Pass positional arguments from index ``first`` on by keyword, under their Paddle names.
+
+    The rule's data keeps arguments positional while torch's order (after renames and
+    drops) holds; Paddle's real order differs for these functions (``paddle.sum`` takes
+    ``dtype`` before ``keepdim``), so positions would land on the wrong parameters.
+    """
+    mapped = _call(t.mapped)
+    by_position = {i: name for name, i in t.bound.positional_index.items()}
+    args: list[cst.Arg] = []
+    for i, arg in enumerate(mapped.args):
+        if arg.keyword is None and not arg.star and i >= first:
+            name = by_position.get(i)
+            if name is None:
+                raise Unconvertible("positional arguments could not be matched to names")
+            arg = _keyword(arg, t.rule.rename.get(name, name))
+        args.append(arg)
+    return mapped.with_changes(args=args)
+
+
+@transform
+def keywords_after_first(t: TransformInput) -> cst.BaseExpression:
+    """Keep the tensor argument positional, name every other one (Paddle's order differs)."""
+    return _keywords_from(t, 1)
+
+
+@transform
+def all_keywords(t: TransformInput) -> cst.BaseExpression:
+    """Name every argument: even the first positions of torch and Paddle differ."""
+    return _keywords_from(t, 0)
+
+
+@transform
+def wrap_int(t: TransformInput) -> cst.BaseExpression:
+    """Paddle returns a 0-D tensor where torch returns a Python int (``torch.numel``)."""
+    return cst.Call(func=cst.Name("int"), args=[cst.Arg(t.mapped)])
+
+
+@transform
+def wrap_bool(t: TransformInput) -> cst.BaseExpression:
+    """Paddle returns a 0-D bool tensor where torch returns a Python bool (``torch.equal``)."""
+    return cst.Call(func=cst.Name("bool"), args=[cst.Arg(t.mapped)])
+
+
+def _int_literal(node: cst.BaseExpression | None) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        node = node.expression
+    return isinstance(node, cst.Integer)
+
+
+@transform
+def full_fill_dtype(t: TransformInput) -> cst.BaseExpression:
+    """torch.full infers int64/bool from an int/bool fill value; paddle.full makes floats."""
+    mapped = _call(t.mapped)
+    if t.bound.value("dtype") is not None:
+        return mapped
+    fill = t.bound.value("fill_value")
+    if _int_literal(fill):
+        dtype = "paddle.int64"
+    elif _literal(fill) in ("True", "False"):
+        dtype = "paddle.bool"
+    else:
+        return mapped
+    extra = cst.Arg(keyword=cst.Name("dtype"), value=cst.parse_expression(dtype), equal=_EQUAL)
+    args = list(mapped.args)
+    if args:
+        args[-1] = args[-1].with_changes(comma=_COMMA)
+    return mapped.with_changes(args=[*args, extra])
+
+
+@transform
+def negate_requires_grad(t: TransformInput) -> cst.BaseExpression:
+    """``requires_grad=flag`` becomes ``stop_gradient=not flag`` (the rule renames it)."""
+    mapped = _call(t.mapped)
+    args: list[cst.Arg] = []
+    for arg in mapped.args:
+        if arg.keyword is not None and arg.keyword.value == "stop_gradient":
+            text = _literal(arg.value)
+            if text in ("True", "False"):
+                value: cst.BaseExpression = cst.Name("False" if text == "True" else "True")
+            else:
+                value = cst.parse_expression(f"not ({code_of(arg.value)})")
+            arg = arg.with_changes(value=value)
+        args.append(arg)
+    return mapped.with_changes(args=args)
+
+
+@transform
+def randint_bounds(t: TransformInput) -> cst.BaseExpression:
+    """``torch.randint(high, size)`` → ``paddle.randint(0, high, size)``.
+
+    With two positional arguments and no ``size``, torch reads them as (high, size);
+    Paddle would read them as (low, high).
+    """
+    mapped = _call(t.mapped)
+    low, high = t.bound.by_name.get("low"), t.bound.by_name.get("high")
+    two_positional = (
+        t.bound.value("size") is None
+        and low is not None and low.keyword is None
+        and high is not None and high.keyword is None
+    )  # fmt: skip
+    if not two_positional:
+        return mapped
+    rest = [a for a in mapped.args if a.value is not low.value and a.value is not high.value]
+    zero = cst.Arg(cst.Integer("0"), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    new_high = low.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    new_size = high.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    if rest:
+        new_size = new_size.with_changes(comma=_COMMA)
+    return mapped.with_changes(args=[zero, new_high, new_size, *rest])
+
+
+@transform
+def correction_to_unbiased(t: TransformInput) -> cst.BaseExpression:
+    """``correction=0/1`` → ``unbiased=False/True`` (paddle.std has no ``correction``)."""
+    mapped = _call(t.mapped)
+    args: list[cst.Arg] = []
+    for arg in mapped.args:
+        if arg.keyword is not None and arg.keyword.value == "correction":
+            text = _literal(arg.value)
+            if text not in ("0", "1", "0.0", "1.0", "True", "False"):
+                raise Unconvertible(
+                    f"correction={code_of(arg.value)}: Paddle only has unbiased=True/False "
+                    "(correction 1/0); scale the result by hand"
+                )
+            value = "True" if text in ("1", "1.0", "True") else "False"
+            arg = arg.with_changes(keyword=cst.Name("unbiased"), value=cst.Name(value))
+        args.append(arg)
+    return mapped.with_changes(args=args)
+
+
+@transform
+def first_argument_as_receiver(t: TransformInput) -> cst.BaseExpression:
+    """``torch.exp_(x)`` → ``x.exp_()``: Paddle has the operation only as a Tensor method."""
+    mapped = _call(t.mapped)
+    if not mapped.args or mapped.args[0].keyword is not None or mapped.args[0].star:
+        raise Unconvertible("pass the tensor as the first positional argument")
+    assert t.rule.paddle is not None
+    receiver = mapped.args[0].value
+    if not isinstance(receiver, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        receiver = receiver.with_changes(
+            lpar=[cst.LeftParen()], rpar=[cst.RightParen()]
+        )
+    rest = list(mapped.args[1:])
+    if rest:
+        rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    method = cst.Attribute(value=receiver, attr=cst.Name(t.rule.paddle.rsplit(".", 1)[-1]))
+    return cst.Call(func=method, args=rest)
+
+
+_OPERATORS = {
+    "torch.add": "+", "torch.sub": "-", "torch.mul": "*", "torch.div": "/",
+    "torch.true_divide": "/", "torch.eq": "==", "torch.ne": "!=", "torch.gt": ">",
+    "torch.ge": ">=", "torch.lt": "<", "torch.le": "<=",
+}  # fmt: skip
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
+
+
+def _number(node: cst.BaseExpression | None) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float))
+
+
+def _operand(node: cst.BaseExpression) -> str:
+    text = code_of(node).strip()
+    return text if isinstance(node, _ATOMS) or node.lpar else f"({text})"
+
+
+@transform
+def number_operand_as_operator(t: TransformInput) -> cst.BaseExpression:
+    """``torch.add(x, 1.5)`` → ``(x + 1.5)``: Paddle's functions reject Python numbers.
+
+    ``paddle.add``, ``paddle.greater_than`` and friends take only tensors; the operator
+    form accepts numbers with the same result dtype as torch. Calls with two tensors
+    keep the function.
+    """
+    a, b = t.bound.value("input"), t.bound.value("other")
+    if a is None or b is None or not (_number(a) or _number(b)):
+        return t.mapped
+    if t.rule.api not in _OPERATORS:  # bitwise ops: Paddle's operators reject numbers too
+        return _number_as_full_like(t, a, b)
+    op = _OPERATORS[t.rule.api]
+    rounding = t.bound.value("rounding_mode")
+    if rounding is not None and _literal(rounding) != "None":
+        if _literal(rounding) in ("'floor'", '"floor"'):
+            op = "//"
+        else:
+            raise Unconvertible(
+                "rounding_mode='trunc' with a Python number: pass the divisor as a tensor "
+                "(paddle.full_like(x, value))"
+            )
+    right = _operand(b)
+    alpha = t.bound.value("alpha")
+    if alpha is not None:
+        right = f"{_operand(alpha)} * {right}"
+    return cst.parse_expression(f"({_operand(a)} {op} {right})")
+
+
+def _number_as_full_like(
+    t: TransformInput, a: cst.BaseExpression, b: cst.BaseExpression
+) -> cst.BaseExpression:
+    """The number becomes ``paddle.full_like(tensor, number)``: the tensor's dtype, as in torch."""
+    if _number(a) and _number(b):
+        raise Unconvertible("both operands are Python numbers: compute it in Python")
+    number, tensor = (a, b) if _number(a) else (b, a)
+    full = cst.parse_expression(f"paddle.full_like({code_of(tensor)}, {code_of(number)})")
+    mapped = _call(t.mapped)
+    args = [arg.with_changes(value=full) if arg.value is number else arg for arg in mapped.args]
+    return mapped.with_changes(args=args)
