@@ -155,3 +155,32 @@ def bilinear_bias_row(t: TransformInput) -> cst.BaseExpression:
     row = cst.parse_expression(f"{wrapped}.reshape([1, -1])")
     args = [a.with_changes(value=row) if a.value is bias else a for a in t.mapped.args]
     return t.mapped.with_changes(args=args)
+
+
+def _refuse_smoothing_mix(t: TransformInput) -> None:
+    smoothing = t.bound.value("label_smoothing")
+    if smoothing is None or is_literal(smoothing, "0", "0.0", "0."):
+        return
+    mixed = [n for n in ("weight", "ignore_index") if t.bound.value(n) is not None]
+    if mixed:
+        raise Unconvertible(
+            f"Paddle combines label_smoothing with {' and '.join(mixed)} differently from torch "
+            "(verified in 3.3.1): smooth the targets by hand or drop one of them"
+        )
+
+
+@transform
+def cross_entropy_layer(t: TransformInput) -> cst.BaseExpression:
+    """CrossEntropyLoss: name everything after weight; refuse label smoothing mixed with
+    class weights or ignore_index, which Paddle computes differently."""
+    assert isinstance(t.mapped, cst.Call)
+    _refuse_smoothing_mix(t)
+    return t.mapped.with_changes(args=keyword_after(t, 1))
+
+
+@transform
+def cross_entropy_functional(t: TransformInput) -> cst.BaseExpression:
+    """F.cross_entropy: as the layer, one position later."""
+    assert isinstance(t.mapped, cst.Call)
+    _refuse_smoothing_mix(t)
+    return t.mapped.with_changes(args=keyword_after(t, 3))
