@@ -360,3 +360,34 @@ _SCHEDULER_FIXES = {
     "torch.optim.lr_scheduler.OneCycleLR": _one_cycle,
     "torch.optim.lr_scheduler.CyclicLR": _cyclic,
 }
+
+
+@transform
+def tensors_as_list(t: TransformInput) -> cst.BaseExpression:
+    """``TensorDataset(x, y)`` → ``TensorDataset([x, y])``, also for a single tensor."""
+    mapped = _call(t.mapped)
+    if not t.bound.var_positional:
+        return mapped
+    elements = [
+        cst.StarredElement(value=a.value) if a.star == "*" else cst.Element(value=a.value)
+        for a in t.bound.var_positional
+    ]
+    listed = cst.Arg(value=cst.List(_recomma_elements(elements)))
+    rest = [a for a in mapped.args if all(a.value is not v.value for v in t.bound.var_positional)]
+    return mapped.with_changes(args=_recomma([listed, *rest]))
+
+
+def _recomma_elements(elements: list[cst.BaseElement]) -> list[cst.BaseElement]:
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    out = [e.with_changes(comma=space) for e in elements[:-1]]
+    return [*out, elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)] if elements else out
+
+
+@transform
+def weights_as_tensor(t: TransformInput) -> cst.BaseExpression:
+    """Paddle 3.3.1's WeightedRandomSampler needs a numpy array: lists fail in len(), tensors in iteration."""
+    weights = t.bound.value("weights")
+    if weights is None:
+        return t.mapped
+    wrapped = cst.parse_expression(f"paddle.to_tensor({code_of(weights)}, dtype='float64').numpy()")
+    return _set_argument(t, "weights", "weights", wrapped)
