@@ -33,7 +33,7 @@ def apis(text: str, rules: RuleSet, *, kinds: set[UseKind] | None = None) -> lis
     ],
     ids=["import", "import-as", "submodule-as", "from-import-module", "from-import-as",
          "dotted-as", "from-import-name", "from-import-name-as", "dotted-no-alias",
-         "assigned-alias", "function-level-import"],  # fmt: skip
+         "assigned-alias", "function-level-import"],
 )
 def test_every_import_form_resolves(source: str, rules: RuleSet) -> None:
     found = apis(source, rules)
@@ -43,7 +43,7 @@ def test_every_import_form_resolves(source: str, rules: RuleSet) -> None:
 
 def test_alias_call_is_a_call_through_the_alias(rules: RuleSet) -> None:
     analysis = analyze("import torch.nn as nn\nL = nn.Linear\nm = L(1, 2, bias=False)\n", rules)
-    call = [u for u in analysis.uses if u.kind is UseKind.CALL][0]
+    call = next(u for u in analysis.uses if u.kind is UseKind.CALL)
     assert call.api == "torch.nn.Linear" and call.via_alias
 
 
@@ -121,14 +121,14 @@ def test_imports_are_reported(rules: RuleSet) -> None:
 
 def test_ranges_are_exact(rules: RuleSet) -> None:
     text = "import torch\ny = torch.sum(x, dim=1)  # total\n"
-    use = [u for u in analyze(text, rules).uses if u.kind is UseKind.CALL][0]
+    use = next(u for u in analyze(text, rules).uses if u.kind is UseKind.CALL)
     assert text[use.start : use.end] == "torch.sum(x, dim=1)"
     assert text[use.focus_start : use.focus_end] == "torch.sum"
 
 
 def test_ranges_are_in_characters_not_bytes(rules: RuleSet) -> None:
     text = "import torch\ns = 'ünïcödé'; y = torch.sum(x)\n"
-    use = [u for u in analyze(text, rules).uses if u.kind is UseKind.CALL][0]
+    use = next(u for u in analyze(text, rules).uses if u.kind is UseKind.CALL)
     assert text[use.focus_start : use.focus_end] == "torch.sum"
 
 

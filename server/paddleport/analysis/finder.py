@@ -21,14 +21,17 @@ IGNORE_MARK = "paddleport: ignore"
 # Method names that builtins, numpy arrays or nn.Module also have: on an
 # unknown receiver they are not evidence of a tensor.
 AMBIGUOUS_METHODS = frozenset(
-    """
-    abs add all any append apply argmax argmin argsort astype bool byte char chunk clear clip copy
-    count cpu cuda cumprod cumsum data detach diagonal div dot double dtype eq eval expand extend
-    fill flatten float format get half index insert int item items join keys long lower max mean
-    min mul ne nonzero numpy pop prod put ravel register_buffer remove repeat replace reshape
-    resize round sort split squeeze std strip sub sum swapaxes take to tolist trace train
-    transpose type update upper values var view
-    """.split()
+    [
+        "abs", "add", "all", "any", "append", "apply", "argmax", "argmin", "argsort", "astype",
+        "bool", "byte", "char", "chunk", "clear", "clip", "copy", "count", "cpu", "cuda",
+        "cumprod", "cumsum", "data", "detach", "diagonal", "div", "dot", "double", "dtype",
+        "eq", "eval", "expand", "extend", "fill", "flatten", "float", "format", "get", "half",
+        "index", "insert", "int", "item", "items", "join", "keys", "long", "lower", "max",
+        "mean", "min", "mul", "ne", "nonzero", "numpy", "pop", "prod", "put", "ravel",
+        "register_buffer", "remove", "repeat", "replace", "reshape", "resize", "round", "sort",
+        "split", "squeeze", "std", "strip", "sub", "sum", "swapaxes", "take", "to", "tolist",
+        "trace", "train", "transpose", "type", "update", "upper", "values", "var", "view",
+    ]
 )
 
 
@@ -71,9 +74,14 @@ def analyze(text: str, rules: RuleSet) -> Analysis:
 
 
 def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
-    """Receivers that are surely not tensors: modules (np.sum), self/cls (nn.Module.to), super()."""
+    """Receivers that are surely not tensors: modules (np.sum, os.path.split), self/cls, super()."""
     if isinstance(receiver, ast.Name):
         return receiver.id in ("self", "cls") or scope.is_module(receiver.id)
+    if isinstance(receiver, ast.Attribute):  # np.linalg.norm, os.path.split, paddle.compat.max
+        root: ast.expr = receiver
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return isinstance(root, ast.Name) and scope.is_module(root.id)
     if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name):
         return receiver.func.id == "super"
     return False

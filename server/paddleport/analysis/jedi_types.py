@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from paddleport.analysis.finder import Analysis
-from paddleport.analysis.uses import Confidence, Use, UseKind
+from paddleport.analysis.uses import Confidence, UseKind
 
 _TENSOR_CLASSES = ("torch.Tensor.", "torch._C.TensorBase.", "torch._C._TensorBase.",
                    "torch._tensor.Tensor.", "torch.nn.parameter.Parameter.")  # fmt: skip

@@ -101,56 +101,87 @@ class ScopeBuilder:
                 self.add_local(args.vararg.arg)
             if args.kwarg:
                 self.add_local(args.kwarg.arg)
-        stack: list[ast.AST] = list(body) if isinstance(body, list) else [body]
+        if isinstance(body, list):
+            self._statements(body)
+        # `torch` re-bound by an unrelated assignment (try: import torch / except: torch = None)
+        # stays torch: the import is what the code relies on.
+        self.scope.locals.difference_update(self.scope.torch)
+
+    def _statements(self, body: list[ast.stmt]) -> None:
+        """Walk statements only (not expressions): bindings live in statements' targets."""
+        stack: list[ast.stmt] = list(body)
         while stack:
             node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                self.add_local(node.name)
-                stack.extend(node.decorator_list)
-                if not isinstance(node, ast.ClassDef):
-                    stack.extend(node.args.defaults)
-                    stack.extend(d for d in node.args.kw_defaults if d is not None)
-                else:
-                    stack.extend(node.bases)
-                    # class bodies bind class attributes, not locals of this scope,
-                    # but imports and expressions inside still need visiting for nested defs
-                continue
-            if isinstance(node, ast.Lambda):
-                stack.extend(node.args.defaults)
-                continue
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                for name, path in import_bindings(node):
+            t = type(node)
+            if t is ast.FunctionDef or t is ast.AsyncFunctionDef or t is ast.ClassDef:
+                self.add_local(node.name)  # type: ignore[attr-defined]
+            elif t is ast.Import or t is ast.ImportFrom:
+                for name, path in import_bindings(node):  # type: ignore[arg-type]
                     if path is not None:
                         self.scope.torch[name] = path
                     else:
                         self.add_local(name)
                         self.scope.modules.add(name)
-                continue
-            if isinstance(node, (ast.Global, ast.Nonlocal)):
-                if isinstance(node, ast.Global):
-                    self.scope.globals.update(node.names)
-                continue
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                self.add_local(node.id)
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Name):
-                    self.scope.assigns.append(([target.id], node.value))
-                    if isinstance(node.value, (ast.Attribute, ast.Name)):
-                        self.alias_candidates[target.id] = node.value
-                elif isinstance(target, ast.Tuple) and all(
-                    isinstance(e, ast.Name) for e in target.elts
-                ):
-                    names = [e.id for e in target.elts if isinstance(e, ast.Name)]
-                    self.scope.assigns.append((names, node.value))
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
-                self.scope.assigns.append(([node.target.id], node.value))
-            elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
-                pass  # comprehension variables are their own scope; walk on for walrus targets
-            stack.extend(ast.iter_child_nodes(node))
-        # `torch` re-bound by an unrelated assignment (try: import torch / except: torch = None)
-        # stays torch: the import is what the code relies on.
-        self.scope.locals.difference_update(self.scope.torch)
+            elif t is ast.Assign:
+                assert isinstance(node, ast.Assign)
+                for target in node.targets:
+                    self._bind(target)
+                if len(node.targets) == 1:
+                    target = node.targets[0]
+                    if isinstance(target, ast.Name):
+                        self.scope.assigns.append(([target.id], node.value))
+                        if isinstance(node.value, (ast.Attribute, ast.Name)):
+                            self.alias_candidates[target.id] = node.value
+                    elif isinstance(target, ast.Tuple) and all(
+                        isinstance(e, ast.Name) for e in target.elts
+                    ):
+                        names = [e.id for e in target.elts if isinstance(e, ast.Name)]
+                        self.scope.assigns.append((names, node.value))
+            elif t is ast.AnnAssign:
+                assert isinstance(node, ast.AnnAssign)
+                self._bind(node.target)
+                if isinstance(node.target, ast.Name) and node.value is not None:
+                    self.scope.assigns.append(([node.target.id], node.value))
+            elif t is ast.AugAssign:
+                self._bind(node.target)  # type: ignore[attr-defined]
+            elif t is ast.Global:
+                self.scope.globals.update(node.names)  # type: ignore[attr-defined]
+            elif t is ast.For or t is ast.AsyncFor:
+                self._bind(node.target)  # type: ignore[attr-defined]
+                stack.extend(node.body)  # type: ignore[attr-defined]
+                stack.extend(node.orelse)  # type: ignore[attr-defined]
+            elif t is ast.With or t is ast.AsyncWith:
+                for item in node.items:  # type: ignore[attr-defined]
+                    if item.optional_vars is not None:
+                        self._bind(item.optional_vars)
+                stack.extend(node.body)  # type: ignore[attr-defined]
+            elif t is ast.If or t is ast.While:
+                stack.extend(node.body)  # type: ignore[attr-defined]
+                stack.extend(node.orelse)  # type: ignore[attr-defined]
+            elif t is ast.Try or t.__name__ == "TryStar":
+                stack.extend(node.body)  # type: ignore[attr-defined]
+                for handler in node.handlers:  # type: ignore[attr-defined]
+                    if handler.name:
+                        self.add_local(handler.name)
+                    stack.extend(handler.body)
+                stack.extend(node.orelse)  # type: ignore[attr-defined]
+                stack.extend(node.finalbody)  # type: ignore[attr-defined]
+            elif t is ast.Match:
+                for case in node.cases:  # type: ignore[attr-defined]
+                    for sub in ast.walk(case.pattern):
+                        bound = getattr(sub, "name", None) or getattr(sub, "rest", None)
+                        if isinstance(bound, str):
+                            self.add_local(bound)
+                    stack.extend(case.body)
+
+    def _bind(self, target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self.add_local(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self._bind(elt)
+        elif isinstance(target, ast.Starred):
+            self._bind(target.value)
 
     def resolve_aliases(self) -> None:
         """`L = nn.Linear` assigned once makes `L` an alias of torch.nn.Linear."""

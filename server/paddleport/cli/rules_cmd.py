@@ -26,13 +26,13 @@ def run_rules(args: argparse.Namespace) -> int:
             print(f"{rule.api:50} {rule.tier.value:7} {rule.paddle or '-'}")
         return 0
     if cmd == "show":
-        rule = rules.get(args.api)
-        if rule is None:
+        found = rules.get(args.api)
+        if found is None:
             close = [r.api for r in rules if args.api.rsplit(".", 1)[-1].lower() in r.api.lower()]
             hint = f" (did you mean: {', '.join(close[:5])}?)" if close else ""
             print(f"no rule for {args.api}{hint}", file=sys.stderr)
             return 1
-        print(rule_markdown(rule))
+        print(rule_markdown(found))
         return 0
     if cmd == "report":
         return _report(args, rules)
@@ -101,7 +101,7 @@ def _report(args: argparse.Namespace, rules: RuleSet) -> int:
             verify.save(verdicts, Path(args.results) if args.results else None)
     else:
         verdicts = verify.load(Path(args.results) if args.results else None)
-    rows = []
+    rows: list[dict[str, object]] = []
     for rule in selected:
         v = verdicts.get(rule.api)
         rows.append({

@@ -40,8 +40,9 @@ def _dtype_name(dtype: Any) -> str:
     text = str(dtype)
     for prefix in ("torch.", "paddle.", "VarType."):
         text = text.replace(prefix, "")
-    return {"float": "float32", "double": "float64", "long": "int64", "int": "int32",
-            "half": "float16", "fp32": "float32", "fp64": "float64", "int64": "int64"}.get(text, text)  # fmt: skip
+    aliases = {"float": "float32", "double": "float64", "long": "int64", "int": "int32",
+               "half": "float16", "fp32": "float32", "fp64": "float64"}  # fmt: skip
+    return aliases.get(text, text)
 
 
 def to_plain(value: Any, depth: int = 0) -> Any:
@@ -81,8 +82,12 @@ def compare(expected: Any, actual: Any, *, rtol: float = 1e-5, atol: float = 1e-
     if isinstance(expected, dict) and isinstance(actual, dict):
         if set(expected) != set(actual):
             return [Leaf(path, False, detail=f"keys differ: {sorted(expected)} vs {sorted(actual)}")]
-        return [leaf for k in expected for leaf in
-                compare(expected[k], actual[k], rtol=rtol, atol=atol, mode=mode, path=f"{path}[{k!r}]")]  # fmt: skip
+        return [
+            leaf
+            for k in expected
+            for leaf in compare(expected[k], actual[k], rtol=rtol, atol=atol, mode=mode,
+                                path=f"{path}[{k!r}]")
+        ]
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return [Leaf(path, False, detail=f"length {len(expected)} vs {len(actual)}")]

@@ -6,6 +6,7 @@ comments; only the parts a rule names are touched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -64,7 +65,8 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
             name = arg.keyword.value
             param = sig.get(name)
             if param is None or param.kind is ParamKind.VAR_POSITIONAL:
-                if name in rule.rename.values() and name not in rule.rename:
+                paddle_only = name in rule.rename.values() and name not in rule.rename
+                if paddle_only or name in rule.defaults:
                     raise AlreadyPaddle(name)
                 if sig.var_keyword is None:
                     raise Unconvertible(f"`{name}=` is not an argument of {rule.api}{sig.text}")
@@ -194,7 +196,7 @@ def _pack(args: list[cst.Arg]) -> cst.Arg:
     return cst.Arg(value=cst.List(elements=elements), comma=args[-1].comma)
 
 
-def join_arguments(original: list[cst.Arg] | tuple[cst.Arg, ...], new: list[cst.Arg]) -> list[cst.Arg]:
+def join_arguments(original: Sequence[cst.Arg], new: list[cst.Arg]) -> list[cst.Arg]:
     """Fix commas so the list is valid: keep a trailing comma only if the call had one."""
     if not new:
         return []

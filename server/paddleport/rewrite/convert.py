@@ -9,12 +9,12 @@ rather than broken code.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import Analysis, analyze
 from paddleport.analysis.uses import Confidence, Use, UseKind
-from paddleport.rewrite.edits import TextEdit, apply_edits
 from paddleport.rewrite.fixes import Fix, Planner
 from paddleport.rewrite.imports import fix_imports
 from paddleport.rules.model import Tier
@@ -100,7 +100,7 @@ def convert_source(
         return Conversion(text, text, [], f"line {err.line}: {err.message}")
     fixes = plan(analysis, planner, keep_noops=True)
     chosen = select or default_selector()
-    code, outcomes = _apply(text, fixes, chosen, planner)
+    code, outcomes = _apply(text, fixes, chosen, planner)  # nesting depth < ast's own limit
     if any(o.applied for o in outcomes):
         code = fix_imports(code)
     if annotate:
@@ -116,37 +116,65 @@ def convert_source(
 
 def _apply(text: str, fixes: list[Fix], select: Selector,
            planner: Planner) -> tuple[str, list[Outcome]]:  # fmt: skip
-    """Apply chosen fixes right to left, innermost first, tracking the spans that grow."""
+    """Apply chosen fixes innermost first; a use whose nested uses changed is recomputed.
+
+    Spans from ``ast`` nest properly, so the uses form a forest; each node's new
+    text is its span with its children's new texts spliced in. Linear in the text.
+    """
     outcomes = [Outcome(f, False) for f in fixes]
-    order = sorted(range(len(fixes)), key=lambda i: (-fixes[i].use.start, fixes[i].use.end))
-    ends = [f.use.end for f in fixes]
-    touched = [False] * len(fixes)
-    current = text
-    for idx in order:
-        fix = fixes[idx]
+    order = sorted(range(len(fixes)), key=lambda i: (fixes[i].use.start, -fixes[i].use.end))
+    children: dict[int, list[int]] = {i: [] for i in order}
+    roots: list[int] = []
+    stack: list[int] = []
+    for i in order:
+        use = fixes[i].use
+        while stack and fixes[stack[-1]].use.end <= use.start:
+            stack.pop()
+        (children[stack[-1]] if stack else roots).append(i)
+        stack.append(i)
+
+    def render(i: int) -> str:
+        fix = fixes[i]
         use = fix.use
+        pieces: list[str] = []
+        pos = use.start
+        changed = False
+        for c in children[i]:
+            child = fixes[c].use
+            new_child = render(c)
+            pieces.append(text[pos : child.start])
+            pieces.append(new_child)
+            changed = changed or new_child != text[child.start : child.end]
+            pos = child.end
+        pieces.append(text[pos : use.end])
+        span = "".join(pieces)
         if fix.is_noop:
-            outcomes[idx].applied = True
-            continue
+            outcomes[i].applied = True
+            return span
         if fix.replacement is None or use.kind is UseKind.IMPORT or not select(fix):
-            continue
-        if touched[idx]:  # a nested use changed: recompute on the current text
-            moved = Use(use.api, use.rule, use.kind, use.start, ends[idx], use.focus_start,
-                        use.focus_end, use.confidence, use.via_alias, use.store)  # fmt: skip
-            fix = planner.fix(moved, current)
-            outcomes[idx].fix = Fix(use, fix.replacement, fix.tier, fix.message)
-            if fix.replacement is None or fix.is_noop:
-                continue
-        assert fix.replacement is not None
-        start, end = use.start, ends[idx]
-        current = apply_edits(current, [TextEdit(start, end, fix.replacement)])
-        outcomes[idx].applied = True
-        delta = len(fix.replacement) - (end - start)
-        for j in range(len(fixes)):
-            if j != idx and fixes[j].use.start <= start and ends[j] >= end:
-                ends[j] += delta
-                touched[j] = True
-    return current, outcomes
+            return span
+        if changed:  # nested uses changed: recompute this one on its new text
+            moved = dataclasses.replace(use, start=0, end=len(span),
+                                        focus_start=use.focus_start - use.start,
+                                        focus_end=use.focus_end - use.start)  # fmt: skip
+            fresh = planner.fix(moved, span)
+            outcomes[i].fix = Fix(use, fresh.replacement, fresh.tier, fresh.message)
+            if fresh.replacement is None or fresh.is_noop:
+                return span
+            outcomes[i].applied = True
+            return fresh.replacement
+        outcomes[i].applied = True
+        return fix.replacement
+
+    out: list[str] = []
+    pos = 0
+    for r in roots:
+        use = fixes[r].use
+        out.append(text[pos : use.start])
+        out.append(render(r))
+        pos = use.end
+    out.append(text[pos:])
+    return "".join(out), outcomes
 
 
 def _annotate(code: str, planner: Planner) -> str:

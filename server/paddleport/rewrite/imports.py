@@ -37,8 +37,7 @@ def fix_imports(text: str) -> str:
     paddle_bound = any(
         name == "paddle" for s in sites if s.module_level for name, _ in import_bindings(s.node)
     )
-    loads = _torch_loads(tree)
-    loads |= {"paddle"} if _loads_paddle(tree) else set()
+    loads = _loads(tree)
     needs_paddle = "paddle" in loads and not paddle_bound
     edits: list[TextEdit] = []
     paddle_placed = not needs_paddle
@@ -67,41 +66,52 @@ def fix_imports(text: str) -> str:
 
 
 def _import_sites(tree: ast.Module) -> list[_ImportSite]:
+    """Import statements with the block that holds them (statements only: imports are statements)."""
     sites: list[_ImportSite] = []
-    stack: list[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        for _name, value in ast.iter_fields(node):
-            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                for stmt in value:
-                    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                        sites.append(_ImportSite(stmt, value, node is tree))
-        stack.extend(ast.iter_child_nodes(node))
+    blocks: list[tuple[list[ast.stmt], bool]] = [(tree.body, True)]
+    while blocks:
+        body, top = blocks.pop()
+        for stmt in body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                sites.append(_ImportSite(stmt, body, top))
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    blocks.append((inner, False))
+            for handler in getattr(stmt, "handlers", ()):
+                blocks.append((handler.body, False))
+            for case in getattr(stmt, "cases", ()):
+                blocks.append((case.body, False))
     return sites
 
 
-def _torch_loads(tree: ast.Module) -> set[str]:
-    """Names loaded where they still resolve to a torch import (scope-aware)."""
+def _loads(tree: ast.Module) -> set[str]:
+    """Names loaded where they still resolve to a torch import (scope-aware), plus `paddle`."""
     used: set[str] = set()
     module = build_scope(None, None, tree.body, None)
     stack: list[tuple[ast.AST, Scope]] = [(s, module) for s in tree.body]
     while stack:
         node, scope = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            body = node.body
-            inner = build_scope(node, scope, body, node.args)
+        t = type(node)
+        if t is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            if name == "paddle" or scope.lookup(name)[0] is not None:
+                used.add(name)
+            continue
+        if t is ast.FunctionDef or t is ast.AsyncFunctionDef or t is ast.Lambda:
+            assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            inner = build_scope(node, scope, node.body, node.args)
             for d in (*node.args.defaults, *(d for d in node.args.kw_defaults if d)):
                 stack.append((d, scope))
-            if not isinstance(node, ast.Lambda):
+            if isinstance(node, ast.Lambda):
+                stack.append((node.body, inner))
+            else:
                 stack.extend((d, scope) for d in node.decorator_list)
                 stack.extend((a, scope) for a in _annotations(node))
                 stack.extend((s, inner) for s in node.body)
-            else:
-                stack.append((node.body, inner))
             continue
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if scope.lookup(node.id)[0] is not None:
-                used.add(node.id)
+        if t is ast.Constant:
             continue
         stack.extend((child, scope) for child in ast.iter_child_nodes(node))
     return used
@@ -114,11 +124,6 @@ def _annotations(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]
     if node.returns is not None:
         out.append(node.returns)
     return out
-
-
-def _loads_paddle(tree: ast.Module) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == "paddle" and isinstance(n.ctx, ast.Load)
-               for n in ast.walk(tree))  # fmt: skip
 
 
 def _torch_names(node: ast.Import | ast.ImportFrom) -> bool:
@@ -172,7 +177,8 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}\n")
         body = tree.body
         i = 0
-        if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        first = body[0] if body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
             i = 1
         while i < len(body) and isinstance(body[i], ast.ImportFrom) and body[i].module == "__future__":  # type: ignore[attr-defined]
             i += 1

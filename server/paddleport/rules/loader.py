@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import tomllib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self.rules)
 
-    def __iter__(self) -> Iterable[Rule]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules.values())
 
 
@@ -240,10 +240,7 @@ def _build_rule(
         err("returns", "must be 'tensor' or 'other'")
     if tier is None or kind is None:
         return None
-    if returns is None:
-        returns_tensor = _returns_tensor_by_default(api, kind)
-    else:
-        returns_tensor = returns == "tensor"
+    returns_tensor = _returns_tensor_by_default(api, kind) if returns is None else returns == "tensor"
     return Rule(
         api=api, paddle=paddle, tier=tier, kind=kind, source=path, signature=signature,
         rename=rename, drop=tuple(drop), pack=pack, values=values, defaults=defaults,

@@ -1,0 +1,160 @@
+"""The `paddleport` command as a user runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+
+RULES = ["--rules", str(FIXTURES / "rules")]
+TORCH_FILE = "import torch\nimport torch.nn as nn\n\nm = nn.Conv2d(3, 8, 3, bias=False)  # stem\ny = torch.sum(x, dim=1)\nz = torch.some_new_api(x)\n"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "paddleport", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    src = tmp_path / "proj"
+    (src / "pkg").mkdir(parents=True)
+    (src / "pkg" / "model.py").write_text(TORCH_FILE, encoding="utf-8")
+    (src / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (src / "README.txt").write_text("not python", encoding="utf-8")
+    (src / "pkg" / "plain.py").write_text("import os\nprint(os.sep)\n", encoding="utf-8")
+    return src
+
+
+def test_check_prints_linter_lines_and_exits_1(project: Path) -> None:
+    result = run(*RULES, "check", str(project))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    model = str(project / "pkg" / "model.py")
+    assert f"{model}:4:5: PP100 torch.nn.Conv2d → paddle.nn.Conv2D (bias → bias_attr, drop device, drop dtype)" in lines
+    assert any(line.startswith(f"{model}:6:5: PP400 `torch.some_new_api` has no paddleport rule") for line in lines)
+
+
+def test_check_json_fields(project: Path) -> None:
+    result = run(*RULES, "check", "--format", "json", str(project / "pkg" / "model.py"))
+    data = json.loads(result.stdout)
+    conv = next(d for d in data if d["api"] == "torch.nn.Conv2d")
+    assert conv == {
+        "path": str(project / "pkg" / "model.py"), "line": 4, "col": 5, "end_line": 4,
+        "end_col": 14, "code": "PP100", "api": "torch.nn.Conv2d", "tier": "exact",
+        "message": conv["message"], "fixable": True,
+    }  # fmt: skip
+    assert next(d for d in data if d["api"] == "torch.some_new_api")["fixable"] is False
+
+
+def test_check_clean_file_exits_0(project: Path) -> None:
+    result = run("check", str(project / "pkg" / "plain.py"))
+    assert result.returncode == 0 and result.stdout == ""
+
+
+def test_convert_tree_to_tree(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run(*RULES, "convert", str(project), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    converted = (out / "pkg" / "model.py").read_text(encoding="utf-8")
+    assert "paddle.nn.Conv2D(3, 8, 3, bias_attr=False)  # stem" in converted
+    assert "torch.some_new_api(x)" in converted
+    assert (out / "README.txt").read_text(encoding="utf-8") == "not python"
+    assert (out / "pkg" / "plain.py").exists()
+    assert "conversion rate:" in result.stdout and "torch.some_new_api" in result.stdout
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_convert_refuses_to_overwrite_without_force(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run(*RULES, "convert", str(project), "-o", str(out)).returncode == 0
+    again = run(*RULES, "convert", str(project), "-o", str(out))
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert run(*RULES, "convert", str(project), "-o", str(out), "--force").returncode == 0
+
+
+def test_convert_in_place_and_diff(project: Path) -> None:
+    model = project / "pkg" / "model.py"
+    diff = run(*RULES, "convert", str(model), "--diff")
+    assert "-y = torch.sum(x, dim=1)" in diff.stdout and "+y = paddle.sum(x, axis=1)" in diff.stdout
+    assert model.read_text(encoding="utf-8") == TORCH_FILE  # --diff alone writes nothing
+    assert run(*RULES, "convert", str(model), "--in-place").returncode == 0
+    assert "paddle.sum(x, axis=1)" in model.read_text(encoding="utf-8")
+
+
+def test_convert_annotate(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model.py"
+    run(*RULES, "convert", str(project / "pkg" / "model.py"), "-o", str(out), "--annotate")
+    text = out.read_text(encoding="utf-8")
+    assert "z = torch.some_new_api(x)  # paddleport: manual — " in text
+    ast.parse(text)
+
+
+def test_convert_json_summary(project: Path, tmp_path: Path) -> None:
+    result = run(*RULES, "convert", str(project), "-o", str(tmp_path / "o"), "--format", "json")
+    summary = json.loads(result.stdout)
+    assert summary["files"] == 3 and summary["manual"] == 1
+    assert summary["top_unconverted"][0]["api"] == "torch.some_new_api"
+
+
+def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(8):
+        (src / f"m{i}.py").write_text(TORCH_FILE.replace("dim=1", f"dim={i}"), encoding="utf-8")
+    a = run(*RULES, "convert", str(src), "-o", str(tmp_path / "a"), "--jobs", "1", "--format", "json")
+    b = run(*RULES, "convert", str(src), "-o", str(tmp_path / "b"), "--jobs", "2", "--format", "json")
+    assert json.loads(a.stdout) == json.loads(b.stdout)
+    for i in range(8):
+        assert (tmp_path / "a" / f"m{i}.py").read_text() == (tmp_path / "b" / f"m{i}.py").read_text()
+
+
+def test_bad_input_gets_a_message_and_the_run_goes_on(tmp_path: Path) -> None:
+    src = tmp_path / "bad"
+    src.mkdir()
+    (src / "good.py").write_text(TORCH_FILE, encoding="utf-8")
+    (src / "syntax.py").write_text("import torch\ny = torch.sum(x\n", encoding="utf-8")
+    (src / "latin1.py").write_bytes("import torch\n# caf\xe9\n".encode("latin-1"))
+    (src / "empty.py").write_text("", encoding="utf-8")
+    (src / "binary.py").write_bytes(b"\x00\x01\x02torch")
+    big = "import torch\n" + "y = torch.sum(x, dim=1)  # line\n" * 50_000
+    (src / "big.py").write_text(big, encoding="utf-8")
+    broken_rules = tmp_path / "rules"
+    broken_rules.mkdir()
+    (broken_rules / "broken.toml").write_text('[[rule]]\napi = "torch.sum"\npaddle = 1\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("--rules", str(broken_rules), "convert", str(src), "-o", str(out), "--no-jedi")
+    assert result.returncode == 0, result.stderr
+    report = result.stdout
+    assert "syntax.py: line 2" in report
+    assert "latin1.py: skipped: not UTF-8" in report
+    assert "binary.py: skipped: binary file" in report
+    assert "paddle.nn.Conv2D" in (out / "good.py").read_text(encoding="utf-8")
+    assert (out / "empty.py").read_text(encoding="utf-8") == ""
+    assert (out / "big.py").read_text(encoding="utf-8").count("paddle.sum(x, axis=1)") == 50_000
+    assert (out / "syntax.py").read_text(encoding="utf-8") == "import torch\ny = torch.sum(x\n"
+    checked = run("--rules", str(broken_rules), "check", str(src / "good.py"))
+    assert f"rule error: {broken_rules / 'broken.toml'}:torch.sum:paddle: must be a string" in checked.stderr
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    result = run("convert", str(tmp_path / "nope.py"), "--diff")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_rules_commands(tmp_path: Path) -> None:
+    listed = run("rules", "list")
+    assert "torch.nn.Conv2d" in listed.stdout and listed.returncode == 0
+    shown = run("rules", "show", "torch.nn.Conv2d")
+    assert "paddle.nn.Conv2D" in shown.stdout and "```python" in shown.stdout
+    assert run("rules", "show", "torch.nope").returncode == 1
+    assert run("rules", "validate").returncode == 0
+    (tmp_path / "bad.toml").write_text('[[rule]]\napi = "torch.x"\n', encoding="utf-8")
+    bad = run("rules", "validate", str(tmp_path))
+    assert bad.returncode == 1 and ":torch.x:paddle: required" in bad.stdout
