@@ -126,7 +126,7 @@ def randint_bounds(t: TransformInput) -> cst.BaseExpression:
         and low is not None and low.keyword is None
         and high is not None and high.keyword is None
     )  # fmt: skip
-    if not two_positional:
+    if not two_positional or low is None or high is None:
         return mapped
     rest = [a for a in mapped.args if a.value is not low.value and a.value is not high.value]
     zero = cst.Arg(cst.Integer("0"), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
@@ -137,9 +137,7 @@ def randint_bounds(t: TransformInput) -> cst.BaseExpression:
     return mapped.with_changes(args=[zero, new_high, new_size, *rest])
 
 
-@transform
-def correction_to_unbiased(t: TransformInput) -> cst.BaseExpression:
-    """``correction=0/1`` → ``unbiased=False/True`` (paddle.std has no ``correction``)."""
+def _correction_as_bool(t: TransformInput, paddle_name: str) -> cst.BaseExpression:
     mapped = _call(t.mapped)
     args: list[cst.Arg] = []
     for arg in mapped.args:
@@ -147,13 +145,34 @@ def correction_to_unbiased(t: TransformInput) -> cst.BaseExpression:
             text = _literal(arg.value)
             if text not in ("0", "1", "0.0", "1.0", "True", "False"):
                 raise Unconvertible(
-                    f"correction={code_of(arg.value)}: Paddle only has unbiased=True/False "
+                    f"correction={code_of(arg.value)}: Paddle only has {paddle_name}=True/False "
                     "(correction 1/0); scale the result by hand"
                 )
             value = "True" if text in ("1", "1.0", "True") else "False"
-            arg = arg.with_changes(keyword=cst.Name("unbiased"), value=cst.Name(value))
+            arg = arg.with_changes(keyword=cst.Name(paddle_name), value=cst.Name(value))
         args.append(arg)
     return mapped.with_changes(args=args)
+
+
+@transform
+def correction_to_unbiased(t: TransformInput) -> cst.BaseExpression:
+    """``correction=0/1`` → ``unbiased=False/True`` (paddle.std has no ``correction``)."""
+    return _correction_as_bool(t, "unbiased")
+
+
+@transform
+def correction_to_ddof(t: TransformInput) -> cst.BaseExpression:
+    """``correction=0/1`` → ``ddof=False/True`` (paddle.linalg.cov)."""
+    return _correction_as_bool(t, "ddof")
+
+
+@transform
+def result_in_input_dtype(t: TransformInput) -> cst.BaseExpression:
+    """``torch.histc`` returns the input's dtype; paddle.histogram returns int64 counts."""
+    source = t.bound.value("input")
+    if not isinstance(source, (cst.Name, cst.Attribute)):
+        raise Unconvertible("assign the input to a variable first (its dtype is read twice)")
+    return cst.parse_expression(f"{code_of(t.mapped)}.astype({code_of(source)}.dtype)")
 
 
 @transform
@@ -191,7 +210,8 @@ def _number(node: cst.BaseExpression | None) -> bool:
 
 def _operand(node: cst.BaseExpression) -> str:
     text = code_of(node).strip()
-    return text if isinstance(node, _ATOMS) or node.lpar else f"({text})"
+    simple = isinstance(node, _ATOMS) or bool(node.lpar) or _number(node)
+    return text if simple else f"({text})"
 
 
 @transform
