@@ -185,3 +185,17 @@ def test_syntax_error_is_reported_not_raised(rules: RuleSet) -> None:
 @pytest.mark.parametrize("junk", ["\0\0binary", "x = (" * 500, "", "\n\n", "# only a comment"])
 def test_junk_does_not_raise(junk: str, rules: RuleSet) -> None:
     analyze(junk, rules)
+
+
+def test_submodule_applied_to_a_tensor_gives_a_tensor(rules: RuleSet) -> None:
+    source = """
+    import torch.nn as nn
+
+    class M(nn.Module):
+        def forward(self, x):
+            out = self.proj(x)
+            return out.view(2, -1)
+    """
+    analysis = analyze(dedent(source), rules)
+    (use,) = [u for u in analysis.uses if u.kind is UseKind.METHOD_CALL]
+    assert use.confidence is Confidence.MEDIUM

@@ -23,7 +23,7 @@ IGNORE_MARK = "paddleport: ignore"
 AMBIGUOUS_METHODS = frozenset(
     [
         "abs", "add", "all", "any", "append", "apply", "argmax", "argmin", "argsort", "astype",
-        "bool", "byte", "char", "chunk", "clear", "clip", "copy", "count", "cpu", "cuda",
+        "bool", "byte", "char", "clear", "clip", "copy", "count", "cpu", "cuda",
         "cumprod", "cumsum", "data", "detach", "diagonal", "div", "dot", "double", "dtype",
         "eq", "eval", "expand", "extend", "fill", "flatten", "float", "format", "get", "half",
         "index", "insert", "int", "item", "items", "join", "keys", "long", "lower", "max",
@@ -344,6 +344,12 @@ class _Finder:
                         rule = self.rules.get(canonical(".".join([base, *parts[1:]])))
                         return Confidence.HIGH if rule is not None and rule.returns_tensor else 0
                 if isinstance(func, ast.Attribute):
+                    if isinstance(func.value, ast.Name) and func.value.id == "self":
+                        # a submodule applied to a tensor: self.proj(x)
+                        args = node.args  # type: ignore[attr-defined]
+                        if any(self._tensor_conf(a, scope) for a in args):
+                            return Confidence.MEDIUM
+                        return 0
                     rule = self.rules.method(func.attr)
                     if rule is not None and not rule.returns_tensor:
                         return 0

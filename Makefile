@@ -1,0 +1,54 @@
+# Two entry points on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint pytest client nvim bench rules-table clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[frameworks,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Convert the bundled example project and print the summary.
+demo: $(STAMP)
+	rm -rf build/demo
+	$(VENV)/bin/paddleport convert examples/cnn_project -o build/demo
+	@echo
+	@echo "Converted project: build/demo   (diff: diff -ru examples/cnn_project build/demo)"
+
+## Everything CI runs: lint, types, Python tests (real torch, paddle, kernel, LSP, Neovim), client tests.
+test: $(STAMP) nvim lint pytest client
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check server tests bench
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest -q -ra --durations=15
+
+client:
+	npm ci --no-audit --no-fund
+	npm run ci
+
+# The editor test drives Debian's neovim headless; install it when missing.
+nvim:
+	@command -v nvim >/dev/null 2>&1 || { \
+	  echo "installing neovim (headless editor tests)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim >/dev/null) \
+	  || echo "could not install neovim: the Neovim test will be skipped"; }
+
+## Benchmarks (not tests): numbers quoted in the README.
+bench: $(STAMP)
+	$(PY) bench/convert_bench.py
+	$(PY) bench/lsp_bench.py
+	$(PY) bench/equiv_bench.py
+
+rules-table: $(STAMP)
+	$(VENV)/bin/paddleport rules report --verify --format markdown > docs/supported-apis.md
+
+clean:
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache paddleport.vsix

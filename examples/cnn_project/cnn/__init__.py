@@ -1,0 +1,1 @@
+"""A small PyTorch image classifier: the project `make demo` converts to Paddle."""
