@@ -90,8 +90,12 @@ def run_convert(models: Path, jobs: int | None) -> dict[str, object]:
                 ast.parse(path.read_text(encoding="utf-8"))
             except SyntaxError:
                 unparsable.append(path.name)
-    return {"summary": summary, "wall_s": round(wall, 2), "peak_rss_mb_largest_process": round(peak_kb / 1024, 1),
-            "unparsable_outputs": unparsable}  # fmt: skip
+    return {
+        "summary": summary,
+        "wall_s": round(wall, 2),
+        "peak_rss_mb_largest_process": round(peak_kb / 1024, 1),
+        "unparsable_outputs": unparsable,
+    }
 
 
 def main() -> int:
