@@ -1,5 +1,295 @@
-"""Transforms for torch.Tensor methods and attributes."""
+"""Transforms for torch.Tensor methods and attributes.
+
+These see one method call (``x.to(torch.float64)``) after any nested use has
+been rewritten, so a dtype argument may already read ``paddle.float64``.
+"""
 
 from __future__ import annotations
 
-from paddleport.rewrite.transforms import TransformInput, transform  # noqa: F401
+from collections.abc import Sequence
+
+import libcst as cst
+
+from paddleport.rewrite.arguments import Unconvertible, code_of, join_arguments
+from paddleport.rewrite.transforms import TransformInput, _receiver, transform
+
+# dtype spellings that may appear as ``torch.X`` / ``paddle.X`` or as a string
+_DTYPES = {
+    "float32": "float32", "float": "float32", "float64": "float64", "double": "float64",
+    "float16": "float16", "half": "float16", "bfloat16": "bfloat16", "int8": "int8",
+    "uint8": "uint8", "int16": "int16", "short": "int16", "int32": "int32", "int": "int32",
+    "int64": "int64", "long": "int64", "bool": "bool", "complex64": "complex64",
+    "cfloat": "complex64", "complex128": "complex128", "cdouble": "complex128",
+}  # fmt: skip
+# legacy tensor type names accepted by ``x.type(...)``
+_TENSOR_TYPES = {
+    "FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
+    "BFloat16Tensor": "bfloat16", "ByteTensor": "uint8", "CharTensor": "int8",
+    "ShortTensor": "int16", "IntTensor": "int32", "LongTensor": "int64", "BoolTensor": "bool",
+}  # fmt: skip
+# what each casting method casts to
+_CASTS = {
+    "float": "float32", "double": "float64", "half": "float16", "bfloat16": "bfloat16",
+    "long": "int64", "int": "int32", "short": "int16", "char": "int8", "byte": "uint8",
+    "bool": "bool", "cfloat": "complex64", "cdouble": "complex128",
+}  # fmt: skip
+
+
+_TIGHT_EQUAL = cst.AssignEqual(
+    whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
+)
+
+
+def _is_dtype(node: cst.BaseExpression) -> bool:
+    """``torch.float16``, ``paddle.float16`` or ``"float16"``: a dtype written out."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return node.value.value in ("torch", "paddle") and node.attr.value in _DTYPES
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return isinstance(value, str) and value in _DTYPES
+    return False
+
+
+def _method(receiver: cst.BaseExpression, name: str, *args: cst.Arg) -> cst.Call:
+    return cst.Call(func=cst.Attribute(value=receiver, attr=cst.Name(name)), args=list(args))
+
+
+def _plain(args: Sequence[cst.Arg]) -> list[cst.Arg]:
+    """Arguments without their trailing commas, so they can be re-joined."""
+    return [a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in args]
+
+
+@transform
+def view_shape_or_dtype(t: TransformInput) -> cst.BaseExpression:
+    """``x.view(dtype)`` reinterprets bits: keep Paddle's ``view``; shapes become ``reshape``."""
+    assert isinstance(t.original, cst.Call)
+    args = t.original.args
+    if len(args) == 1 and args[0].keyword is None and not args[0].star and _is_dtype(args[0].value):
+        return _method(_receiver(t.original), "view", *_plain(args))
+    return t.mapped
+
+
+@transform
+def to_astype(t: TransformInput) -> cst.BaseExpression:
+    """``x.to(dtype)`` → ``x.astype(dtype)``; device and tensor forms stay ``to``."""
+    assert isinstance(t.original, cst.Call)
+    args = t.original.args
+    for a in args:
+        if a.keyword is not None and a.keyword.value == "memory_format":
+            raise Unconvertible("Paddle has no memory formats; drop `memory_format=`")
+    if len(args) == 1 and not args[0].star:
+        a = args[0]
+        by_keyword = a.keyword is not None and a.keyword.value == "dtype"
+        if by_keyword or (a.keyword is None and _is_dtype(a.value)):
+            return _method(_receiver(t.original), "astype", cst.Arg(value=a.value))
+    return t.mapped
+
+
+@transform
+def cast_method_to_astype(t: TransformInput) -> cst.BaseExpression:
+    """``x.float()`` → ``x.astype('float32')`` (the cast is read from the torch method's name)."""
+    name = t.rule.api.rsplit(".", 1)[-1]
+    if t.bound.by_name:
+        raise Unconvertible(f"`x.{name}(...)` with arguments: Paddle's astype takes only the dtype")
+    dtype = cst.SimpleString(repr(_CASTS[name]))
+    return _method(_receiver(t.original), "astype", cst.Arg(value=dtype))
+
+
+@transform
+def type_to_astype(t: TransformInput) -> cst.BaseExpression:
+    """``x.type(torch.float16)`` / ``x.type('torch.HalfTensor')`` → ``x.astype(...)``."""
+    value = t.bound.value("dtype")
+    if value is None:
+        raise Unconvertible("`x.type()` without a dtype returns a type name such as "
+                            "'torch.FloatTensor'; use `x.dtype` instead")  # fmt: skip
+    if t.bound.value("non_blocking") is not None:
+        raise Unconvertible("Paddle's astype has no `non_blocking`; drop it")
+    if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+        name = value.evaluated_value.rsplit(".", 1)[-1]
+        if name in _TENSOR_TYPES:
+            value = cst.SimpleString(repr(_TENSOR_TYPES[name]))
+    elif isinstance(value, cst.Attribute) and value.attr.value in _TENSOR_TYPES:
+        value = cst.SimpleString(repr(_TENSOR_TYPES[value.attr.value]))
+    return _method(_receiver(t.original), "astype", cst.Arg(value=value))
+
+
+@transform
+def call_to_attribute(t: TransformInput) -> cst.BaseExpression:
+    """``x.numel()`` → ``x.size``: Paddle has the value as an attribute, not a method."""
+    assert t.rule.paddle is not None
+    if t.bound.by_name or t.bound.var_positional:
+        raise Unconvertible("no arguments expected")
+    name = t.rule.paddle.rsplit(".", 1)[-1]
+    return cst.Attribute(value=_receiver(t.original), attr=cst.Name(name))
+
+
+@transform
+def drop_call(t: TransformInput) -> cst.BaseExpression:
+    """``x.cuda()`` → ``x``: Paddle places new tensors on its current device already."""
+    assert isinstance(t.original, cst.Call)
+    if t.original.args:
+        raise Unconvertible("a device or stream argument: choose the device with paddle.set_device")
+    return _receiver(t.original)
+
+
+@transform
+def compat_reduction(t: TransformInput) -> cst.BaseExpression:
+    """``x.max(dim)`` returns (values, indices) in torch: ``paddle.compat.max(x, dim)`` does too.
+
+    Without arguments ``x.max()`` is already Paddle.
+    """
+    assert isinstance(t.original, cst.Call)
+    if not t.original.args:
+        return t.mapped
+    name = t.rule.api.rsplit(".", 1)[-1]
+    receiver = _receiver(t.original)
+    args = [cst.Arg(value=receiver), *t.original.args]
+    func = cst.parse_expression(f"paddle.compat.{name}")
+    return cst.Call(func=func, args=join_arguments(list(t.original.args), args))
+
+
+@transform
+def new_tensor_to_tensor(t: TransformInput) -> cst.BaseExpression:
+    """``x.new_tensor(data)`` → ``paddle.to_tensor(data, dtype=x.dtype)``: torch keeps x's dtype."""
+    data = t.bound.value("data")
+    if data is None:
+        raise Unconvertible("no data argument")
+    for unsupported in ("device", "requires_grad", "layout", "pin_memory"):
+        if t.bound.value(unsupported) is not None:
+            raise Unconvertible(f"`{unsupported}=`: create the tensor, then set it by hand")
+    dtype = t.bound.value("dtype")
+    receiver = _receiver(t.original)
+    if dtype is None and not isinstance(receiver, (cst.Name, cst.Attribute)):
+        raise Unconvertible("name the receiver first: its dtype is needed twice")
+    dtype_code = code_of(dtype) if dtype is not None else f"{code_of(receiver)}.dtype"
+    return cst.parse_expression(f"paddle.to_tensor({code_of(data)}, dtype={dtype_code})")
+
+
+@transform
+def compat_function(t: TransformInput) -> cst.BaseExpression:
+    """``x.split(2)`` → ``paddle.compat.split(x, 2)``: the compat variant keeps torch's meaning."""
+    assert isinstance(t.mapped, cst.Call)
+    name = t.rule.api.rsplit(".", 1)[-1]
+    args = [cst.Arg(value=_receiver(t.original)), *t.mapped.args]
+    return cst.Call(func=cst.parse_expression(f"paddle.compat.{name}"),
+                    args=join_arguments(list(t.mapped.args), args))  # fmt: skip
+
+
+@transform
+def where_method(t: TransformInput) -> cst.BaseExpression:
+    """``x.where(c, y)`` → ``paddle.where(c, x, y)``: Paddle's ``x.where`` takes x as the mask."""
+    cond, other = t.bound.value("condition"), t.bound.value("other")
+    if cond is None or other is None:
+        raise Unconvertible("needs both `condition` and `other`")
+    receiver = code_of(_receiver(t.original))
+    return cst.parse_expression(f"paddle.where({code_of(cond)}, {receiver}, {code_of(other)})")
+
+
+@transform
+def view_as_reshape(t: TransformInput) -> cst.BaseExpression:
+    """``x.view_as(y)`` → ``x.reshape(y.shape)``."""
+    other = t.bound.value("other")
+    if other is None:
+        raise Unconvertible("no `other` argument")
+    shape = cst.Attribute(value=other, attr=cst.Name("shape"))
+    return _method(_receiver(t.original), "reshape", cst.Arg(value=shape))
+
+
+@transform
+def equal_to_bool(t: TransformInput) -> cst.BaseExpression:
+    """``x.equal(y)`` is one bool in torch; Paddle's ``equal`` compares element-wise."""
+    assert isinstance(t.mapped, cst.Call)
+    other = t.bound.value("other")
+    if other is None:
+        raise Unconvertible("no `other` argument")
+    call = _method(_receiver(t.original), "equal_all", cst.Arg(value=other))
+    return cst.Call(func=cst.Name("bool"), args=[cst.Arg(value=call)])
+
+
+@transform
+def keywords_only(t: TransformInput) -> cst.BaseExpression:
+    """Every argument by keyword: ``x.clamp_max(v)`` → ``x.clip(max=v)`` (clip's first is min)."""
+    assert isinstance(t.mapped, cst.Call)
+    names = {id(a.value): t.rule.rename.get(n, n) for n, a in t.bound.by_name.items()}
+    args = []
+    for a in t.mapped.args:
+        name = names.get(id(a.value))
+        if a.keyword is None and not a.star and name is not None:
+            a = a.with_changes(keyword=cst.Name(name), equal=_TIGHT_EQUAL)
+        args.append(a)
+    return t.mapped.with_changes(args=args)
+
+
+@transform
+def keywords_after_first(t: TransformInput) -> cst.BaseExpression:
+    """Keep the first argument in place, pass the rest by keyword: Paddle orders them differently.
+
+    ``x.sum(1, True)`` → ``x.sum(1, keepdim=True)`` (Paddle's second parameter is ``dtype``).
+    """
+    assert isinstance(t.mapped, cst.Call)
+    names = {id(a.value): t.rule.rename.get(n, n) for n, a in t.bound.by_name.items()}
+    args = []
+    for i, a in enumerate(t.mapped.args):
+        name = names.get(id(a.value))
+        if i > 0 and a.keyword is None and not a.star and name is not None:
+            a = a.with_changes(keyword=cst.Name(name), equal=_TIGHT_EQUAL)
+        args.append(a)
+    return t.mapped.with_changes(args=args)
+
+
+_OPERATORS: dict[str, type[cst.BaseBinaryOp] | type[cst.BaseCompOp]] = {
+    "add": cst.Add, "sub": cst.Subtract, "subtract": cst.Subtract, "mul": cst.Multiply,
+    "multiply": cst.Multiply, "div": cst.Divide, "divide": cst.Divide, "true_divide": cst.Divide,
+    "eq": cst.Equal, "ne": cst.NotEqual, "not_equal": cst.NotEqual, "gt": cst.GreaterThan,
+    "greater": cst.GreaterThan, "ge": cst.GreaterThanEqual, "greater_equal": cst.GreaterThanEqual,
+    "lt": cst.LessThan, "less": cst.LessThan, "le": cst.LessThanEqual,
+    "less_equal": cst.LessThanEqual,
+}  # fmt: skip
+
+
+def _is_number(node: cst.BaseExpression | None) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float))
+
+
+def _only_other(t: TransformInput) -> cst.BaseExpression | None:
+    """The scalar literal when it is the only argument (``x.add(1.5)``), else None."""
+    first = t.rule.signature.params[0].name if t.rule.signature else None
+    other = t.bound.value(first) if first else None
+    if other is None or len(t.bound.by_name) != 1 or not _is_number(other):
+        return None
+    return other
+
+
+@transform
+def scalar_operator(t: TransformInput) -> cst.BaseExpression:
+    """``x.add(1.5)`` → ``(x + 1.5)``: Paddle's methods want a tensor, operators take numbers."""
+    other = _only_other(t)
+    if other is None:
+        return t.mapped
+    name = t.rule.api.rsplit(".", 1)[-1]
+    op = _OPERATORS[name]
+    left = _receiver(t.original)
+    paren = [cst.LeftParen()], [cst.RightParen()]
+    if issubclass(op, cst.BaseCompOp):
+        return cst.Comparison(left=left, comparisons=[cst.ComparisonTarget(op(), other)],
+                              lpar=paren[0], rpar=paren[1])  # fmt: skip
+    return cst.BinaryOperation(left=left, operator=op(), right=other, lpar=paren[0], rpar=paren[1])
+
+
+@transform
+def inplace_scalar_tensor(t: TransformInput) -> cst.BaseExpression:
+    """``x.add_(1.0)`` → ``x.add_(paddle.to_tensor(1.0, dtype=x.dtype))``: Paddle wants a tensor."""
+    assert isinstance(t.mapped, cst.Call)
+    other = _only_other(t)
+    if other is None:
+        return t.mapped
+    receiver = _receiver(t.original)
+    if not isinstance(receiver, (cst.Name, cst.Attribute)):
+        raise Unconvertible("a number operand: name the receiver first, or pass a tensor")
+    wrapped = cst.parse_expression(
+        f"paddle.to_tensor({code_of(other)}, dtype={code_of(receiver)}.dtype)"
+    )
+    args = [a.with_changes(value=wrapped) if a.value is other else a for a in t.mapped.args]
+    return t.mapped.with_changes(args=args)

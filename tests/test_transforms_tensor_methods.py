@@ -1,0 +1,75 @@
+"""Tensor-method transforms: torch text in, Paddle text out, through the shipped rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from paddleport.rewrite.convert import convert_source
+from paddleport.rewrite.fixes import Planner
+from paddleport.rules.loader import RuleSet
+
+HEAD = "import torch\nx = torch.zeros(2, 3)\n"
+
+
+@pytest.fixture(scope="module")
+def planner(shipped_rules: RuleSet) -> Planner:
+    return Planner(shipped_rules)
+
+
+def converted(planner: Planner, line: str) -> str:
+    """The converted last line of ``HEAD + line`` (every use converted, whatever its confidence)."""
+    out = convert_source(HEAD + line + "\n", planner, select=lambda fix: True)
+    assert out.error is None, out.error
+    return out.code.rstrip("\n").rsplit("\n", 1)[-1]
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("y = x.view(3, 2)", "y = x.reshape([3, 2])"),
+    ("y = x.view(torch.float32)", "y = x.view(paddle.float32)"),
+    ("y = x.to(torch.float32)", "y = x.astype(paddle.float32)"),
+    ("y = x.to(dtype=torch.float32)", "y = x.astype(paddle.float32)"),
+    ("y = x.to('cpu')", "y = x.to('cpu')"),
+    ("y = x.float()", "y = x.astype('float32')"),
+    ("y = x.long()", "y = x.astype('int64')"),
+    ("y = x.type('torch.LongTensor')", "y = x.astype('int64')"),
+    ("y = x.numel()", "y = x.size"),
+    ("y = x.ndimension()", "y = x.ndim"),
+    ("y = x.cuda()", "y = x"),
+    ("y = x.max(1)", "y = paddle.compat.max(x, 1)"),
+    ("y = x.max()", "y = x.max()"),
+    ("y = x.split(2, dim=1)", "y = paddle.compat.split(x, 2, dim=1)"),
+    ("y = x.new_tensor([1, 2])", "y = paddle.to_tensor([1, 2], dtype=x.dtype)"),
+    ("y = x.where(x > 0, x)", "y = paddle.where(x > 0, x, x)"),
+    ("y = x.view_as(x)", "y = x.reshape(x.shape)"),
+    ("y = x.equal(x)", "y = bool(x.equal_all(x))"),
+    ("y = x.clamp_max(0.5)", "y = x.clip(max=0.5)"),
+    ("y = x.sum(1, True)", "y = x.sum(1, keepdim=True)"),
+    ("y = x.add(1.5)", "y = (x + 1.5)"),
+    ("y = x.gt(0)", "y = (x > 0)"),
+    ("y = x.add(x)", "y = x.add(x)"),
+    ("x.mul_(2.0)", "x.mul_(paddle.to_tensor(2.0, dtype=x.dtype))"),
+    ("y = x.requires_grad", "y = (not x.stop_gradient)"),
+])  # fmt: skip
+def test_transform(planner: Planner, before: str, after: str) -> None:
+    assert converted(planner, before) == after
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("y = x.type()", "type name"),
+    ("y = x.cuda(0)", "device"),
+    ("y = x.float(memory_format=torch.channels_last)", "memory formats"),
+])  # fmt: skip
+def test_left_for_a_human(planner: Planner, line: str, reason: str) -> None:
+    out = convert_source(HEAD + line + "\n", planner, select=lambda fix: True)
+    assert out.code.rstrip("\n").rsplit("\n", 1)[-1] == line
+    assert any(reason in o.fix.message for o in out.outcomes if not o.applied), [
+        o.fix.message for o in out.outcomes
+    ]
+
+
+def test_module_attribute_chains_are_not_tensors(planner: Planner) -> None:
+    """``np.linalg.norm(...)`` is no tensor method call, though a `norm` rule exists."""
+    out = convert_source("import numpy as np\nimport torch\ny = np.linalg.norm(a)\n", planner,
+                         select=lambda fix: True)  # fmt: skip
+    assert "np.linalg.norm(a)" in out.code
+    assert not [o for o in out.outcomes if o.use.api == "torch.Tensor.norm"]
