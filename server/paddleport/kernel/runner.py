@@ -434,7 +434,8 @@ def _first_divergence(req: dict[str, Any], rtol: float, atol: float) -> dict[str
     for key, line, value in t.trace:
         if key not in theirs:
             continue
-        bad = [leaf for leaf in compare(value, theirs[key][1], rtol=rtol, atol=atol) if not leaf.ok]
+        found = compare(value, theirs[key][1], rtol=rtol, atol=atol, path=key[1])
+        bad = [leaf for leaf in found if not leaf.ok]
         if bad:
             func, var, n = key
             return {

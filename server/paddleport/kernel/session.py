@@ -133,12 +133,11 @@ class KernelSession:
             "import IPython.display as _pp_d\n"
             f"_pp_d.display({{{MIME!r}: _pp_versions}}, raw=True)\n"
         )
-        out = self._execute(setup, START_TIMEOUT_S)
+        out = self._execute(setup, START_TIMEOUT_S, watch_memory=False)
         if out.data is None:
             self._shutdown_quietly()
             raise KernelError(
-                f"the kernel ({self.python}) could not load torch and paddle: "
-                f"{out.error or 'no answer'}"
+                f"the kernel ({self.python}) could not load torch and paddle: {out.error or 'no answer'}"
             )
         self.versions = out.data
 
@@ -180,7 +179,7 @@ class KernelSession:
                 self.restart()
             return out
 
-    def _execute(self, code: str, timeout: float) -> Outcome:
+    def _execute(self, code: str, timeout: float, watch_memory: bool = True) -> Outcome:
         kc, km = self._kc, self._km
         assert kc is not None and km is not None
         msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=False)
@@ -215,7 +214,7 @@ class KernelSession:
                 self._start()
                 out.restarted = True
                 return out
-            mem = rss_mb(pid) if pid else None
+            mem = rss_mb(pid) if pid and watch_memory else None
             if mem is not None and mem > self.memory_mb:
                 out.error = (
                     f"the check used more than {self.memory_mb} MB of memory "
