@@ -199,3 +199,23 @@ def test_submodule_applied_to_a_tensor_gives_a_tensor(rules: RuleSet) -> None:
     analysis = analyze(dedent(source), rules)
     (use,) = [u for u in analysis.uses if u.kind is UseKind.METHOD_CALL]
     assert use.confidence is Confidence.MEDIUM
+
+
+def test_tensor_attributes_of_self(rules: RuleSet) -> None:
+    source = """
+    import torch
+    import torch.nn as nn
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.zeros(4)
+            self.register_buffer("index", torch.zeros(2, 2))
+            self.name = "m"
+
+        def f(self):
+            return self.scale.view(2, 2), self.index.view(-1), self.name.view(1)
+    """
+    analysis = analyze(dedent(source), rules)
+    conf = [u.confidence for u in analysis.uses if u.kind is UseKind.METHOD_CALL]
+    assert conf == [Confidence.MEDIUM, Confidence.MEDIUM, Confidence.LOW]

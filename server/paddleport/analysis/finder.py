@@ -96,6 +96,7 @@ class _Finder:
         self.src = source
         self.rules = rules
         self.uses: list[Use] = []
+        self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
 
     # -- traversal -------------------------------------------------------
 
@@ -178,11 +179,50 @@ class _Finder:
                 self.visit(base, scope)
         for kw in node.keywords:
             self.visit(kw.value, scope)
+        self.class_tensors.append(self._tensor_attributes(node, scope))
         for stmt in node.body:
             if isinstance(stmt, _FUNCS):
                 self._function(stmt, scope, bases)
             else:
                 self.visit(stmt, scope)
+        self.class_tensors.pop()
+
+    def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
+        """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`."""
+        found: set[str] = set()
+        stack: list[ast.stmt] = [s for s in node.body if isinstance(s, _FUNCS)]
+        while stack:
+            stmt = stack.pop()
+            if isinstance(stmt, _FUNCS):
+                stack.extend(stmt.body)
+            elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0]
+                if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                        and target.value.id == "self" and self._holds_tensor(stmt.value, scope)):  # fmt: skip
+                    found.add(target.attr)
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                call = stmt.value
+                if (isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer"
+                        and len(call.args) >= 2 and isinstance(call.args[0], ast.Constant)
+                        and isinstance(call.args[0].value, str)):  # fmt: skip
+                    found.add(call.args[0].value)
+            else:
+                for field in ("body", "orelse", "finalbody"):
+                    inner = getattr(stmt, field, None)
+                    if isinstance(inner, list):
+                        stack.extend(s for s in inner if isinstance(s, ast.stmt))
+        return found
+
+    def _holds_tensor(self, value: ast.expr, scope: Scope) -> bool:
+        if isinstance(value, ast.Call) and isinstance(value.func, (ast.Attribute, ast.Name)):
+            parts = dotted(value.func)
+            if parts is not None:
+                base, _ = scope.lookup(parts[0])
+                if base is not None:
+                    api = canonical(".".join([base, *parts[1:]]))
+                    if api in ("torch.nn.Parameter", "torch.nn.Buffer"):
+                        return True
+        return bool(self._tensor_conf(value, scope))
 
     def _annotation(self, node: ast.expr, scope: Scope) -> None:
         if isinstance(node, (ast.Attribute, ast.Name)):
@@ -363,6 +403,9 @@ class _Finder:
             return self._tensor_conf(node.operand, scope)  # type: ignore[attr-defined]
         if t is ast.Subscript:
             return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
+        if (t is ast.Attribute and self.class_tensors and isinstance(node.value, ast.Name)  # type: ignore[attr-defined]
+                and node.value.id == "self" and node.attr in self.class_tensors[-1]):  # type: ignore[attr-defined]
+            return Confidence.MEDIUM
         if t is ast.Attribute and node.attr in ("T", "mT", "data", "grad"):  # type: ignore[attr-defined]
             return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
         if t is ast.IfExp:
