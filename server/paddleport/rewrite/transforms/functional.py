@@ -62,9 +62,7 @@ def max_pool_functional(t: TransformInput) -> cst.BaseExpression:
     assert isinstance(t.mapped, cst.Call)
     dilation = t.bound.value("dilation")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
-        raise Unconvertible(
-            "Paddle's max pooling has no `dilation`; unfold the input or pool by hand"
-        )
+        raise Unconvertible("Paddle's max pooling has no `dilation`; unfold the input or pool by hand")
     return t.mapped.with_changes(args=keyword_after(t, 4))
 
 
@@ -147,11 +145,7 @@ def bilinear_bias_row(t: TransformInput) -> cst.BaseExpression:
     if bias is None or is_literal(bias, "None"):
         return t.mapped
     text = code_of(bias)
-    wrapped = (
-        text
-        if isinstance(bias, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
-        else f"({text})"
-    )
+    wrapped = text if isinstance(bias, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) else f"({text})"
     row = cst.parse_expression(f"{wrapped}.reshape([1, -1])")
     args = [a.with_changes(value=row) if a.value is bias else a for a in t.mapped.args]
     return t.mapped.with_changes(args=args)

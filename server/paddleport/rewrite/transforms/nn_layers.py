@@ -66,9 +66,7 @@ def is_literal(node: cst.BaseExpression | None, *texts: str) -> bool:
 def count_include_pad_to_exclusive(t: TransformInput) -> cst.BaseExpression:
     """AvgPool: torch's ``count_include_pad`` (default True) is Paddle's ``exclusive`` negated."""
     assert isinstance(t.mapped, cst.Call)
-    args = keyword_after(
-        t, 3
-    )  # kernel_size, stride, padding agree; ceil_mode/exclusive swap places
+    args = keyword_after(t, 3)  # kernel_size, stride, padding agree; ceil_mode/exclusive swap places
     value = get_keyword(args, "exclusive")
     args = set_keyword(args, "exclusive", cst.Name("False") if value is None else negated(value))
     return t.mapped.with_changes(args=args)
@@ -80,9 +78,7 @@ def max_pool_dilation(t: TransformInput) -> cst.BaseExpression:
     assert isinstance(t.mapped, cst.Call)
     dilation = t.bound.value("dilation")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
-        raise Unconvertible(
-            "Paddle's max pooling has no `dilation`; unfold the input or pool by hand"
-        )
+        raise Unconvertible("Paddle's max pooling has no `dilation`; unfold the input or pool by hand")
     return t.mapped.with_changes(args=keyword_after(t, 3))
 
 
@@ -149,3 +145,93 @@ def batchnorm_layer(t: TransformInput) -> cst.BaseExpression:
 
     keyworded = t.mapped.with_changes(args=keyword_after(t, 1))
     return batchnorm_momentum(replace(t, mapped=keyworded))
+
+
+def _set_or_flip(args: list[cst.Arg], torch_name: str, paddle_name: str,
+                 default: cst.BaseExpression, convert: object) -> list[cst.Arg]:  # fmt: skip
+    """Replace keyword ``torch_name`` by ``paddle_name`` = convert(value), or add the default."""
+    value = get_keyword(args, torch_name)
+    args = drop_keyword(args, torch_name)
+    new = default if value is None else convert(value)  # type: ignore[operator]
+    return set_keyword(args, paddle_name, new)
+
+
+def _direction(value: cst.BaseExpression) -> cst.BaseExpression:
+    if is_literal(value, "True"):
+        return cst.SimpleString("'bidirect'")
+    if is_literal(value, "False"):
+        return cst.SimpleString("'forward'")
+    return cst.parse_expression(f"'bidirect' if {code_of(value)} else 'forward'")
+
+
+def _bias_attrs(args: list[cst.Arg], bias: cst.BaseExpression | None) -> list[cst.Arg]:
+    if bias is None or is_literal(bias, "True"):
+        return drop_keyword(args, "bias")
+    raise Unconvertible(
+        "Paddle 3.3.1's LSTM/GRU/SimpleRNN crash (SIGSEGV) when built without biases "
+        "(bias_ih_attr=False); keep the biases and zero them with paddle.nn.init.zeros_ and "
+        "stop_gradient=True"
+    )
+
+
+@transform
+def rnn_layer(t: TransformInput) -> cst.BaseExpression:
+    """LSTM/GRU/RNN: batch_first → time_major (negated; torch defaults to time-major),
+    bidirectional → direction, bias=False refused (Paddle crashes)."""
+    assert isinstance(t.mapped, cst.Call)
+    if t.bound.passthrough_star or t.bound.extra_keywords:
+        raise Unconvertible("pass the RNN's arguments by name so batch_first/bidirectional can be mapped")
+    args = keyword_after(t, 3)
+    bias = get_keyword(args, "bias")
+    args = _bias_attrs(args, bias)
+    args = _set_or_flip(args, "batch_first", "time_major", cst.Name("True"), negated)
+    value = get_keyword(args, "bidirectional")
+    if value is not None:
+        args = set_keyword(drop_keyword(args, "bidirectional"), "direction", _direction(value))
+    return t.mapped.with_changes(args=args)
+
+
+@transform
+def instance_norm_layer(t: TransformInput) -> cst.BaseExpression:
+    """InstanceNorm*d: torch has no affine parameters by default (Paddle has), and Paddle
+    keeps no running statistics, so momentum has nothing to act on."""
+    assert isinstance(t.mapped, cst.Call)
+    args = keyword_after(t, 2)
+    affine = get_keyword(args, "affine")
+    args = drop_keyword(args, "affine")
+    if affine is None or is_literal(affine, "False"):
+        args = set_keyword(
+            set_keyword(args, "weight_attr", cst.Name("False")), "bias_attr", cst.Name("False")
+        )
+    elif not is_literal(affine, "True"):
+        flag = cst.parse_expression(f"None if {code_of(affine)} else False")
+        args = set_keyword(set_keyword(args, "weight_attr", flag), "bias_attr", flag)
+    return t.mapped.with_changes(args=args)
+
+
+@transform
+def upsample_layer(t: TransformInput) -> cst.BaseExpression:
+    """Upsample: Paddle needs ``size`` as a list, and takes align_mode before later flags."""
+    assert isinstance(t.mapped, cst.Call)
+    if isinstance(t.bound.value("size"), cst.Integer):
+        raise Unconvertible(
+            "Paddle's Upsample needs `size` as a list with one entry per spatial axis, e.g. [7, 7]"
+        )
+    return t.mapped.with_changes(args=keyword_after(t, 4))
+
+
+@transform
+def transformer_layer(t: TransformInput) -> cst.BaseExpression:
+    """Transformer*Layer: Paddle is batch-first only and names norm_first normalize_before."""
+    assert isinstance(t.mapped, cst.Call)
+    batch_first = t.bound.value("batch_first")
+    if batch_first is None or not is_literal(batch_first, "True"):
+        raise Unconvertible(
+            "Paddle's transformer layers are batch-first only: pass batch_first=True in torch "
+            "(and feed [batch, seq, feature] inputs) before converting"
+        )
+    activation = t.bound.value("activation")
+    if activation is not None and not isinstance(activation, cst.SimpleString):
+        raise Unconvertible("Paddle's transformer layers take the activation as a string ('relu' or 'gelu')")
+    args = drop_keyword(keyword_after(t, 2), "batch_first")
+    return t.mapped.with_changes(args=args)
