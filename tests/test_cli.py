@@ -158,3 +158,12 @@ def test_rules_commands(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text('[[rule]]\napi = "torch.x"\n', encoding="utf-8")
     bad = run("rules", "validate", str(tmp_path))
     assert bad.returncode == 1 and ":torch.x:paddle: required" in bad.stdout
+
+
+def test_project_rule_folder_is_discovered(project: Path) -> None:
+    rules = project / ".paddleport" / "rules"
+    rules.mkdir(parents=True)
+    (rules / "ours.toml").write_text(
+        '[[rule]]\napi = "torch.some_new_api"\npaddle = "paddle.our_api"\n', encoding="utf-8")
+    result = run("convert", "pkg/model.py", "--diff", cwd=project)
+    assert "+z = paddle.our_api(x)" in result.stdout

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from paddleport import __version__
+from paddleport.catalog import project_rule_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"paddleport {__version__}")
     parser.add_argument("--rules", action="append", default=[], metavar="DIR",
-                        help="extra rule folder (may repeat); its rules override built-in ones")  # fmt: skip
+                        help="extra rule folder (may repeat); its rules override built-in ones; "
+                             "a .paddleport/rules folder here or above is loaded too")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="list torch uses like a linter; exit 1 if any")
@@ -70,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    project = project_rule_dir()
+    if project is not None and str(project) not in args.rules:
+        args.rules.insert(0, str(project))
     try:
         if args.command == "check":
             from paddleport.cli.check import run_check
