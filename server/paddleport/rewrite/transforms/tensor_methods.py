@@ -168,8 +168,8 @@ def new_tensor_to_tensor(t: TransformInput) -> cst.BaseExpression:
 @transform
 def compat_function(t: TransformInput) -> cst.BaseExpression:
     """``x.split(2)`` → ``paddle.compat.split(x, 2)``: the compat variant keeps torch's meaning."""
-    assert isinstance(t.mapped, cst.Call)
-    name = t.rule.api.rsplit(".", 1)[-1]
+    assert isinstance(t.mapped, cst.Call) and t.rule.paddle is not None
+    name = t.rule.paddle.rsplit(".", 1)[-1]  # unsafe_split → paddle.compat.split
     args = [cst.Arg(value=_receiver(t.original)), *t.mapped.args]
     return cst.Call(func=cst.parse_expression(f"paddle.compat.{name}"),
                     args=join_arguments(list(t.mapped.args), args))  # fmt: skip
