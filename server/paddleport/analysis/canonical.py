@@ -19,7 +19,6 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^torch\.functional\.(\w+)"), r"torch.\1"),
     (re.compile(r"^torch\._C\._?TensorBase\.(\w+)"), r"torch.Tensor.\1"),
     (re.compile(r"^torch\._tensor\.Tensor\b"), "torch.Tensor"),
-    (re.compile(r"^torch\.cuda\.amp\.(autocast|GradScaler)\b"), r"torch.amp.\1"),
 ]  # fmt: skip
 
 
