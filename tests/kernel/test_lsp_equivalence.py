@@ -1,0 +1,137 @@
+"""The equivalence command and code lens over a real stdio language server (pytest-lsp)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.kernel.conftest import RULES
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SOURCE = """\
+import torch
+
+
+def plain(a, b):
+    return a + b
+
+
+# paddleport: example pairs(randn(3, 4))
+def pairs(x):
+    y = torch.matmul(x, x.transpose(0, 1))
+    return y * 2
+
+
+def spin(x):
+    while True:
+        x = torch.matmul(x, x)
+"""
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "paddleport", "--rules", str(RULES), "lsp"]
+    ),
+)
+async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
+    root = tmp_path_factory.mktemp("lsp_equiv")
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                window=types.WindowClientCapabilities(work_done_progress=True)
+            ),
+            root_uri=root.as_uri(),
+            initialization_options={"paddleport": {"equivalence": {"timeout": 2}}},
+        )
+    )
+    lsp_client.root = root  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _open(client: LanguageClient, name: str, text: str) -> str:
+    uri = (client.root / name).as_uri()  # type: ignore[attr-defined]
+    (client.root / name).write_text(text)  # type: ignore[attr-defined]
+    waiting = client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))
+    )
+    await asyncio.wait_for(waiting, 20)
+    return uri
+
+
+async def _check(client: LanguageClient, uri: str, line: int, **extra: Any) -> dict[str, Any]:
+    arg = {"uri": uri, "position": {"line": line, "character": 4}, **extra}
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="paddleport.checkEquivalence", arguments=[arg])
+    )
+    assert isinstance(result, dict)
+    return result
+
+
+async def test_code_lens_marks_definitions_that_use_torch(client: LanguageClient) -> None:
+    uri = await _open(client, "lens.py", SOURCE)
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(types.TextDocumentIdentifier(uri))
+    )
+    assert [lens.range.start.line for lens in lenses] == [8, 13]  # pairs, spin; not plain
+    assert lenses[0].command is not None
+    assert lenses[0].command.command == "paddleport.checkEquivalence"
+    assert list(lenses[0].command.arguments or []) == [{"uri": uri, "position": {"line": 8, "character": 0}}]
+
+
+async def test_check_reports_a_diagnostic_a_log_table_and_json(client: LanguageClient) -> None:
+    uri = await _open(client, "check.py", SOURCE)
+    result = await _check(client, uri, 10)  # inside pairs: its example comment is used
+    assert result["status"] == "equal", result
+    assert result["call"] == "pairs(randn(3, 4))"
+    ours = [d for d in client.diagnostics[uri] if d.source == "paddleport-equivalence"]
+    assert len(ours) == 1
+    assert ours[0].severity == types.DiagnosticSeverity.Information
+    assert ours[0].range.start == types.Position(8, 0)
+    assert ours[0].message.startswith("Equivalence (pairs(randn(3, 4))): equal: 1 output(s) match")
+    assert any(d.source == "paddleport" for d in client.diagnostics[uri]), "merged, not replaced"
+    assert any("out" in m.message and "float32" in m.message for m in client.log_messages)
+    assert any(reports for reports in client.progress_reports.values())
+
+
+async def test_server_answers_while_a_check_runs(client: LanguageClient) -> None:
+    uri = await _open(client, "spin.py", SOURCE)
+    running = asyncio.ensure_future(_check(client, uri, 14, example="spin(randn(2, 2))"))
+    await asyncio.sleep(0.5)
+    started = time.perf_counter()
+    await client.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri)))
+    assert time.perf_counter() - started < 1.0
+    result = await running
+    assert result["status"] == "error"
+    assert "longer than 2 s and was interrupted" in result["message"]
+    again = await _check(client, uri, 9)
+    assert again["status"] == "equal"
+
+
+async def test_refused_when_equivalence_is_disabled(client: LanguageClient) -> None:
+    uri = await _open(client, "off.py", SOURCE)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams({"paddleport": {"equivalenceEnabled": False}})
+    )
+    try:
+        result = await _check(client, uri, 9)
+        assert result["status"] == "refused"
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(types.TextDocumentIdentifier(uri))
+        )
+        assert list(lenses) == []
+    finally:
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams({"paddleport": {"equivalence": {"timeout": 2}}})
+        )
