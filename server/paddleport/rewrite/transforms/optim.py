@@ -368,7 +368,7 @@ def tensors_as_list(t: TransformInput) -> cst.BaseExpression:
     mapped = _call(t.mapped)
     if not t.bound.var_positional:
         return mapped
-    elements = [
+    elements: list[cst.BaseElement] = [
         cst.StarredElement(value=a.value) if a.star == "*" else cst.Element(value=a.value)
         for a in t.bound.var_positional
     ]
@@ -391,3 +391,19 @@ def weights_as_tensor(t: TransformInput) -> cst.BaseExpression:
         return t.mapped
     wrapped = cst.parse_expression(f"paddle.to_tensor({code_of(weights)}, dtype='float64').numpy()")
     return _set_argument(t, "weights", "weights", wrapped)
+
+
+@transform
+def autocast(t: TransformInput) -> cst.BaseExpression:
+    """torch.autocast's default dtype follows the device (cuda: float16, cpu: bfloat16); Paddle's is float16."""
+    if t.bound.value("dtype") is not None:
+        return t.mapped
+    device = t.bound.value("device_type")
+    text = device.evaluated_value if isinstance(device, cst.SimpleString) else None
+    if text == "cpu":
+        return _set_argument(t, "dtype", "dtype", cst.SimpleString("'bfloat16'"))
+    if text == "cuda" or device is None:
+        return t.mapped
+    raise Unconvertible(
+        "the default dtype depends on device_type (float16 on cuda, bfloat16 on cpu): pass dtype="
+    )
