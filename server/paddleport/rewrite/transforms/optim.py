@@ -395,7 +395,7 @@ def weights_as_tensor(t: TransformInput) -> cst.BaseExpression:
 
 @transform
 def autocast(t: TransformInput) -> cst.BaseExpression:
-    """torch.autocast's default dtype follows the device (cuda: float16, cpu: bfloat16); Paddle's is float16."""
+    """torch.autocast's default dtype follows the device (cuda float16, cpu bfloat16); Paddle: float16."""
     if t.bound.value("dtype") is not None:
         return t.mapped
     device = t.bound.value("device_type")
