@@ -49,6 +49,14 @@ def converted(planner: Planner, line: str) -> str:
     ("y = x.add(x)", "y = x.add(x)"),
     ("x.mul_(2.0)", "x.mul_(paddle.to_tensor(2.0, dtype=x.dtype))"),
     ("y = x.requires_grad", "y = (not x.stop_gradient)"),
+    ("y = x.flip(0, 1)", "y = x.flip([0, 1])"),
+    ("y = x.flip(dims=(0,))", "y = x.flip((0,))"),
+    ("y = x.flip(-1)", "y = x.flip([-1])"),
+    ("y = x.flip(axis=[1])", "y = x.flip(axis=[1])"),
+    ("y = x.fliplr()", "y = x.flip(axis=[1])"),
+    ("y = x.permute(*order)", "y = x.transpose([*order])"),
+    ("y = x.permute(order)", "y = x.transpose(order)"),
+    ("y = x.tile(2, 1)", "y = x.tile([2, 1])"),
 ])  # fmt: skip
 def test_transform(planner: Planner, before: str, after: str) -> None:
     assert converted(planner, before) == after

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from paddleport.rewrite.arguments import Unconvertible, code_of, join_arguments
+from paddleport.rewrite.arguments import AlreadyPaddle, Unconvertible, code_of, join_arguments
 from paddleport.rewrite.transforms import TransformInput, _receiver, transform
 
 # dtype spellings that may appear as ``torch.X`` / ``paddle.X`` or as a string
@@ -293,3 +293,41 @@ def inplace_scalar_tensor(t: TransformInput) -> cst.BaseExpression:
     )
     args = [a.with_changes(value=wrapped) if a.value is other else a for a in t.mapped.args]
     return t.mapped.with_changes(args=args)
+
+
+# torch methods that take a sequence either spread out or by keyword, and that keyword
+_SEQUENCE_PARAMS = {"torch.Tensor.flip": "dims", "torch.Tensor.tile": "dims", "torch.Tensor.permute": "dims"}
+_PADDLE_KEYWORDS = {"axis", "repeat_times", "perm"}  # a call using these is already Paddle
+
+
+@transform
+def sequence_argument(t: TransformInput) -> cst.BaseExpression:
+    """``x.flip(0, 1)`` and ``x.flip(dims=[0, 1])`` → ``x.flip([0, 1])``.
+
+    A signature cannot say "spread out or by keyword" (``(*dims)`` rejects ``dims=``), so the
+    rule has none and this reads the call itself.
+    """
+    assert isinstance(t.original, cst.Call) and isinstance(t.mapped, cst.Call)
+    torch_name = _SEQUENCE_PARAMS[t.rule.api]
+    args = t.mapped.args
+    if len(args) == 1 and args[0].keyword is not None:
+        if args[0].keyword.value in _PADDLE_KEYWORDS:
+            raise AlreadyPaddle(args[0].keyword.value)
+        if args[0].keyword.value != torch_name:
+            raise Unconvertible(f"`{args[0].keyword.value}=` is not an argument of {t.rule.api}")
+        # positional, so the converted call reads as already Paddle when analysed again
+        return t.mapped.with_changes(args=[cst.Arg(value=args[0].value)])
+    if any(a.keyword is not None or a.star == "**" for a in args):
+        raise Unconvertible(f"pass `{torch_name}` as one sequence")
+    if not args:
+        return t.mapped
+    single = len(args) == 1 and not args[0].star
+    if single and not isinstance(args[0].value, (cst.Integer, cst.UnaryOperation)):
+        return t.mapped.with_changes(args=_plain(args))  # a list, tuple or variable already
+    elements = [cst.StarredElement(value=a.value) if a.star == "*" else cst.Element(value=a.value)
+                for a in args]  # fmt: skip
+    packed = cst.List(elements=[
+        e.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        if i < len(elements) - 1 else e for i, e in enumerate(elements)
+    ])  # fmt: skip
+    return t.mapped.with_changes(args=[cst.Arg(value=packed)])
