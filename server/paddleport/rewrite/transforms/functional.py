@@ -15,13 +15,14 @@ from paddleport.rewrite.transforms.nn_layers import (
     keyword_after,
     negated,
     set_keyword,
+    with_args,
 )
 
 
 def _positional(keep: int) -> Transform:
     def keep_positional(t: TransformInput) -> cst.BaseExpression:
         assert isinstance(t.mapped, cst.Call)
-        return t.mapped.with_changes(args=keyword_after(t, keep))
+        return with_args(t, keyword_after(t, keep))
 
     keep_positional.__name__ = keep_positional.__qualname__ = f"positional_{keep}"
     keep_positional.__doc__ = (
@@ -53,7 +54,7 @@ def avg_pool_functional(t: TransformInput) -> cst.BaseExpression:
     args = keyword_after(t, 4)
     value = get_keyword(args, "exclusive")
     args = set_keyword(args, "exclusive", cst.Name("False") if value is None else negated(value))
-    return t.mapped.with_changes(args=args)
+    return with_args(t, args)
 
 
 @transform
@@ -63,7 +64,7 @@ def max_pool_functional(t: TransformInput) -> cst.BaseExpression:
     dilation = t.bound.value("dilation")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
         raise Unconvertible("Paddle's max pooling has no `dilation`; unfold the input or pool by hand")
-    return t.mapped.with_changes(args=keyword_after(t, 4))
+    return with_args(t, keyword_after(t, 4))
 
 
 @transform
@@ -72,7 +73,7 @@ def batch_norm_functional(t: TransformInput) -> cst.BaseExpression:
     from paddleport.rewrite.transforms import batchnorm_momentum
 
     assert isinstance(t.mapped, cst.Call)
-    keyworded = t.mapped.with_changes(args=keyword_after(t, 5))
+    keyworded = with_args(t, keyword_after(t, 5))
     return batchnorm_momentum(replace(t, mapped=keyworded))
 
 
@@ -102,7 +103,7 @@ def interpolate_size(t: TransformInput) -> cst.BaseExpression:
             )
         rank = cst.parse_expression(f"[{code_of(size)}] * ({code_of(source)}.ndim - 2)")
         args = [a.with_changes(value=rank) if a.value is size else a for a in args]
-    return t.mapped.with_changes(args=args)
+    return with_args(t, args)
 
 
 @transform
@@ -148,7 +149,7 @@ def bilinear_bias_row(t: TransformInput) -> cst.BaseExpression:
     wrapped = text if isinstance(bias, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) else f"({text})"
     row = cst.parse_expression(f"{wrapped}.reshape([1, -1])")
     args = [a.with_changes(value=row) if a.value is bias else a for a in t.mapped.args]
-    return t.mapped.with_changes(args=args)
+    return with_args(t, args)
 
 
 def _refuse_smoothing_mix(t: TransformInput) -> None:
@@ -169,7 +170,7 @@ def cross_entropy_layer(t: TransformInput) -> cst.BaseExpression:
     class weights or ignore_index, which Paddle computes differently."""
     assert isinstance(t.mapped, cst.Call)
     _refuse_smoothing_mix(t)
-    return t.mapped.with_changes(args=keyword_after(t, 1))
+    return with_args(t, keyword_after(t, 1))
 
 
 @transform
@@ -177,4 +178,4 @@ def cross_entropy_functional(t: TransformInput) -> cst.BaseExpression:
     """F.cross_entropy: as the layer, one position later."""
     assert isinstance(t.mapped, cst.Call)
     _refuse_smoothing_mix(t)
-    return t.mapped.with_changes(args=keyword_after(t, 3))
+    return with_args(t, keyword_after(t, 3))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from paddleport.rewrite.arguments import Unconvertible, code_of
+from paddleport.rewrite.arguments import Unconvertible, code_of, join_arguments
 from paddleport.rewrite.transforms import TransformInput, transform
 
 _EMPTY = cst.SimpleWhitespace("")
@@ -30,6 +30,12 @@ def keyword_after(t: TransformInput, keep: int) -> list[cst.Arg]:
             i += 1
         out.append(arg)
     return out
+
+
+def with_args(t: TransformInput, args: list[cst.Arg]) -> cst.Call:
+    """The mapped call with ``args``, commas fixed (a trailing one only if the call had one)."""
+    assert isinstance(t.mapped, cst.Call) and isinstance(t.original, cst.Call)
+    return t.mapped.with_changes(args=join_arguments(t.original.args, args))
 
 
 def negated(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -69,7 +75,7 @@ def count_include_pad_to_exclusive(t: TransformInput) -> cst.BaseExpression:
     args = keyword_after(t, 3)  # kernel_size, stride, padding agree; ceil_mode/exclusive swap places
     value = get_keyword(args, "exclusive")
     args = set_keyword(args, "exclusive", cst.Name("False") if value is None else negated(value))
-    return t.mapped.with_changes(args=args)
+    return with_args(t, args)
 
 
 @transform
@@ -79,7 +85,7 @@ def max_pool_dilation(t: TransformInput) -> cst.BaseExpression:
     dilation = t.bound.value("dilation")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
         raise Unconvertible("Paddle's max pooling has no `dilation`; unfold the input or pool by hand")
-    return t.mapped.with_changes(args=keyword_after(t, 3))
+    return with_args(t, keyword_after(t, 3))
 
 
 @transform
@@ -126,13 +132,13 @@ def conv_layer(t: TransformInput) -> cst.BaseExpression:
             "Paddle computes padding='same' wrongly when dilation > 1; pass the explicit padding "
             "dilation * (kernel_size - 1) // 2 (odd kernels)"
         )
-    return t.mapped.with_changes(args=keyword_after(t, 7))
+    return with_args(t, keyword_after(t, 7))
 
 
 @transform
 def conv_transpose_layer(t: TransformInput) -> cst.BaseExpression:
     """ConvTranspose*d: Paddle puts ``dilation`` before the bias (in 2-D/3-D, before groups)."""
-    return t.mapped.with_changes(args=keyword_after(t, 6))
+    return with_args(t, keyword_after(t, 6))
 
 
 @transform
@@ -143,7 +149,7 @@ def batchnorm_layer(t: TransformInput) -> cst.BaseExpression:
 
     from paddleport.rewrite.transforms import batchnorm_momentum
 
-    keyworded = t.mapped.with_changes(args=keyword_after(t, 1))
+    keyworded = with_args(t, keyword_after(t, 1))
     return batchnorm_momentum(replace(t, mapped=keyworded))
 
 
@@ -188,7 +194,7 @@ def rnn_layer(t: TransformInput) -> cst.BaseExpression:
     value = get_keyword(args, "bidirectional")
     if value is not None:
         args = set_keyword(drop_keyword(args, "bidirectional"), "direction", _direction(value))
-    return t.mapped.with_changes(args=args)
+    return with_args(t, args)
 
 
 @transform
@@ -206,7 +212,7 @@ def instance_norm_layer(t: TransformInput) -> cst.BaseExpression:
     elif not is_literal(affine, "True"):
         flag = cst.parse_expression(f"None if {code_of(affine)} else False")
         args = set_keyword(set_keyword(args, "weight_attr", flag), "bias_attr", flag)
-    return t.mapped.with_changes(args=args)
+    return with_args(t, args)
 
 
 @transform
@@ -217,7 +223,7 @@ def upsample_layer(t: TransformInput) -> cst.BaseExpression:
         raise Unconvertible(
             "Paddle's Upsample needs `size` as a list with one entry per spatial axis, e.g. [7, 7]"
         )
-    return t.mapped.with_changes(args=keyword_after(t, 4))
+    return with_args(t, keyword_after(t, 4))
 
 
 @transform
@@ -234,4 +240,4 @@ def transformer_layer(t: TransformInput) -> cst.BaseExpression:
     if activation is not None and not isinstance(activation, cst.SimpleString):
         raise Unconvertible("Paddle's transformer layers take the activation as a string ('relu' or 'gelu')")
     args = drop_keyword(keyword_after(t, 2), "batch_first")
-    return t.mapped.with_changes(args=args)
+    return with_args(t, args)
