@@ -76,7 +76,7 @@ def _two_kernels() -> dict[str, float]:
         kc = km.blocking_client()
         kc.start_channels()
         pairs.append((km, kc, imports))
-    for km, kc, imports in pairs:
+    for _km, kc, imports in pairs:
         kc.wait_for_ready(timeout=60)
         kc.execute_interactive(imports, timeout=60)
     wall = time.perf_counter() - started
