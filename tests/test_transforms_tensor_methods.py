@@ -29,6 +29,8 @@ def converted(planner: Planner, line: str) -> str:
     ("y = x.to(torch.float32)", "y = x.astype(paddle.float32)"),
     ("y = x.to(dtype=torch.float32)", "y = x.astype(paddle.float32)"),
     ("y = x.to('cpu')", "y = x.to('cpu')"),
+    ("y = x.to(y.dtype)", "y = x.astype(y.dtype)"),
+    ("y = x.to(y)", "y = x.to(y)"),
     ("y = x.float()", "y = x.astype('float32')"),
     ("y = x.long()", "y = x.astype('int64')"),
     ("y = x.type('torch.LongTensor')", "y = x.astype('int64')"),

@@ -41,7 +41,9 @@ _TIGHT_EQUAL = cst.AssignEqual(
 
 
 def _is_dtype(node: cst.BaseExpression) -> bool:
-    """``torch.float16``, ``paddle.float16`` or ``"float16"``: a dtype written out."""
+    """``torch.float16``, ``paddle.float16``, ``"float16"`` or ``y.dtype``: surely a dtype."""
+    if isinstance(node, cst.Attribute) and node.attr.value == "dtype":
+        return True
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
         return node.value.value in ("torch", "paddle") and node.attr.value in _DTYPES
     if isinstance(node, cst.SimpleString):
