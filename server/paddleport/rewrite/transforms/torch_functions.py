@@ -255,3 +255,19 @@ def _number_as_full_like(
     mapped = _call(t.mapped)
     args = [arg.with_changes(value=full) if arg.value is number else arg for arg in mapped.args]
     return mapped.with_changes(args=args)
+
+
+@transform
+def scatter_value(t: TransformInput) -> cst.BaseExpression:
+    """torch.scatter → paddle.put_along_axis: names after the tensor, ``value=`` → ``values=``.
+
+    Paddle orders (arr, indices, values, axis) where torch has (input, dim, index, src),
+    and torch's scalar ``value`` is the same ``values`` argument in Paddle.
+    """
+    mapped = _call(_keywords_from(t, 1))
+    args = [
+        a.with_changes(keyword=cst.Name("values"))
+        if a.keyword is not None and a.keyword.value == "value" else a
+        for a in mapped.args
+    ]  # fmt: skip
+    return mapped.with_changes(args=args)

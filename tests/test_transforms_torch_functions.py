@@ -1,0 +1,74 @@
+"""Transforms for top-level torch functions, through the shipped rules: before → after."""
+
+from __future__ import annotations
+
+import pytest
+
+from paddleport.rewrite.convert import convert_source
+from paddleport.rewrite.fixes import Planner
+from paddleport.rules.loader import RuleSet
+
+
+@pytest.fixture(scope="module")
+def shipped_planner(shipped_rules: RuleSet) -> Planner:
+    return Planner(shipped_rules)
+
+
+def converted(planner: Planner, line: str) -> str:
+    out = convert_source(f"import torch\ny = {line}\n", planner)
+    assert "torch" not in out.code, out.code
+    return out.code.split("y = ", 1)[1].rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # Paddle's positional order differs: the tail goes by keyword
+        ("torch.sum(x, 1, True)", "paddle.sum(x, axis=1, keepdim=True)"),
+        ("torch.index_select(x, 0, idx)", "paddle.index_select(x, axis=0, index=idx)"),
+        ("torch.polygamma(1, x)", "paddle.polygamma(n=1, x=x)"),
+        # Python results where Paddle returns 0-D tensors
+        ("torch.numel(x)", "int(paddle.numel(x))"),
+        ("torch.equal(a, b)", "bool(paddle.equal_all(a, b))"),
+        # torch.full infers the dtype from a literal fill value
+        ("torch.full((2, 3), 7)", "paddle.full((2, 3), 7, dtype=paddle.int64)"),
+        ("torch.full((2,), -1)", "paddle.full((2,), -1, dtype=paddle.int64)"),
+        ("torch.full((2,), True)", "paddle.full((2,), True, dtype=paddle.bool)"),
+        ("torch.full((2,), 1.5)", "paddle.full((2,), 1.5)"),
+        ("torch.full((2,), 7, dtype=torch.float32)", "paddle.full((2,), 7, dtype=paddle.float32)"),
+        # requires_grad is stop_gradient negated
+        ("torch.tensor([1.0], requires_grad=True)", "paddle.to_tensor([1.0], stop_gradient=False)"),
+        ("torch.tensor(d, requires_grad=flag)", "paddle.to_tensor(d, stop_gradient=not (flag))"),
+        # randint(high, size) vs paddle.randint(low, high, shape)
+        ("torch.randint(10, (2, 3))", "paddle.randint(0, 10, (2, 3))"),
+        ("torch.randint(3, 10, (4,))", "paddle.randint(3, 10, (4,))"),
+        ("torch.randint(5, size=(3,))", "paddle.randint(5, shape=(3,))"),
+        # Paddle functions reject Python numbers: operators accept them
+        ("torch.add(x, 1.5)", "(x + 1.5)"),
+        ("torch.add(x, 2, alpha=3)", "(x + 3 * 2)"),
+        ("torch.sub(1, x + y)", "(1 - (x + y))"),
+        ("torch.gt(x, -0.5)", "(x > -0.5)"),
+        ("torch.div(x, 2, rounding_mode='floor')", "(x // 2)"),
+        ("torch.add(x, y)", "paddle.add(x, y)"),
+        ("torch.bitwise_and(x, 3)", "paddle.bitwise_and(x, paddle.full_like(x, 3))"),
+        # in-place operations Paddle has only as methods
+        ("torch.exp_(x)", "x.exp_()"),
+        ("torch.clamp_(x + 1, 0, 1)", "(x + 1).clip_(0, 1)"),
+        # correction → unbiased
+        ("torch.std(x, dim=0, correction=0)", "paddle.std(x, axis=0, unbiased=False)"),
+    ],
+)
+def test_torch_function_transforms(shipped_planner: Planner, before: str, after: str) -> None:
+    assert converted(shipped_planner, before) == after
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "torch.div(x, 2, rounding_mode='trunc')",
+        "torch.std(x, dim=0, correction=2)",
+    ],
+)
+def test_unconvertible_calls_are_left_as_they_are(shipped_planner: Planner, before: str) -> None:
+    out = convert_source(f"import torch\ny = {before}\n", shipped_planner)
+    assert before in out.code
