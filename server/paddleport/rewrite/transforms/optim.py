@@ -157,6 +157,8 @@ FORMULAS = {
     "{input} * paddle.log({other}))",
     "torch.special.xlog1py": "paddle.where({input} == 0, paddle.zeros_like({input}), "
     "{input} * paddle.log1p({other}))",
+    "torch.jit.is_scripting": "(not paddle.in_dynamic_mode())",
+    "torch.jit.is_tracing": "(not paddle.in_dynamic_mode())",
     "torch.special.entr": "paddle.where({input} > 0, -{input} * paddle.log({input}), "
     "paddle.where({input} == 0, paddle.zeros_like({input}), "
     "paddle.full_like({input}, float('-inf'))))",
@@ -407,3 +409,22 @@ def autocast(t: TransformInput) -> cst.BaseExpression:
     raise Unconvertible(
         "the default dtype depends on device_type (float16 on cuda, bfloat16 on cpu): pass dtype="
     )
+
+
+@transform
+def jit_ignore(t: TransformInput) -> cst.BaseExpression:
+    """``torch.jit.ignore`` / ``ignore(fn)`` / ``ignore(drop=False)`` → ``paddle.jit.not_to_static``.
+
+    torch's first parameter is ``drop`` but a function passed there is the function
+    to mark; ``ignore()`` and ``ignore(drop=False)`` return the decorator itself.
+    """
+    drop = t.bound.value("drop")
+    name = cst.parse_expression("paddle.jit.not_to_static")
+    if drop is None or _is_false(drop):
+        return name
+    if isinstance(drop, cst.Name) and drop.value == "True":
+        raise Unconvertible(
+            "drop=True makes TorchScript replace the function by one that raises: Paddle has "
+            "no such mode; mark it with @paddle.jit.not_to_static and keep it out of the graph"
+        )
+    return cst.Call(func=name, args=[cst.Arg(value=drop)])
