@@ -159,6 +159,7 @@ FORMULAS = {
     "{input} * paddle.log1p({other}))",
     "torch.jit.is_scripting": "(not paddle.in_dynamic_mode())",
     "torch.jit.is_tracing": "(not paddle.in_dynamic_mode())",
+    "torch.backends.cudnn.is_available": "(paddle.device.get_cudnn_version() is not None)",
     "torch.special.entr": "paddle.where({input} > 0, -{input} * paddle.log({input}), "
     "paddle.where({input} == 0, paddle.zeros_like({input}), "
     "paddle.full_like({input}, float('-inf'))))",
