@@ -62,6 +62,9 @@ def converted(planner: Planner, line: str) -> str:
     ("y = F.cross_entropy(x, t, ignore_index=3)",
      "y = paddle.nn.functional.cross_entropy(x, t, ignore_index=3, axis=1)"),
     ("y = F.grid_sample(x, g)", "y = paddle.nn.functional.grid_sample(x, g, align_corners=False)"),
+    # a non-persistent Buffer is what Paddle makes of a tensor assigned to a Layer attribute
+    ("b = nn.Buffer(x * 2, persistent=False)", "b = x * 2"),
+    ("m = nn.Embedding(10, 4, padding_idx=0)", "m = paddle.nn.Embedding(10, 4, padding_idx=0)"),
 ])  # fmt: skip
 def test_nn_rewrites(planner: Planner, before: str, after: str) -> None:
     assert converted(planner, before) == after
@@ -79,6 +82,8 @@ def test_nn_rewrites(planner: Planner, before: str, after: str) -> None:
     "loss = nn.MSELoss(size_average=False)",
     "loss = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)",
     "y = F.interpolate(x + 1, 7)",  # no name to read the rank from
+    "b = nn.Buffer(x)",  # persistent: needs register_buffer
+    "m = nn.Embedding(5, 3, padding_idx=0, _weight=w)",
 ])  # fmt: skip
 def test_nn_refusals_leave_the_call(planner: Planner, line: str) -> None:
     out = convert_source(HEAD + line + "\n", planner, select=lambda fix: True)

@@ -63,7 +63,10 @@ def max_pool_functional(t: TransformInput) -> cst.BaseExpression:
     assert isinstance(t.mapped, cst.Call)
     dilation = t.bound.value("dilation")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
-        raise Unconvertible("Paddle's max pooling has no `dilation`; unfold the input or pool by hand")
+        raise Unconvertible(
+            "Paddle's max pooling has no `dilation` (only a literal dilation=1 converts); "
+            "unfold the input or pool by hand"
+        )
     return with_args(t, keyword_after(t, 4))
 
 

@@ -84,7 +84,10 @@ def max_pool_dilation(t: TransformInput) -> cst.BaseExpression:
     assert isinstance(t.mapped, cst.Call)
     dilation = t.bound.value("dilation")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
-        raise Unconvertible("Paddle's max pooling has no `dilation`; unfold the input or pool by hand")
+        raise Unconvertible(
+            "Paddle's max pooling has no `dilation` (only a literal dilation=1 converts); "
+            "unfold the input or pool by hand"
+        )
     return with_args(t, keyword_after(t, 3))
 
 
@@ -186,7 +189,10 @@ def rnn_layer(t: TransformInput) -> cst.BaseExpression:
     bidirectional → direction, bias=False refused (Paddle crashes)."""
     assert isinstance(t.mapped, cst.Call)
     if t.bound.passthrough_star or t.bound.extra_keywords:
-        raise Unconvertible("pass the RNN's arguments by name so batch_first/bidirectional can be mapped")
+        raise Unconvertible(
+            "`*args`/`**kwargs` hide which RNN arguments are passed (batch_first, bidirectional, "
+            "bias, device/dtype): pass them by name"
+        )
     args = keyword_after(t, 3)
     bias = get_keyword(args, "bias")
     args = _bias_attrs(args, bias)
@@ -241,3 +247,37 @@ def transformer_layer(t: TransformInput) -> cst.BaseExpression:
         raise Unconvertible("Paddle's transformer layers take the activation as a string ('relu' or 'gelu')")
     args = drop_keyword(keyword_after(t, 2), "batch_first")
     return with_args(t, args)
+
+
+@transform
+def buffer_to_tensor(t: TransformInput) -> cst.BaseExpression:
+    """``nn.Buffer(t, persistent=False)`` → ``t``: a Paddle Layer registers a tensor assigned
+    to an attribute as a non-persistable buffer, which is exactly that. Persistent buffers
+    need register_buffer, which the call alone cannot write."""
+    data = t.bound.value("data")
+    if data is None:
+        raise Unconvertible("an empty Buffer has no Paddle spelling: register_buffer a tensor")
+    if not is_literal(t.bound.value("persistent"), "False"):
+        raise Unconvertible(
+            "a persistent buffer must be registered: replace `self.name = nn.Buffer(t)` with "
+            "`self.register_buffer('name', t)` (and `persistent=` with `persistable=`)"
+        )
+    return data
+
+
+@transform
+def embedding_layer(t: TransformInput) -> cst.BaseExpression:
+    """Embedding: Paddle outputs zeros at padding_idx whatever the weight row holds. torch keeps
+    that row zero itself (zero init, zero gradient), so they agree unless weights come in by hand."""
+    padding_idx = t.bound.value("padding_idx")
+    if (
+        padding_idx is not None
+        and not is_literal(padding_idx, "None")
+        and t.bound.value("_weight") is not None
+    ):
+        raise Unconvertible(
+            "with padding_idx, Paddle returns zeros for that index whatever `_weight` holds there; "
+            "zero that row of the weight first (torch would return it as is)"
+        )
+    assert isinstance(t.mapped, cst.Call)
+    return t.mapped
