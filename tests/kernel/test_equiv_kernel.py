@@ -9,9 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from paddleport.kernel.check import Options, check_target
 from paddleport.kernel.report import table
 from paddleport.kernel.session import KernelSession, rss_mb
 from paddleport.rewrite.fixes import Planner
+from paddleport.rules.loader import load_rules
 
 Equiv = Callable[..., dict[str, Any]]
 
@@ -232,3 +236,32 @@ def test_cli_exit_codes_and_json(tmp_path: Path, wrong_rules: Path) -> None:
     assert json.loads(proc.stdout)["location"]["line"] == 7
     proc = subprocess.run([*cmd, "--target", "nope"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no top-level function or class named 'nope'" in proc.stdout
+
+
+def test_kernel_output_never_reaches_our_stdout(equiv: Equiv, capfd: pytest.CaptureFixture[str]) -> None:
+    source = """
+    import os
+
+
+    def noisy(x):
+        print("python-level")
+        os.write(1, b"fd-level-out\\n")
+        os.write(2, b"fd-level-err\\n")
+        return x
+    """
+    result = equiv(source, "noisy", example="noisy(3)")
+    assert result["status"] == "equal"
+    assert "python-level" in result["torch"]["output"]
+    out, err = capfd.readouterr()
+    assert "fd-level" not in out + err  # the language server's stdout is its JSON-RPC channel
+
+
+def test_an_interpreter_without_ipykernel_gets_a_clear_error(tmp_path: Path) -> None:
+    session = KernelSession(python=sys.executable + "-does-not-exist")
+    try:
+        result = check_target(session, "def f():\n    return 1\n", str(tmp_path / "f.py"), "f",
+                              Planner(load_rules([], include_builtin=False)), Options())  # fmt: skip
+    finally:
+        session.shutdown()
+    assert result["status"] == "error"
+    assert result["message"].startswith("could not start a kernel with")

@@ -22,12 +22,14 @@ import contextlib
 import json
 import os
 import queue
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from paddleport.kernel.protocol import MIME
 
@@ -89,6 +91,7 @@ class KernelSession:
         self._km: Any = None
         self._kc: Any = None
         self._lock = threading.Lock()
+        self._log: IO[bytes] | None = None
         self.versions: dict[str, str] = {}
         self.starts = 0
 
@@ -114,15 +117,25 @@ class KernelSession:
             language="python",
             interrupt_mode="signal",
         )
+        # The kernel must never write to our stdout: in the language server that is the
+        # JSON-RPC channel, and C-level output (glog, MKL) bypasses ipykernel's capture.
+        self._log = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115 (lives as long as the kernel)
         try:
-            km.start_kernel(env=_kernel_env(), cwd=os.getcwd())
+            km.start_kernel(
+                env=_kernel_env(), cwd=os.getcwd(), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=self._log,
+            )  # fmt: skip
             kc = km.blocking_client()
             kc.start_channels()
             kc.wait_for_ready(timeout=START_TIMEOUT_S)
         except Exception as exc:
             self._km = km
+            tail = self.kernel_log()[-600:].strip()
             self._shutdown_quietly()
-            raise KernelError(f"could not start a kernel with {self.python}: {exc}") from None
+            hint = " (install ipykernel in that interpreter)" if "ipykernel" in tail else ""
+            raise KernelError(
+                f"could not start a kernel with {self.python}{hint}: {exc}" + (f"\n{tail}" if tail else "")
+            ) from None
         self._km, self._kc = km, kc
         self.starts += 1
         setup = (
@@ -140,6 +153,16 @@ class KernelSession:
                 f"the kernel ({self.python}) could not load torch and paddle: {out.error or 'no answer'}"
             )
         self.versions = out.data
+
+    def kernel_log(self) -> str:
+        """What the kernel process wrote to its stderr (start-up failures end up here)."""
+        if self._log is None:
+            return ""
+        try:
+            self._log.seek(0)
+            return self._log.read().decode("utf-8", errors="replace")
+        except (OSError, ValueError):
+            return ""
 
     def ensure(self) -> None:
         """Start the kernel if it is not running (lazily, on the first check)."""
@@ -159,6 +182,10 @@ class KernelSession:
             with contextlib.suppress(Exception):
                 self._km.shutdown_kernel(now=True)
         self._km = self._kc = None
+        if self._log is not None:
+            with contextlib.suppress(OSError):
+                self._log.close()
+            self._log = None
 
     def shutdown(self) -> None:
         with self._lock:
