@@ -83,6 +83,8 @@ def test_nn_rewrites(planner: Planner, before: str, after: str) -> None:
     "loss = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)",
     "y = F.interpolate(x + 1, 7)",  # no name to read the rank from
     "b = nn.Buffer(x)",  # persistent: needs register_buffer
+    "y = F.softmax(x)",  # torch's implicit dim depends on the rank
+    "m = nn.Softmax()",
     "m = nn.Embedding(5, 3, padding_idx=0, _weight=w)",
 ])  # fmt: skip
 def test_nn_refusals_leave_the_call(planner: Planner, line: str) -> None:

@@ -182,3 +182,17 @@ def cross_entropy_functional(t: TransformInput) -> cst.BaseExpression:
     assert isinstance(t.mapped, cst.Call)
     _refuse_smoothing_mix(t)
     return with_args(t, keyword_after(t, 3))
+
+
+@transform
+def explicit_dim(t: TransformInput) -> cst.BaseExpression:
+    """Softmax family: torch without ``dim`` picks an axis from the input's rank (0 for 0-D,
+    1-D and 3-D inputs, else 1), Paddle uses -1; only an explicit dim converts safely."""
+    assert isinstance(t.mapped, cst.Call)
+    dim = t.bound.value("dim")
+    if dim is None or is_literal(dim, "None"):
+        raise Unconvertible(
+            "without `dim` torch picks the axis from the input's rank (deprecated implicit dim) "
+            "while Paddle uses the last one: pass dim explicitly"
+        )
+    return t.mapped
