@@ -43,14 +43,10 @@ def capabilities(
             )
         ),
         data_support=True,
-        resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"])
-        if resolve
-        else None,
+        resolve_support=types.ClientCodeActionResolveOptions(properties=["edit"]) if resolve else None,
     )
     return types.ClientCapabilities(
-        general=types.GeneralClientCapabilities(position_encodings=encodings)
-        if encodings
-        else None,
+        general=types.GeneralClientCapabilities(position_encodings=encodings) if encodings else None,
         text_document=types.TextDocumentClientCapabilities(
             code_action=code_action,
             publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
@@ -146,23 +142,17 @@ def apply(text: str, edits: list[types.TextEdit], encoding: str = "utf-16") -> s
     return text
 
 
-async def open_doc(
-    client: LanguageClient, uri: str, text: str, version: int = 1
-) -> list[types.Diagnostic]:
+async def open_doc(client: LanguageClient, uri: str, text: str, version: int = 1) -> list[types.Diagnostic]:
     """Open a document and wait for its diagnostics."""
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=version, text=text
-            )
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)
         )
     )
     return await wait_version(client, uri, version)
 
 
-async def change_doc(
-    client: LanguageClient, uri: str, text: str, version: int
-) -> list[types.Diagnostic]:
+async def change_doc(client: LanguageClient, uri: str, text: str, version: int) -> list[types.Diagnostic]:
     """Replace a document's text and wait for the diagnostics of that version."""
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
@@ -205,9 +195,7 @@ async def actions_at(
     rng = (
         diagnostics[0].range
         if diagnostics
-        else types.Range(
-            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
-        )
+        else types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
     )
     result = await client.text_document_code_action_async(
         types.CodeActionParams(

@@ -36,9 +36,7 @@ async def test_change_republishes_for_the_new_version_and_sends_status(
 ) -> None:
     uri = (shared_workspace / "m.py").as_uri()
     await open_doc(shared, uri, "import torch\nx = torch.zeros(2)\n")
-    diags = await change_doc(
-        shared, uri, "import torch\nx = torch.zeros(2)\ny = torch.cat([x, x])\n", 2
-    )
+    diags = await change_doc(shared, uri, "import torch\nx = torch.zeros(2)\ny = torch.cat([x, x])\n", 2)
     assert [d.code for d in diags if d.code != "torch"] == ["torch.zeros", "torch.cat"]
     await wait_for(lambda: any(s["version"] == 2 for s in shared.statuses))
     status = next(s for s in shared.statuses if s["version"] == 2)
@@ -57,9 +55,7 @@ async def test_low_confidence_use_is_information_with_a_conditional_message(
     assert view.data["confidence"] == "low"
 
 
-async def test_ignore_comment_hides_the_line(
-    shared: LanguageClient, shared_workspace: Path
-) -> None:
+async def test_ignore_comment_hides_the_line(shared: LanguageClient, shared_workspace: Path) -> None:
     uri = (shared_workspace / "ign.py").as_uri()
     text = "import torch\na = torch.zeros(2)  # paddleport: ignore\nb = torch.ones(2)\n"
     diags = await open_doc(shared, uri, text)
@@ -116,9 +112,7 @@ async def test_binary_junk_and_huge_documents_get_one_clear_message(
     assert len(diags) == 1 and "paddleport check" in diags[0].message
 
 
-async def test_positions_count_utf16_code_units(
-    shared: LanguageClient, shared_workspace: Path
-) -> None:
+async def test_positions_count_utf16_code_units(shared: LanguageClient, shared_workspace: Path) -> None:
     uri = (shared_workspace / "emoji.py").as_uri()
     diags = await open_doc(shared, uri, 'import torch\ns = "😀"; x = torch.zeros(2)\n')
     zeros = next(d for d in diags if d.code == "torch.zeros")

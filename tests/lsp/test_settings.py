@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from lsp_helpers import TORCH_FILE, open_doc, wait_for, wait_version
+from lsp_helpers import TORCH_FILE, actions_at, apply, open_doc, wait_for, wait_version
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 
-async def test_severity_follows_tier_and_rule_settings(
-    client: LanguageClient, workspace: Path
-) -> None:
+async def test_severity_follows_tier_and_rule_settings(client: LanguageClient, workspace: Path) -> None:
     uri = (workspace / "sev.py").as_uri()
     await open_doc(client, uri, TORCH_FILE)
     client.workspace_did_change_configuration(
@@ -27,9 +25,7 @@ async def test_severity_follows_tier_and_rule_settings(
         )
     )
     await wait_for(
-        lambda: any(
-            d.severity == types.DiagnosticSeverity.Error for d in client.diagnostics.get(uri, [])
-        )
+        lambda: any(d.severity == types.DiagnosticSeverity.Error for d in client.diagnostics.get(uri, []))
     )
     by_code = {d.code: d.severity for d in client.diagnostics[uri]}
     assert by_code["torch.nn.Conv2d"] == types.DiagnosticSeverity.Error
@@ -37,14 +33,10 @@ async def test_severity_follows_tier_and_rule_settings(
     assert by_code["torch"] == types.DiagnosticSeverity.Hint  # imports are only a hint
 
 
-async def test_bad_settings_warn_by_name_and_fall_back(
-    client: LanguageClient, workspace: Path
-) -> None:
+async def test_bad_settings_warn_by_name_and_fall_back(client: LanguageClient, workspace: Path) -> None:
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(
-            settings={
-                "paddleport": {"run": "sometimes", "severity": {"exact": "loud"}, "debounceMs": 5}
-            }
+            settings={"paddleport": {"run": "sometimes", "severity": {"exact": "loud"}, "debounceMs": 5}}
         )
     )
     await wait_for(lambda: any("paddleport.run" in m.message for m in client.messages))
@@ -53,9 +45,7 @@ async def test_bad_settings_warn_by_name_and_fall_back(
     assert "paddleport.severity.exact" in message.message
     uri = (workspace / "after.py").as_uri()
     diags = await open_doc(client, uri, "import torch\nx = torch.zeros(2)\n")
-    assert next(d for d in diags if d.code == "torch.zeros").severity == (
-        types.DiagnosticSeverity.Warning
-    )
+    assert next(d for d in diags if d.code == "torch.zeros").severity == (types.DiagnosticSeverity.Warning)
 
 
 async def test_utf8_positions_when_the_client_prefers_them(
@@ -69,9 +59,7 @@ async def test_utf8_positions_when_the_client_prefers_them(
 
 async def test_run_on_save_waits_for_save(client: LanguageClient, workspace: Path) -> None:
     client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(
-            settings={"paddleport": {"run": "onSave", "debounceMs": 5}}
-        )
+        types.DidChangeConfigurationParams(settings={"paddleport": {"run": "onSave", "debounceMs": 5}})
     )
     uri = (workspace / "save.py").as_uri()
     await open_doc(client, uri, "import torch\n")
@@ -79,9 +67,7 @@ async def test_run_on_save_waits_for_save(client: LanguageClient, workspace: Pat
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
             content_changes=[
-                types.TextDocumentContentChangeWholeDocument(
-                    text="import torch\nx = torch.zeros(2)\n"
-                )
+                types.TextDocumentContentChangeWholeDocument(text="import torch\nx = torch.zeros(2)\n")
             ],
         )
     )
@@ -98,9 +84,7 @@ async def test_pull_diagnostics(pull_client: LanguageClient, workspace: Path) ->
     uri = (workspace / "pull.py").as_uri()
     pull_client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=TORCH_FILE
-            )
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=TORCH_FILE)
         )
     )
     report = await pull_client.text_document_diagnostic_async(
@@ -133,3 +117,15 @@ async def test_broken_user_rule_file_gets_a_diagnostic_and_the_rest_works(
     uri = (workspace / "still.py").as_uri()
     diags = await open_doc(client, uri, TORCH_FILE)
     assert "torch.nn.Conv2d" in {d.code for d in diags}
+
+
+async def test_clients_without_resolve_get_edits_inline(utf8_client: LanguageClient, workspace: Path) -> None:
+    uri = (workspace / "inline.py").as_uri()
+    text = 'import torch\ns = "é"; x = torch.zeros(2)\n'
+    diags = await open_doc(utf8_client, uri, text)
+    zeros = next(d for d in diags if d.code == "torch.zeros")
+    actions = await actions_at(utf8_client, uri, [zeros])
+    assert all(a.edit is not None for a in actions)
+    [fix_all] = [a for a in actions if a.kind == "source.fixAll.paddleport"]
+    fixed = apply(text, list((fix_all.edit.changes or {})[uri]), encoding="utf-8")
+    assert fixed.startswith('import paddle\ns = "é"; x = paddle.zeros(')

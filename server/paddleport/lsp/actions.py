@@ -58,9 +58,7 @@ def _edits_from_data(data: Any) -> list[types.TextEdit]:
         r = e["range"]
         out.append(
             types.TextEdit(
-                range=types.Range(
-                    start=types.Position(**r["start"]), end=types.Position(**r["end"])
-                ),
+                range=types.Range(start=types.Position(**r["start"]), end=types.Position(**r["end"])),
                 new_text=e["newText"],
             )
         )
@@ -89,9 +87,7 @@ def quick_fix(uri: str, diagnostic: types.Diagnostic) -> types.CodeAction | None
     )
 
 
-def ignore_line(
-    uri: str, diagnostic: types.Diagnostic, view: DocumentView
-) -> types.CodeAction | None:
+def ignore_line(uri: str, diagnostic: types.Diagnostic, view: DocumentView) -> types.CodeAction | None:
     """Append ``# paddleport: ignore`` to the diagnostic's line (not after a ``\\``)."""
     where = view.positions_for(uri)
     if where is None or not is_ours(diagnostic):
@@ -146,9 +142,7 @@ def rule_fix_title(rule_id: str) -> str:
     return f"Paddleport ({rule_id}): Fix all `{rule_id}` in this file"
 
 
-def resolve_edit(
-    view: DocumentView, planner: Planner, data: dict[str, Any]
-) -> types.WorkspaceEdit | None:
+def resolve_edit(view: DocumentView, planner: Planner, data: dict[str, Any]) -> types.WorkspaceEdit | None:
     """The edit of a lazy action: ``{"action": "fixAll"}`` or ``{"action": "fixRule", ...}``."""
     if data.get("action") == "fixAll":
         return convert_view(view, planner, exact_only)[1]

@@ -96,11 +96,7 @@ def fix_title(fix: Fix) -> str:
     """``Paddleport (torch.nn.Conv2d): Replace with paddle.nn.Conv2D``."""
     rule = fix.use.rule
     target = rule.paddle if rule is not None and rule.paddle else fix.replacement or "?"
-    if (
-        fix.use.kind in (UseKind.METHOD_CALL, UseKind.TENSOR_ATTRIBUTE)
-        and rule
-        and rule.short_paddle
-    ):
+    if fix.use.kind in (UseKind.METHOD_CALL, UseKind.TENSOR_ATTRIBUTE) and rule and rule.short_paddle:
         target = f"`.{rule.short_paddle}`"
     return f"Paddleport ({fix.use.api}): Replace with {target}"
 

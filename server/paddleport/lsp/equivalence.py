@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import itertools
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ from paddleport.kernel.session import KernelSession
 from paddleport.kernel.target import Target, TargetError, parse_module, target_at, top_level_targets
 
 COMMAND = "paddleport.checkEquivalence"
+_tokens = itertools.count(1)
 SOURCE = "paddleport-equivalence"
 DISABLED = (
     "Paddleport: equivalence checks run your code and are disabled in this workspace "
@@ -81,51 +83,49 @@ def _parse_args(args: tuple[Any, ...]) -> tuple[str, int, str | None, bool]:
     )
 
 
-def _definition_range(text: str, target: Target) -> types.Range:
-    line = target.line - 1
-    src = SourceText(text)
-    body = src.line_text(target.line)
-    start = len(body) - len(body.lstrip())
-    return types.Range(types.Position(line, start), types.Position(line, len(body)))
+class _Lines:
+    """Where a line of the checked text lives in the editor: the file, or one notebook cell."""
+
+    def __init__(self, text: str, uri: str, cells: list[tuple[str, int]] | None = None) -> None:
+        self.lines = text.split("\n")
+        self.cells = cells or [(uri, 0)]  # (uri, 0-based first line in the text), in order
+
+    def locate(self, line: int) -> tuple[str, types.Range]:
+        """The uri and whole-line range (leading spaces skipped) of 1-based ``line``."""
+        uri, first = self.cells[0]
+        for cell_uri, cell_first in self.cells:
+            if cell_first <= line - 1:
+                uri, first = cell_uri, cell_first
+        body = self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
+        local = line - 1 - first
+        start = len(body) - len(body.lstrip())
+        return uri, types.Range(types.Position(local, start), types.Position(local, len(body)))
 
 
-def _line_range(text: str, line: int) -> types.Range:
-    src = SourceText(text)
-    body = src.line_text(line) if 1 <= line <= len(src.line_starts) else ""
-    start = len(body) - len(body.lstrip())
-    return types.Range(types.Position(line - 1, start), types.Position(line - 1, len(body)))
-
-
-def result_diagnostics(text: str, target: Target, result: dict[str, Any]) -> list[types.Diagnostic]:
+def result_diagnostics(
+    lines: _Lines, target: Target, result: dict[str, Any]
+) -> dict[str, list[types.Diagnostic]]:
     """The verdict on the definition, plus the line it points at (first difference or crash)."""
     data = {"target": target.name}
-    out = [
-        types.Diagnostic(
-            range=_definition_range(text, target),
-            message=f"Equivalence ({result.get('call', target.name)}): {result['message']}",
-            severity=types.DiagnosticSeverity.Information,
-            source=SOURCE,
-            code=result["status"],
-            data=data,
-        )
-    ]
-    where: tuple[int, str] | None = None
+    marks = [(target.line, f"Equivalence ({result.get('call', target.name)}): {result['message']}")]
     loc = result.get("location")
     if loc and loc.get("line"):
-        where = (loc["line"], f"Equivalence: first difference here, in `{loc['variable']}`")
+        marks.append((loc["line"], f"Equivalence: first difference here, in `{loc['variable']}`"))
     for side in ("torch", "paddle"):
         err = (result.get(side) or {}).get("error")
         if err and err.get("line"):
-            where = (
-                err["line"],
-                f"Equivalence: the {side} side failed here: {err['type']}: {err['message']}",
-            )
+            why = f"Equivalence: the {side} side failed here: {err['type']}: {err['message']}"
+            marks.append((err["line"], why))
             break
-    if where is not None and where[0] != target.line:
-        out.append(
+    out: dict[str, list[types.Diagnostic]] = {}
+    for line, message in marks[:2]:
+        if line == target.line and out:
+            continue
+        uri, rng = lines.locate(line)
+        out.setdefault(uri, []).append(
             types.Diagnostic(
-                range=_line_range(text, where[0]),
-                message=where[1],
+                range=rng,
+                message=message,
                 severity=types.DiagnosticSeverity.Information,
                 source=SOURCE,
                 code=result["status"],
@@ -135,15 +135,16 @@ def result_diagnostics(text: str, target: Target, result: dict[str, Any]) -> lis
     return out
 
 
-def _store(ls: Any, uri: str, target: str, diagnostics: list[types.Diagnostic]) -> None:
-    """Replace this target's earlier result in ``extra_diagnostics[uri]``, keep everything else."""
+def _store(ls: Any, uris_: list[str], target: str, found: dict[str, list[types.Diagnostic]]) -> None:
+    """Replace this target's earlier result in ``extra_diagnostics``, keep everything else."""
     extra: dict[str, list[types.Diagnostic]] = ls.extra_diagnostics
-    kept = [
-        d
-        for d in extra.get(uri, [])
-        if not (d.source == SOURCE and isinstance(d.data, dict) and d.data.get("target") == target)
-    ]
-    extra[uri] = kept + diagnostics
+    for uri in {*uris_, *found}:
+        kept = [
+            d
+            for d in extra.get(uri, [])
+            if not (d.source == SOURCE and isinstance(d.data, dict) and d.data.get("target") == target)
+        ]
+        extra[uri] = kept + found.get(uri, [])
 
 
 def republish(ls: Any, uri: str) -> None:
@@ -183,19 +184,36 @@ def _client_supports_progress(ls: LanguageServer) -> bool:
     return bool(getattr(window, "work_done_progress", False))
 
 
+def _document(ls: Any, uri: str, line: int) -> tuple[str, int, _Lines, bool]:
+    """The text to check, the 0-based line in it, where its lines live, and whether a notebook.
+
+    In a notebook the cells are checked as one module (the server's joined view), so a
+    function can use what earlier cells import and define.
+    """
+    view = ls.view(uri) if hasattr(ls, "view") else None
+    cells = getattr(view, "cells", None)
+    if view is not None and cells is not None:
+        text = view.text
+        firsts = [(c.uri, text[: c.start].count("\n")) for c in cells.cells]
+        offset = next((first for cell_uri, first in firsts if cell_uri == uri), 0)
+        return text, offset + line, _Lines(text, uri, firsts), True
+    text = ls.get_text(uri)
+    return text, line, _Lines(text, uri), False
+
+
 async def run_command(ls: Any, kernels: _Kernels, args: tuple[Any, ...]) -> dict[str, Any]:
     uri, line, example, grad = _parse_args(args)
     if not _setting(ls, "equivalence_enabled", True):
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=DISABLED))
         return {"status": "refused", "message": DISABLED}
-    text = ls.get_text(uri)
+    text, line, lines, notebook = _document(ls, uri, line)
     try:
         target = target_at(text, line + 1)
     except TargetError as exc:
-        return _report(ls, uri, None, text, {"status": "error", "message": str(exc)})
+        return _report(ls, uri, None, lines, {"status": "error", "message": str(exc)})
     if target is None:
         message = f"no top-level function or class at line {line + 1}: put the cursor inside one"
-        return _report(ls, uri, None, text, {"status": "error", "message": message})
+        return _report(ls, uri, None, lines, {"status": "error", "message": message})
     python = _setting(ls, "kernel_interpreter", "") or sys.executable
     session = kernels.for_python(python)
     options = Options(
@@ -204,19 +222,19 @@ async def run_command(ls: Any, kernels: _Kernels, args: tuple[Any, ...]) -> dict
         timeout=float(_setting(ls, "timeout", 60.0)),
         rtol=float(_setting(ls, "rtol", 1e-5)),
         atol=float(_setting(ls, "atol", 1e-6)),
+        definitions_only=notebook,
     )
     path = uris.to_fs_path(uri) or uri
     token: str | None = None
     if _client_supports_progress(ls):
-        token = f"paddleport-equiv-{os.getpid()}-{id(target)}-{line}"
+        token = f"paddleport-equiv-{os.getpid()}-{next(_tokens)}"
         try:
             await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
+            starting = "starting the kernel (torch and paddle)" if not session.alive else "running"
             ls.work_done_progress.begin(
                 token,
                 types.WorkDoneProgressBegin(
-                    title=f"Paddleport: checking {target.name}",
-                    cancellable=False,
-                    message="starting the kernel (torch and paddle)" if not session.alive else "running",
+                    title=f"Paddleport: checking {target.name}", cancellable=False, message=starting
                 ),
             )
         except Exception:
@@ -229,15 +247,19 @@ async def run_command(ls: Any, kernels: _Kernels, args: tuple[Any, ...]) -> dict
     finally:
         if token is not None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
-    return _report(ls, uri, target, text, result)
+    return _report(ls, uri, target, lines, result)
 
 
-def _report(ls: Any, uri: str, target: Target | None, text: str, result: dict[str, Any]) -> dict[str, Any]:
+def _report(
+    ls: Any, uri: str, target: Target | None, lines: _Lines, result: dict[str, Any]
+) -> dict[str, Any]:
     """Log the table, show the verdict as diagnostics, return the JSON result."""
     if target is not None:
         result.setdefault("target", target.name)
-        _store(ls, uri, target.name, result_diagnostics(text, target, result))
-        republish(ls, uri)
+        found = result_diagnostics(lines, target, result)
+        _store(ls, [uri], target.name, found)
+        for changed in {uri, *found}:
+            republish(ls, changed)
     kind = types.MessageType.Info if result["status"] == "equal" else types.MessageType.Warning
     ls.window_log_message(
         types.LogMessageParams(type=kind, message="paddleport equivalence\n" + table(result))
@@ -248,16 +270,21 @@ def _report(ls: Any, uri: str, target: Target | None, text: str, result: dict[st
 
 
 def code_lenses(ls: Any, uri: str) -> list[types.CodeLens]:
+    """A "Check equivalence" lens above each top-level definition that uses torch."""
     if not _setting(ls, "enable", True) or not _setting(ls, "equivalence_enabled", True):
         return []
     try:
-        text = ls.get_text(uri)
+        text, _, lines, _ = _document(ls, uri, 0)
     except Exception:
         return []
     lenses = []
     for t in torch_targets(text, ls):
-        pos = types.Position(t.first_line - 1, 0)
-        arg = {"uri": uri, "position": {"line": t.line - 1, "character": 0}}
+        lens_uri, lens_range = lines.locate(t.first_line)
+        def_uri, def_range = lines.locate(t.line)
+        if lens_uri != uri or def_uri != uri:  # another cell's definition
+            continue
+        pos = types.Position(lens_range.start.line, 0)
+        arg = {"uri": uri, "position": {"line": def_range.start.line, "character": 0}}
         lenses.append(
             types.CodeLens(
                 range=types.Range(pos, pos),

@@ -23,7 +23,7 @@ from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from paddleport import __version__
-from paddleport.batch import FileResult, convert_many, summarise
+from paddleport.batch import FileResult, convert_path, summarise
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, python_files, read_source
 from paddleport.lsp import actions
@@ -76,9 +76,7 @@ class PaddleportServer(LanguageServer):
 
     @property
     def encoding(self) -> str:
-        enc = str(
-            getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding)
-        )
+        enc = str(getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding))
         return enc if enc in (UTF8, UTF16, UTF32) else UTF16
 
     def key_for(self, uri: str) -> str:
@@ -89,9 +87,7 @@ class PaddleportServer(LanguageServer):
     def view(self, uri: str) -> DocumentView | None:
         """The open file, notebook (by its uri or a cell's), or None when not open."""
         ws = self.workspace
-        notebook = ws.get_notebook_document(notebook_uri=uri) or ws.get_notebook_document(
-            cell_uri=uri
-        )
+        notebook = ws.get_notebook_document(notebook_uri=uri) or ws.get_notebook_document(cell_uri=uri)
         if notebook is not None:
             cells = []
             for cell in notebook.cells:
@@ -174,18 +170,14 @@ class PaddleportServer(LanguageServer):
         uris_now = set(state.diagnostics)
         for uri, diags in state.diagnostics.items():
             self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(
-                    uri=uri, version=view.version_of(uri), diagnostics=diags
-                )
+                types.PublishDiagnosticsParams(uri=uri, version=view.version_of(uri), diagnostics=diags)
             )
         for gone in set(previous.diagnostics if previous else ()) - uris_now:  # removed cells
             self.clear(gone)
 
     def clear(self, uri: str) -> None:
         if not self.pull_mode:
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
-            )
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     def send_status(self, state: DocState) -> None:
         self.protocol.notify(
@@ -269,20 +261,15 @@ class PaddleportServer(LanguageServer):
                 self.window_show_message(
                     types.ShowMessageParams(
                         type=types.MessageType.Warning,
-                        message=f"Paddleport: rule folder {path}: "
-                        + "; ".join(d.message for d in diags),
+                        message=f"Paddleport: rule folder {path}: " + "; ".join(d.message for d in diags),
                     )
                 )
                 continue
             uri = uris.from_fs_path(path) or path
             now.add(uri)
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=diags)
-            )
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
         for uri in self._rule_error_uris - now:
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
-            )
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         self._rule_error_uris = now
 
     def debug_info(self) -> dict[str, Any]:
@@ -367,9 +354,7 @@ def _register(server: PaddleportServer) -> None:
         ls.publish_rule_errors()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(
-        ls: PaddleportServer, params: types.DidChangeConfigurationParams
-    ) -> None:
+    def did_change_configuration(ls: PaddleportServer, params: types.DidChangeConfigurationParams) -> None:
         old_errors = list(ls.planner.rules.errors)
         ls.apply_settings(params.settings)
         ls.warn_settings()
@@ -400,9 +385,7 @@ def _register(server: PaddleportServer) -> None:
         ls.schedule(params.notebook_document.uri, 0)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
-    def notebook_change(
-        ls: PaddleportServer, params: types.DidChangeNotebookDocumentParams
-    ) -> None:
+    def notebook_change(ls: PaddleportServer, params: types.DidChangeNotebookDocumentParams) -> None:
         cells = params.change.cells
         structural = cells is not None and cells.structure is not None
         if ls.settings.run == "onType" or structural:
@@ -446,9 +429,7 @@ def _register(server: PaddleportServer) -> None:
             resolve_provider=True,
         ),
     )
-    def code_action(
-        ls: PaddleportServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction] | None:
+    def code_action(ls: PaddleportServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         if not ls.settings.enable:
             return None
         uri = params.text_document.uri
@@ -475,9 +456,7 @@ def _register(server: PaddleportServer) -> None:
         uri = data.get("uri")
         view = ls.view(uri) if isinstance(uri, str) else None
         if view is not None and action.edit is None:
-            action.edit = actions.resolve_edit(view, ls.planner, data) or types.WorkspaceEdit(
-                changes={}
-            )
+            action.edit = actions.resolve_edit(view, ls.planner, data) or types.WorkspaceEdit(changes={})
         return action
 
     # -- commands -----------------------------------------------------------------
@@ -489,9 +468,7 @@ def _register(server: PaddleportServer) -> None:
             view = ls.view_or_disk(uri)
         except (ReadProblem, ValueError) as exc:
             ls.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Warning, message=f"Paddleport: {uri}: {exc}"
-                )
+                types.ShowMessageParams(type=types.MessageType.Warning, message=f"Paddleport: {uri}: {exc}")
             )
             return {"uri": uri, "changed": False, "error": str(exc)}
         conv, edit = actions.convert_view(view, ls.planner, None, ls.settings.annotate)
@@ -545,7 +522,7 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
     """Every Python file under the workspace folders, as one undoable WorkspaceEdit.
 
     Open documents are converted from their editor text; others from disk, in
-    worker processes (``paddleport.batch``), chunk by chunk so a cancel stops soon.
+    a worker thread (``paddleport.batch.convert_path``), file by file so a cancel stops soon.
     """
     folders = [uris.to_fs_path(f.uri) for f in ls.workspace.folders.values()]
     if not folders and ls.workspace.root_path:
@@ -569,45 +546,34 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
     changes: dict[str, list[types.TextEdit]] = {}
     results = []
     started = time.monotonic()
-    chunk = 16
     loop = asyncio.get_running_loop()
-    for i in range(0, len(paths), chunk):
+    last_report = 0.0
+    for i, path in enumerate(paths):
         if token is not None and ls.work_done_progress.tokens[token].cancelled():
             cancelled = True
             break
-        part = paths[i : i + chunk]
-        on_disk = [p for p in part if ls.view(uris.from_fs_path(str(p)) or "") is None]
-        done = await loop.run_in_executor(
-            None,
-            lambda ps=on_disk: convert_many(  # type: ignore[misc]
-                ps,
-                jobs=min(2, os.cpu_count() or 1),
-                annotate=ls.settings.annotate,
-                extra_rule_dirs=ls.rule_dirs(),
-            ),
-        )
-        by_path = {r.path: r for r in done}
-        for path in part:
-            uri = uris.from_fs_path(str(path)) or str(path)
-            result = by_path.get(path)
-            if result is None:  # open in the editor: convert what the user sees
-                view = ls.view(uri)
-                assert view is not None
-                conv, edit = actions.convert_view(view, ls.planner, None, ls.settings.annotate)
-                result = FileResult(path, conv.code, view.text, conv.counts(), problem=conv.error)
-                for edit_uri, edits in (edit.changes or {}).items() if edit else ():
-                    changes[edit_uri] = list(edits)
-            elif result.changed and result.code is not None and result.original is not None:
-                view = DocumentView(uri, result.original, None, ls.encoding)
-                changes.update(view.changes_for(result.code) or {})
-            results.append(result)
-        if token is not None:
-            done_n = min(i + chunk, len(paths))
+        uri = uris.from_fs_path(str(path)) or str(path)
+        view = ls.view(uri)
+        if view is not None:  # open in the editor: convert what the user sees
+            conv, edit = actions.convert_view(view, ls.planner, None, ls.settings.annotate)
+            result = FileResult(path, conv.code, view.text, conv.counts(), problem=conv.error)
+            for edit_uri, edits in (edit.changes or {}).items() if edit else ():
+                changes[edit_uri] = list(edits)
+        else:
+            # A worker thread, never a forked process: forking this threaded server can hang.
+            result = await loop.run_in_executor(None, convert_path, path, ls.planner, ls.settings.annotate)
+            if result.changed and result.code is not None and result.original is not None:
+                on_disk = DocumentView(uri, result.original, None, ls.encoding)
+                changes.update(on_disk.changes_for(result.code) or {})
+        results.append(result)
+        now = time.monotonic()
+        if token is not None and (now - last_report > 0.2 or i + 1 == len(paths)):
+            last_report = now
             ls.work_done_progress.report(
                 token,
                 types.WorkDoneProgressReport(
-                    message=f"{done_n}/{len(paths)} files",
-                    percentage=int(100 * done_n / max(len(paths), 1)),
+                    message=f"{i + 1}/{len(paths)} files: {path.name}",
+                    percentage=int(100 * (i + 1) / max(len(paths), 1)),
                 ),
             )
     summary = summarise(results).as_dict()
@@ -619,9 +585,7 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
             )
         )
         applied = answer.applied
-    summary.update(
-        cancelled=cancelled, applied=applied, seconds=round(time.monotonic() - started, 2)
-    )
+    summary.update(cancelled=cancelled, applied=applied, seconds=round(time.monotonic() - started, 2))
     if token is not None:
         ls.work_done_progress.end(
             token, types.WorkDoneProgressEnd(message="cancelled" if cancelled else "done")

@@ -152,9 +152,7 @@ def parse_settings(options: object) -> tuple[Settings, list[str]]:
         defaults.timeout,
         positive=True,
     )
-    debounce = number(
-        "debounceMs", raw.get("debounceMs", defaults.debounce_ms), defaults.debounce_ms
-    )
+    debounce = number("debounceMs", raw.get("debounceMs", defaults.debounce_ms), defaults.debounce_ms)
 
     settings = Settings(
         enable=boolean("enable", defaults.enable),

@@ -55,9 +55,7 @@ def diagnose(
         return state
     if "\0" in view.text:
         state.diagnostics[first] = [
-            problem_diagnostic(
-                "paddleport skips this document: it holds NUL bytes (binary data, not Python)"
-            )
+            problem_diagnostic("paddleport skips this document: it holds NUL bytes (binary data, not Python)")
         ]
         return state
     analysis = analyze(view.text, planner.rules)
@@ -68,9 +66,7 @@ def diagnose(
             for uri in view.uris:
                 old = previous.diagnostics.get(uri, [])
                 if old:
-                    state.diagnostics[uri] = shift_diagnostics(
-                        previous.texts.get(uri, ""), texts[uri], old
-                    )
+                    state.diagnostics[uri] = shift_diagnostics(previous.texts.get(uri, ""), texts[uri], old)
         offset = syntax_offset(analysis.syntax_error, PositionMap(view.text))
         where = view.locator.locate(offset, offset)
         if where is None:  # between cells: put it at the start of the next cell
@@ -81,9 +77,7 @@ def diagnose(
                     end=types.Position(line=0, character=0),
                 ),
             )
-        state.diagnostics.setdefault(where[0], []).append(
-            syntax_diagnostic(analysis.syntax_error, where[1])
-        )
+        state.diagnostics.setdefault(where[0], []).append(syntax_diagnostic(analysis.syntax_error, where[1]))
         return state
     fixes = plan(analysis, planner)
     for uri, diags in build_diagnostics(fixes, view.text, settings, view.locator).items():
