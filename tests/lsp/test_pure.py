@@ -1,0 +1,97 @@
+"""The language server's pure modules, without a connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from paddleport.catalog import make_planner
+from paddleport.lsp.diagnostics import rule_anchor, rule_error_diagnostics, shift_diagnostics
+from paddleport.lsp.documents import DocumentView
+from paddleport.lsp.notebooks import join_cells, mask_magics, split_cells
+from paddleport.lsp.positions import PositionMap
+from paddleport.lsp.settings import Settings, parse_settings
+from paddleport.lsp.state import diagnose
+from paddleport.rules.loader import RuleError
+from paddleport.rules.model import Tier
+
+
+def test_settings_from_the_vscode_object() -> None:
+    settings, problems = parse_settings({"settings": {"paddleport": {
+        "enable": True, "run": "onSave",
+        "severity": {"exact": "error", "review": "warning", "manual": "off"},
+        "ruleSeverity": {"torch.cat": "hint"}, "extraRuleFolders": ["/r"], "annotate": True,
+        "kernelInterpreter": " /usr/bin/python3 ", "equivalence": {"rtol": 1e-3, "atol": 0,
+        "timeout": 5}, "equivalenceEnabled": False,
+    }}})  # fmt: skip
+    assert problems == []
+    assert settings.run == "onSave" and settings.extra_rule_folders == ("/r",)
+    assert settings.severity_for("torch.cat", Tier.EXACT) == "hint"
+    assert settings.severity_for("torch.zeros", Tier.MANUAL) == "off"
+    assert (settings.rtol, settings.atol, settings.timeout) == (1e-3, 0.0, 5.0)
+    assert settings.kernel_interpreter == "/usr/bin/python3" and not settings.equivalence_enabled
+
+
+def test_bad_fields_are_named_and_fall_back() -> None:
+    settings, problems = parse_settings({"paddleport": {
+        "enable": "yes", "severity": {"exact": "loud", "bogus": "error"}, "extraRuleFolders": 3,
+        "equivalence": {"timeout": 0, "rtol": -1}}})  # fmt: skip
+    fields = [p.split(":")[0] for p in problems]
+    assert fields == ["paddleport.severity.exact", "paddleport.severity.bogus",
+                      "paddleport.extraRuleFolders", "paddleport.equivalence.rtol",
+                      "paddleport.equivalence.timeout", "paddleport.enable"]  # fmt: skip
+    assert settings == Settings()
+    assert parse_settings(None) == (Settings(), [])
+
+
+def test_positions_in_each_encoding() -> None:
+    text = "a😀b\nxé\n"
+    assert PositionMap(text, "utf-16").position(2) == types.Position(line=0, character=3)
+    assert PositionMap(text, "utf-8").position(2) == types.Position(line=0, character=5)
+    assert PositionMap(text, "utf-32").position(2) == types.Position(line=0, character=2)
+    assert PositionMap(text, "utf-16").offset(types.Position(line=0, character=3)) == 2
+    assert PositionMap(text, "utf-8").offset(types.Position(line=1, character=3)) == 6
+    assert PositionMap(text).offset(types.Position(line=9, character=0)) == len(text)
+
+
+def test_shift_keeps_lines_above_moves_lines_below_drops_edited() -> None:
+    def diag(line: int) -> types.Diagnostic:
+        pos = types.Position(line=line, character=0)
+        return types.Diagnostic(range=types.Range(start=pos, end=pos), message=str(line),
+                                data={"fix": {"edits": []}})  # fmt: skip
+
+    old = "a\nb\nc\nd\n"
+    new = "a\nB(\nB2\nc\nd\n"
+    out = shift_diagnostics(old, new, [diag(0), diag(1), diag(2), diag(3)])
+    assert [(d.message, d.range.start.line) for d in out] == [("0", 0), ("2", 3), ("3", 4)]
+    assert all(d.data["fix"] is None for d in out)
+
+
+def test_notebook_cells_join_and_split() -> None:
+    joined = join_cells([("c0", "import torch\n%time x"), ("c1", "!ls\ny = 1")])
+    assert mask_magics("  %time x") == "  #time x"
+    assert joined.text.count("#time x") == 1 and "#ls" in joined.text
+    assert joined.cell_at(joined.cells[1].start, joined.cells[1].end) == 1
+    assert split_cells(joined.text, 2) == ["import torch\n#time x", "#ls\ny = 1"]
+    assert split_cells("no marker", 2) is None
+
+
+def test_diagnose_a_notebook_view() -> None:
+    view = DocumentView.for_notebook("nb", 1, [("c0", "import torch", 1), ("c1", "x = torch.zeros(2)", 1)])
+    state = diagnose(view, make_planner(), Settings())
+    assert [d.code for d in state.diagnostics["c1"]] == ["torch.zeros"]
+    assert (state.uses, state.fixable) == (1, 1)
+
+
+def test_rule_errors_point_at_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text('[[rule]]\napi = "torch.a"\n\n[[rule]]\napi = "torch.b"\ntier = "x"\n')
+    out = rule_error_diagnostics([RuleError(str(path), "torch.b", "tier", "bad tier")])
+    [d] = out[str(path)]
+    assert d.range.start.line == 5 and "torch.b" in d.message
+
+
+def test_rule_anchor_matches_githubs_heading_slug() -> None:
+    assert rule_anchor("torch.nn.Conv2d") == "torchnnconv2d"
+    assert rule_anchor("torch.Tensor.view") == "torchtensorview"
