@@ -48,7 +48,10 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFa
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(
-                window=types.WindowClientCapabilities(work_done_progress=True)
+                window=types.WindowClientCapabilities(work_done_progress=True),
+                notebook_document=types.NotebookDocumentClientCapabilities(
+                    synchronization=types.NotebookDocumentSyncClientCapabilities()
+                ),
             ),
             root_uri=root.as_uri(),
             initialization_options={"paddleport": {"equivalence": {"timeout": 2}}},
@@ -135,3 +138,42 @@ async def test_refused_when_equivalence_is_disabled(client: LanguageClient) -> N
         client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams({"paddleport": {"equivalence": {"timeout": 2}}})
         )
+
+
+CELLS = [
+    "import torch\n%matplotlib inline",
+    "def double(x):\n    return torch.matmul(x, x.transpose(0, 1)) * 2",
+    "raise RuntimeError('a training loop: must not run during a check')",
+]
+
+
+async def test_notebook_cells_are_checked_as_one_module_without_running_top_level_work(
+    client: LanguageClient,
+) -> None:
+    root = client.root  # type: ignore[attr-defined]
+    nb = root / "model.ipynb"
+    cells = [f"vscode-notebook-cell:{nb}#C{i}" for i in range(len(CELLS))]
+    waiting = client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    client.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(
+                uri=nb.as_uri(),
+                notebook_type="jupyter-notebook",
+                version=1,
+                cells=[types.NotebookCell(kind=types.NotebookCellKind.Code, document=u) for u in cells],
+            ),
+            cell_text_documents=[
+                types.TextDocumentItem(uri=u, language_id="python", version=1, text=t)
+                for u, t in zip(cells, CELLS, strict=True)
+            ],
+        )
+    )
+    await asyncio.wait_for(waiting, 20)
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(types.TextDocumentIdentifier(cells[1]))
+    )
+    assert [lens.range.start.line for lens in lenses] == [0]
+    result = await _check(client, cells[1], 1, example="double(randn(2, 3))")
+    assert result["status"] == "equal", result
+    ours = [d for d in client.diagnostics[cells[1]] if d.source == "paddleport-equivalence"]
+    assert [d.range.start for d in ours] == [types.Position(0, 0)]

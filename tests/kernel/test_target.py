@@ -7,7 +7,13 @@ import textwrap
 import pytest
 
 from paddleport.kernel.linemap import line_map
-from paddleport.kernel.target import TargetError, find_target, resolve_call, target_at
+from paddleport.kernel.target import (
+    TargetError,
+    definitions_only,
+    find_target,
+    resolve_call,
+    target_at,
+)
 
 SOURCE = textwrap.dedent("""
     import torch
@@ -86,3 +92,17 @@ def test_line_map_follows_removed_and_added_import_lines() -> None:
     converted = "import paddle\n\ndef f(x):\n    return paddle.nn.functional.relu(x)\n"
     assert line_map(original, converted) == [1, 3, 4, 5, 6]
     assert line_map("a\nb\n", "x\na\nb\n") == [1, 1, 2, 3]
+
+
+def test_init_wrapped_constructor_is_a_valid_class_example() -> None:
+    call = resolve_call(SOURCE, find_target(SOURCE, "Block"), "init(Block(8))(randn(2, 8))")
+    assert (call.callee, call.arguments) == ("init(Block(8))", "(randn(2, 8))")
+
+
+def test_definitions_only_blanks_top_level_work_and_keeps_line_numbers() -> None:
+    text = (
+        "import torch\nN = 3\nmodel = train(\n    N)\nfor i in range(N):\n    pass\ndef f():\n    return N\n"
+    )
+    kept = definitions_only(text)
+    assert kept.split("\n") == ["import torch", "N = 3", "pass", "", "pass", "", "def f():",
+                                "    return N", ""]  # fmt: skip

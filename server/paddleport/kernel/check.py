@@ -12,7 +12,13 @@ from typing import Any
 
 from paddleport.kernel.linemap import line_map
 from paddleport.kernel.session import KernelError, KernelSession
-from paddleport.kernel.target import Target, TargetError, find_target, resolve_call
+from paddleport.kernel.target import (
+    Target,
+    TargetError,
+    definitions_only,
+    find_target,
+    resolve_call,
+)
 from paddleport.rewrite.convert import convert_source
 from paddleport.rewrite.fixes import Planner
 
@@ -27,6 +33,7 @@ class Options:
     rtol: float = 1e-5
     atol: float = 1e-6
     locate: bool = True
+    definitions_only: bool = False  # notebooks: skip top-level statements that do work
 
 
 def _error(message: str, **extra: Any) -> dict[str, Any]:
@@ -42,11 +49,11 @@ def _error(message: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def prepare(
-    text: str, path: str, target: Target, planner: Planner, options: Options
-) -> dict[str, Any]:
+def prepare(text: str, path: str, target: Target, planner: Planner, options: Options) -> dict[str, Any]:
     """The request the kernel runs; TargetError when the example or conversion is unusable."""
     call = resolve_call(text, target, options.example)
+    if options.definitions_only:
+        text = definitions_only(text)
     conversion = convert_source(text, planner)
     if conversion.error:
         raise TargetError(f"the file cannot be converted: {conversion.error}")
@@ -114,19 +121,14 @@ def summary(result: dict[str, Any], options: Options) -> str:
             err = (result.get(side) or {}).get("error")
             if err:
                 where = f" at line {err['line']}" if err.get("line") else ""
-                stage = (
-                    " while building the example inputs" if err.get("stage") == "example" else ""
-                )
+                stage = " while building the example inputs" if err.get("stage") == "example" else ""
                 return f"{side} side failed{where}{stage}: {err['type']}: {err['message']}".strip()
         return result.get("message") or "error"
     leaves = result.get("leaves", [])
     t_ms, p_ms = result["torch"]["seconds"] * 1000, result["paddle"]["seconds"] * 1000
     times = f"torch {t_ms:.1f} ms, paddle {p_ms:.1f} ms"
     if status == "equal":
-        return (
-            f"equal: {len(leaves)} output(s) match (rtol={options.rtol:g}, atol={options.atol:g}; "
-            f"{times})"
-        )
+        return f"equal: {len(leaves)} output(s) match (rtol={options.rtol:g}, atol={options.atol:g}; {times})"
     bad = [leaf for leaf in leaves if not leaf["ok"]]
     first = bad[0]
     what = first["detail"] or f"max_abs={first['max_abs']:.3g} max_rel={first['max_rel']:.3g}"

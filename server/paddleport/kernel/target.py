@@ -98,21 +98,44 @@ def split_call(text: str, target: Target, source: str) -> Call:
     except SyntaxError as exc:
         raise TargetError(f"the example {text!r} is not a Python expression: {exc.msg}") from None
     if not isinstance(expr, ast.Call):
-        raise TargetError(
-            f"the example must be a call such as {suggest_call(target)!r}, not {text!r}"
-        )
+        raise TargetError(f"the example must be a call such as {suggest_call(target)!r}, not {text!r}")
     code = text.strip()
     callee = ast.get_source_segment(code, expr.func) or ""
     head = expr.func
     if target.kind == "class":
-        if not (isinstance(head, ast.Call) and _names(head.func, target.name)):
-            raise TargetError(
-                f"for a class the example constructs it and calls it: {suggest_call(target)!r}"
-            )
+        built = head
+        if isinstance(built, ast.Call) and _names(built.func, "init") and len(built.args) == 1:
+            built = built.args[0]  # init(Block(64, 4)): the same seeded weights on both sides
+        if not (isinstance(built, ast.Call) and _names(built.func, target.name)):
+            raise TargetError(f"for a class the example constructs it and calls it: {suggest_call(target)!r}")
     elif not _names(head, target.name):
         raise TargetError(f"the example must call {target.name}: {suggest_call(target)!r}")
     end = _end_offset(code, head)
     return Call(code, callee, code[end:].strip(), source)
+
+
+def definitions_only(text: str) -> str:
+    """Blank top-level statements that do work (calls, loops, training), keeping line numbers.
+
+    For notebooks, which have no ``if __name__ == "__main__":`` guard: imports,
+    definitions and assignments without calls stay, so the target can be built
+    without running the whole notebook.
+    """
+    tree = parse_module(text)
+    lines = text.split("\n")
+    keep = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for node in tree.body:
+        if isinstance(node, keep):
+            continue
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and not any(
+            isinstance(n, (ast.Call, ast.Await, ast.Yield)) for n in ast.walk(node)
+        ):
+            continue
+        first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+        for i in range(first, last + 1):
+            lines[i] = ""
+        lines[first] = "pass"
+    return "\n".join(lines)
 
 
 def _names(node: ast.expr, name: str) -> bool:
@@ -153,9 +176,7 @@ def _signature_of(target: Target) -> list[tuple[ast.FunctionDef | ast.AsyncFunct
     """The functions whose parameters the call fills: (function, skip self)."""
     node = target.node
     if isinstance(node, ast.ClassDef):
-        methods = {
-            n.name: n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-        }
+        methods = {n.name: n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         out = []
         for name in ("__init__", "forward"):
             if name in methods:
@@ -164,9 +185,7 @@ def _signature_of(target: Target) -> list[tuple[ast.FunctionDef | ast.AsyncFunct
     return [(node, False)]
 
 
-def _params(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool
-) -> list[tuple[ast.arg, bool]]:
+def _params(fn: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool) -> list[tuple[ast.arg, bool]]:
     """(parameter, has default) for the positional and keyword-only parameters."""
     a = fn.args
     positional = [*a.posonlyargs, *a.args]
@@ -185,9 +204,7 @@ def _simple_value(arg: ast.arg) -> str | None:
     return None
 
 
-def _arg_list(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool, guess: bool
-) -> str | None:
+def _arg_list(fn: ast.FunctionDef | ast.AsyncFunctionDef, skip_self: bool, guess: bool) -> str | None:
     parts = []
     for p, has_default in _params(fn, skip_self):
         if has_default:
