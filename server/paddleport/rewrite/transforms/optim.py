@@ -160,10 +160,30 @@ FORMULAS = {
     "torch.jit.is_scripting": "(not paddle.in_dynamic_mode())",
     "torch.jit.is_tracing": "(not paddle.in_dynamic_mode())",
     "torch.backends.cudnn.is_available": "(paddle.device.get_cudnn_version() is not None)",
+    "torch.linalg.lu": "paddle.linalg.lu_unpack(*paddle.linalg.lu({A}))",
+    "torch.linalg.inv_ex": "(paddle.linalg.inv({A}), paddle.zeros({A}.shape[:-2], dtype='int32'))",
+    "torch.linalg.cholesky_ex": "(paddle.linalg.cholesky({A}, upper={upper}), "
+    "paddle.zeros({A}.shape[:-2], dtype='int32'))",
+    "torch.linalg.solve_ex": "(paddle.linalg.solve({A}, {B}, left={left}), "
+    "paddle.zeros({A}.shape[:-2], dtype='int32'))",
+    "torch.linalg.lu_factor_ex": "(*paddle.linalg.lu({A}, pivot={pivot}), "
+    "paddle.zeros({A}.shape[:-2], dtype='int32'))",
+    "torch.linalg.tensorinv": "paddle.linalg.inv({A}.flatten(0, {ind} - 1).flatten(1))"
+    ".reshape({A}.shape[{ind}:] + {A}.shape[:{ind}])",
+    "torch.special.spherical_bessel_j0": "paddle.where({input} == 0, paddle.ones_like({input}), "
+    "paddle.sin({input}) / {input})",
+    "torch.special.ndtri": "1.4142135623730951 * paddle.erfinv(2 * {input} - 1)",
     "torch.special.entr": "paddle.where({input} > 0, -{input} * paddle.log({input}), "
     "paddle.where({input} == 0, paddle.zeros_like({input}), "
     "paddle.full_like({input}, float('-inf'))))",
 }
+
+
+def _repeatable(node: cst.BaseExpression) -> bool:
+    """Names, attribute chains and number literals: safe to write more than once, no parentheses."""
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    return _simple(node) or isinstance(node, (cst.Integer, cst.Float))
 
 
 @transform
@@ -171,15 +191,20 @@ def formula(t: TransformInput) -> cst.BaseExpression:
     """Write an API Paddle lacks as an expression (see FORMULAS) over its arguments."""
     template = FORMULAS[t.rule.api]
     values: dict[str, str] = {}
+    if t.rule.signature is not None:  # parameters left out take torch's defaults
+        for param in t.rule.signature.params:
+            if param.default is not None and param.name not in t.bound.by_name:
+                values[param.name] = param.default
     for name in t.bound.by_name:
         value = t.bound.value(name)
         assert value is not None
-        if f"{{{name}}}" in template and template.count(f"{{{name}}}") > 1 and not _simple(value):
+        if template.count(f"{{{name}}}") > 1 and not _repeatable(value):
             raise Unconvertible(
                 f"Paddle has no {t.rule.api.rsplit('.', 1)[-1]}; paddleport writes it as "
                 f"{template.format_map(_Show())}, which repeats `{name}`: assign it to a name first"
             )
-        values[name] = code_of(value) if _simple(value) else f"({code_of(value)})"
+        bare = _simple(value) or isinstance(value, (cst.Integer, cst.Float))
+        values[name] = code_of(value) if bare else f"({code_of(value)})"
     try:
         return cst.parse_expression(template.format(**values))
     except KeyError as exc:
