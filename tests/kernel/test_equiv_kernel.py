@@ -158,6 +158,7 @@ def test_torch_left_in_the_conversion_cannot_run_on_the_paddle_side(equiv: Equiv
     err = result["paddle"]["error"]
     assert (err["type"], err["line"], err["code"]) == ("ImportError", 1, "import torch")
     assert "torch is not importable on the paddle side" in err["message"]
+    assert "1 torch use(s) left to port by hand" in result["message"]
 
 
 def test_missing_example_says_which_one_to_write(equiv: Equiv) -> None:

@@ -122,7 +122,11 @@ def summary(result: dict[str, Any], options: Options) -> str:
             if err:
                 where = f" at line {err['line']}" if err.get("line") else ""
                 stage = " while building the example inputs" if err.get("stage") == "example" else ""
-                return f"{side} side failed{where}{stage}: {err['type']}: {err['message']}".strip()
+                text = f"{side} side failed{where}{stage}: {err['type']}: {err['message']}"
+                left = (result.get("counts") or {}).get("manual", 0)
+                if "not importable on the paddle side" in err["message"] and left:
+                    text += f" ({left} torch use(s) left to port by hand: see `paddleport check`)"
+                return text.strip()
         return result.get("message") or "error"
     leaves = result.get("leaves", [])
     t_ms, p_ms = result["torch"]["seconds"] * 1000, result["paddle"]["seconds"] * 1000

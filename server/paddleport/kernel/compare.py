@@ -85,16 +85,19 @@ def compare(expected: Any, actual: Any, *, rtol: float = 1e-5, atol: float = 1e-
         return [
             leaf
             for k in expected
-            for leaf in compare(expected[k], actual[k], rtol=rtol, atol=atol, mode=mode,
-                                path=f"{path}[{k!r}]")
+            for leaf in compare(
+                expected[k], actual[k], rtol=rtol, atol=atol, mode=mode, path=f"{path}[{k!r}]"
+            )
         ]
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return [Leaf(path, False, detail=f"length {len(expected)} vs {len(actual)}")]
         return [leaf for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for leaf in
                 compare(e, a, rtol=rtol, atol=atol, mode=mode, path=f"{path}[{i}]")]  # fmt: skip
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) and not (
-        isinstance(expected, bool) or isinstance(actual, bool)
+    if (
+        isinstance(expected, (int, float))
+        and isinstance(actual, (int, float))
+        and not (isinstance(expected, bool) or isinstance(actual, bool))
     ):
         if mode == "shape":
             return [Leaf(path, True, detail="number (shape mode)")]

@@ -21,9 +21,7 @@ def table(result: dict[str, Any]) -> str:
     rows = [("output", "shape", "dtype", "max_abs", "max_rel", "result")]
     for leaf in result.get("leaves", []):
         shape = "-" if leaf["shape"] is None else "[" + ", ".join(map(str, leaf["shape"])) + "]"
-        verdict = (
-            "ok" if leaf["ok"] else "FAIL" + (f" ({leaf['detail']})" if leaf["detail"] else "")
-        )
+        verdict = "ok" if leaf["ok"] else "FAIL" + (f" ({leaf['detail']})" if leaf["detail"] else "")
         rows.append(
             (
                 leaf["path"],
@@ -38,10 +36,7 @@ def table(result: dict[str, Any]) -> str:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         for r in rows:
             lines.append(
-                "  "
-                + "  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True))
-                + "  "
-                + r[5]
+                "  " + "  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5]
             )
     for note in result.get("notes", []):
         lines.append(f"  note: {note}")
@@ -56,17 +51,13 @@ def table(result: dict[str, Any]) -> str:
         info = result.get(side) or {}
         err = info.get("error")
         if err:
-            where = (
-                f"line {err['line']}: {err['code']}" if err.get("line") else f"({err.get('stage')})"
-            )
+            where = f"line {err['line']}: {err['code']}" if err.get("line") else f"({err.get('stage')})"
             lines.append(f"  {side} error at {where}")
             if err.get("converted_code") and err["converted_code"] != err.get("code"):
                 lines.append(f"    converted: {err['converted_code']}")
             lines.append(f"    {err['type']}: {err['message']}")
         if info.get("output", "").strip():
-            lines.append(
-                f"  {side} printed: " + info["output"].strip().replace("\n", "\n    ")[-500:]
-            )
+            lines.append(f"  {side} printed: " + info["output"].strip().replace("\n", "\n    ")[-500:])
     if result.get("torch") and result.get("paddle") and result["status"] != "error":
         t, p = result["torch"], result["paddle"]
         extra = f"; check {result['seconds']:.2f} s" if "seconds" in result else ""

@@ -109,9 +109,7 @@ def _framework(name: str) -> Any:
 
 def _is_tensor(value: Any, framework: str) -> bool:
     return (
-        type(value).__module__.startswith(framework)
-        and hasattr(value, "shape")
-        and hasattr(value, "dtype")
+        type(value).__module__.startswith(framework) and hasattr(value, "shape") and hasattr(value, "dtype")
     )
 
 
@@ -184,9 +182,7 @@ def _copy_state(module: Any, state: list[tuple[str, np.ndarray]]) -> list[str]:
         if transpose and arr.ndim == 2 and tuple(arr.shape[::-1]) == shape:
             arr = arr.T
         if tuple(arr.shape) != shape:
-            notes.append(
-                f"{name}: torch shape {list(arr.shape)} vs paddle {list(shape)}, not copied"
-            )
+            notes.append(f"{name}: torch shape {list(arr.shape)} vs paddle {list(shape)}, not copied")
             continue
         value.set_value(paddle.to_tensor(np.array(arr, order="C")).astype(value.dtype))
     for name in torch_state:
@@ -343,16 +339,11 @@ def run_side(
                 if parts:
                     sum(parts[1:], parts[0]).backward()
                     run.grads = {
-                        f"grad {_input_name(p)}": to_plain(t.grad)
-                        for p, t in inputs
-                        if _is_float(t)
+                        f"grad {_input_name(p)}": to_plain(t.grad) for p, t in inputs if _is_float(t)
                     }
                     if is_module:
                         run.grads.update(
-                            {
-                                f"grad {n}": to_plain(g)
-                                for n, g in _param_grads(callee, framework).items()
-                            }
+                            {f"grad {n}": to_plain(g) for n, g in _param_grads(callee, framework).items()}
                         )
                 else:
                     run.notes.append("no float tensor in the output: nothing to differentiate")
@@ -387,13 +378,17 @@ def _input_name(path: str) -> str:
 
 @contextlib.contextmanager
 def _user_paths(path: str) -> Iterator[None]:
-    """The file's folder on sys.path for its sibling imports; those modules dropped afterwards."""
+    """Run in the file's folder, with it on sys.path for sibling imports (dropped afterwards)."""
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)
     before = set(sys.modules)
+    cwd = os.getcwd()
+    with contextlib.suppress(OSError):
+        os.chdir(folder)  # relative paths in the user's code mean what they mean when run
     try:
         yield
     finally:
+        os.chdir(cwd)
         with contextlib.suppress(ValueError):
             sys.path.remove(folder)
         for name in set(sys.modules) - before:
