@@ -54,6 +54,14 @@ def converted(planner: Planner, line: str) -> str:
         # in-place operations Paddle has only as methods
         ("torch.exp_(x)", "x.exp_()"),
         ("torch.clamp_(x + 1, 0, 1)", "(x + 1).clip_(0, 1)"),
+        # compound arithmetic Paddle has no function for
+        ("torch.addcmul(x, a, b, value=0.5)", "(x + 0.5 * a * b)"),
+        ("torch.addcdiv(x, a, b + 1)", "(x + a / (b + 1))"),
+        # scatter: Paddle's (arr, indices, values, axis) order and the scalar value
+        (
+            "torch.scatter(x, 1, idx, value=2.0)",
+            "paddle.put_along_axis(x, axis=1, indices=idx, values=2.0, broadcast=False)",
+        ),
         # correction → unbiased
         ("torch.std(x, dim=0, correction=0)", "paddle.std(x, axis=0, unbiased=False)"),
     ],

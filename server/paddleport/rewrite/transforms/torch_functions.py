@@ -271,3 +271,20 @@ def scatter_value(t: TransformInput) -> cst.BaseExpression:
         for a in mapped.args
     ]  # fmt: skip
     return mapped.with_changes(args=args)
+
+
+@transform
+def addc_expression(t: TransformInput) -> cst.BaseExpression:
+    """``torch.addcmul(x, a, b, value=v)`` → ``(x + v * a * b)`` (addcdiv: ``/``).
+
+    Paddle has no fused addcmul/addcdiv; the operator form computes the same thing.
+    """
+    names = ("input", "tensor1", "tensor2")
+    parts = [t.bound.value(n) for n in names]
+    if any(p is None for p in parts):
+        raise Unconvertible("pass input, tensor1 and tensor2")
+    base, left, right = (_operand(p) for p in parts if p is not None)
+    op = "/" if t.rule.api.endswith("addcdiv") else "*"
+    value = t.bound.value("value")
+    scale = "" if value is None else f"{_operand(value)} * "
+    return cst.parse_expression(f"({base} + {scale}{left} {op} {right})")
