@@ -134,7 +134,15 @@ class Planner:
 
     def _rewrite_call(self, use: Use, rule: Rule, span: str) -> str:
         assert rule.paddle is not None
-        node = cst.parse_expression(span)
+        try:
+            node = cst.parse_expression(span)
+            wrapped = False
+        except cst.ParserSyntaxError:
+            # a call split over lines inside outer brackets: `(x\n .reshape(2, 3))`
+            node = cst.parse_expression(f"({span})")
+            wrapped = True
+        if wrapped:
+            node = node.with_changes(lpar=[], rpar=[])
         if not isinstance(node, cst.Call):
             raise Unconvertible("not a plain call")
         bound = bind(node, rule)
