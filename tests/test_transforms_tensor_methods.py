@@ -83,3 +83,9 @@ def test_module_attribute_chains_are_not_tensors(planner: Planner) -> None:
                          select=lambda fix: True)  # fmt: skip
     assert "np.linalg.norm(a)" in out.code
     assert not [o for o in out.outcomes if o.use.api == "torch.Tensor.norm"]
+
+
+def test_a_method_chain_split_over_lines_is_rewritten(planner: Planner) -> None:
+    src = "import torch\nx = torch.zeros(6)\ny = (\n    x\n    .view(2, 3)\n    .permute(1, 0)\n)\n"
+    out = convert_source(src, planner, select=lambda fix: True)
+    assert out.code.endswith("y = (\n    x\n    .reshape([2, 3])\n    .transpose([1, 0])\n)\n")
