@@ -59,8 +59,18 @@ def converted(planner: Planner, line: str) -> str:
     ("y = F.one_hot(x, 4)", "y = paddle.nn.functional.one_hot(x, 4).astype('int64')"),
     ("y = F.bilinear(x, x, w, b)", "y = paddle.nn.functional.bilinear(x, x, w, b.reshape([1, -1]))"),
     ("y = F.cross_entropy(x, t, w, None, 3)" , "y = F.cross_entropy(x, t, w, None, 3)"),
+    # Paddle's unweighted mean counts ignored targets when ignore_index < 0: sum / kept count
     ("y = F.cross_entropy(x, t, ignore_index=3)",
-     "y = paddle.nn.functional.cross_entropy(x, t, ignore_index=3, axis=1)"),
+     "y = paddle.nn.functional.cross_entropy(x, t, ignore_index=3, axis=1, reduction='sum') "
+     "/ (t != 3).astype('float32').sum()"),
+    ("y = F.cross_entropy(x, t)",
+     "y = paddle.nn.functional.cross_entropy(x, t, axis=1, reduction='sum') "
+     "/ (t != -100).astype('float32').sum()"),
+    ("y = F.cross_entropy(x, t.flatten())",
+     "y = paddle.nn.functional.cross_entropy(x, (_labels := t.flatten()), axis=1, reduction='sum') "
+     "/ (_labels != -100).astype('float32').sum()"),
+    ("y = F.cross_entropy(x, t, w, reduction='none')",
+     "y = paddle.nn.functional.cross_entropy(x, t, w, reduction='none', axis=1)"),
     ("y = F.grid_sample(x, g)", "y = paddle.nn.functional.grid_sample(x, g, align_corners=False)"),
     # a non-persistent Buffer is what Paddle makes of a tensor assigned to a Layer attribute
     ("b = nn.Buffer(x * 2, persistent=False)", "b = x * 2"),

@@ -176,12 +176,56 @@ def cross_entropy_layer(t: TransformInput) -> cst.BaseExpression:
     return with_args(t, keyword_after(t, 1))
 
 
+def _pure_chain(node: cst.BaseExpression) -> bool:
+    """A name or attribute chain (``labels``, ``batch.labels``): safe to evaluate twice."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
 @transform
 def cross_entropy_functional(t: TransformInput) -> cst.BaseExpression:
-    """F.cross_entropy: as the layer, one position later."""
+    """F.cross_entropy: as the layer, one position later. Paddle 3.3.1's unweighted 'mean'
+    divides by every target when ignore_index is negative (torch's default -100), counting the
+    ignored ones; torch divides by the targets kept. Sum, then divide by that count."""
     assert isinstance(t.mapped, cst.Call)
     _refuse_smoothing_mix(t)
-    return with_args(t, keyword_after(t, 3))
+    call = with_args(t, keyword_after(t, 3))
+    reduction, weight = t.bound.value("reduction"), t.bound.value("weight")
+    if (reduction is not None and not is_literal(reduction, "'mean'", '"mean"')) or (
+        weight is not None and not is_literal(weight, "None")
+    ):
+        return call
+    label = t.bound.value("target")
+    ignore = t.bound.value("ignore_index")
+    if label is None or (ignore is not None and not _pure_chain(ignore) and not _int_literal(ignore)):
+        return call
+    label_text = code_of(label)
+    if _pure_chain(label):
+        reuse = label_text
+    else:
+        reuse = "_labels"
+        label_text = f"(_labels := {label_text})"
+        call = call.with_changes(args=[
+            a.with_changes(value=cst.parse_expression(label_text)) if a.value is label else a
+            for a in call.args
+        ])  # fmt: skip
+    call = with_args_of(call, set_keyword(list(call.args), "reduction", cst.SimpleString("'sum'")))
+    ignore_text = "-100" if ignore is None else code_of(ignore)
+    return cst.parse_expression(f"{code_of(call)} / ({reuse} != {ignore_text}).astype('float32').sum()")
+
+
+def _int_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        node = node.expression
+    return isinstance(node, cst.Integer)
+
+
+def with_args_of(call: cst.Call, args: list[cst.Arg]) -> cst.Call:
+    """``call`` with ``args``, commas fixed as they were."""
+    from paddleport.rewrite.arguments import join_arguments
+
+    return call.with_changes(args=join_arguments(call.args, args))
 
 
 @transform
