@@ -266,3 +266,36 @@ def test_an_interpreter_without_ipykernel_gets_a_clear_error(tmp_path: Path) -> 
         session.shutdown()
     assert result["status"] == "error"
     assert result["message"].startswith("could not start a kernel with")
+
+
+def test_relative_imports_work_and_torch_in_a_sibling_is_reported(
+    kernel: KernelSession, equiv_planner: Planner, tmp_path: Path
+) -> None:
+    pkg = tmp_path / "proj" / "models"
+    pkg.mkdir(parents=True)
+    (tmp_path / "proj" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helpers.py").write_text("def twice(x):\n    return x * 2\n")
+    (pkg / "layers.py").write_text("import torch\n\n\ndef square(x):\n    return torch.matmul(x, x)\n")
+    text = (
+        "import torch\n"
+        "from .helpers import twice\n"
+        "\n\n"
+        "def f(x):\n"
+        "    return twice(torch.matmul(x, x))\n"
+        "\n\n"
+        "def g(x):\n"
+        "    from .layers import square\n"
+        "    return square(x)\n"
+    )
+    path = pkg / "model.py"
+    path.write_text(text)
+    options = Options(example="f(randn(2, 2))")
+    result = check_target(kernel, text, str(path), "f", equiv_planner, options)
+    assert result["status"] == "equal", table(result)
+    options = Options(example="g(randn(2, 2))")
+    result = check_target(kernel, text, str(path), "g", equiv_planner, options)
+    assert result["status"] == "error" and result["torch"]["ok"], table(result)
+    err = result["paddle"]["error"]
+    assert (err["type"], err["line"]) == ("ImportError", 10)
+    assert "torch is not importable on the paddle side" in err["message"]

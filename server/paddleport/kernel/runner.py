@@ -291,6 +291,7 @@ def run_side(
             run.stage = "module"
             module = types.ModuleType(MODULE_NAME)
             module.__file__ = req["path"]
+            module.__package__ = package_of(req["path"])[0]  # relative imports work
             if is_torch:
                 fw.manual_seed(0)
             else:
@@ -376,11 +377,26 @@ def _input_name(path: str) -> str:
 # ---- both sides -------------------------------------------------------------------------
 
 
+def package_of(path: str) -> tuple[str | None, str]:
+    """The dotted package holding ``path`` (folders with ``__init__.py``) and the folder above it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    parts: list[str] = []
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        parts.insert(0, os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    return (".".join(parts) or None), folder
+
+
 @contextlib.contextmanager
 def _user_paths(path: str) -> Iterator[None]:
-    """Run in the file's folder, with it on sys.path for sibling imports (dropped afterwards)."""
+    """Run in the file's folder, with it (and its package's root) on sys.path for its imports.
+
+    Modules imported from there are dropped afterwards, so the next check sees edits to them.
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    sys.path.insert(0, folder)
+    _, root = package_of(path)
+    added = [folder] if root == folder else [folder, root]
+    sys.path[:0] = added
     before = set(sys.modules)
     cwd = os.getcwd()
     with contextlib.suppress(OSError):
@@ -389,11 +405,12 @@ def _user_paths(path: str) -> Iterator[None]:
         yield
     finally:
         os.chdir(cwd)
-        with contextlib.suppress(ValueError):
-            sys.path.remove(folder)
+        for entry in added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(entry)
         for name in set(sys.modules) - before:
             file = getattr(sys.modules[name], "__file__", None) or ""
-            if file.startswith(folder + os.sep) and name not in _baseline:
+            if file.startswith(root + os.sep) and name not in _baseline:
                 del sys.modules[name]
 
 
