@@ -173,6 +173,9 @@ FORMULAS = {
     "torch.special.spherical_bessel_j0": "paddle.where({input} == 0, paddle.ones_like({input}), "
     "paddle.sin({input}) / {input})",
     "torch.special.ndtri": "1.4142135623730951 * paddle.erfinv(2 * {input} - 1)",
+    "torch.linalg.tensorsolve": "paddle.linalg.solve({A}.reshape([int(paddle.numel({B})), -1]), "
+    "{B}.flatten()).reshape({A}.shape[{B}.ndim:])",
+    "torch.backends.cuda.is_built": "paddle.is_compiled_with_cuda()",
     "torch.special.entr": "paddle.where({input} > 0, -{input} * paddle.log({input}), "
     "paddle.where({input} == 0, paddle.zeros_like({input}), "
     "paddle.full_like({input}, float('-inf'))))",
@@ -384,7 +387,20 @@ def _cyclic(t: TransformInput, call: cst.Call) -> cst.Call:
     return _without(call, "cycle_momentum")
 
 
+def _constant(t: TransformInput, call: cst.Call) -> cst.Call:
+    """ConstantLR(factor, total_iters) as a LambdaDecay: factor before total_iters, then 1."""
+    factor = t.bound.value("factor") or cst.parse_expression("1.0 / 3")
+    iters = t.bound.value("total_iters") or cst.Integer("5")
+    fn = cst.parse_expression(
+        f"lambda epoch: {_operand(factor)} if epoch < {_operand(iters)} else 1.0"
+    )
+    args = list(_without(call, "factor", "total_iters").args)
+    args.append(_keyword("lr_lambda", fn))
+    return call.with_changes(args=_recomma(args))
+
+
 _SCHEDULER_FIXES = {
+    "torch.optim.lr_scheduler.ConstantLR": _constant,
     "torch.optim.lr_scheduler.OneCycleLR": _one_cycle,
     "torch.optim.lr_scheduler.CyclicLR": _cyclic,
 }
