@@ -62,6 +62,10 @@ def converted(planner: Planner, line: str) -> str:
             "torch.scatter(x, 1, idx, value=2.0)",
             "paddle.put_along_axis(x, axis=1, indices=idx, values=2.0, broadcast=False)",
         ),
+        # histc keeps the input's dtype
+        ("torch.histc(x, bins=4)", "paddle.histogram(x, bins=4).astype(x.dtype)"),
+        # numpy-style spellings torch accepts
+        ("torch.sum(x, axis=0, keepdims=True)", "paddle.sum(x, axis=0, keepdim=True)"),
         # correction → unbiased
         ("torch.std(x, dim=0, correction=0)", "paddle.std(x, axis=0, unbiased=False)"),
     ],
@@ -75,6 +79,7 @@ def test_torch_function_transforms(shipped_planner: Planner, before: str, after:
     [
         "torch.div(x, 2, rounding_mode='trunc')",
         "torch.std(x, dim=0, correction=2)",
+        "torch.histc(x.add_(1), bins=4)",
     ],
 )
 def test_unconvertible_calls_are_left_as_they_are(shipped_planner: Planner, before: str) -> None:

@@ -168,11 +168,27 @@ def correction_to_ddof(t: TransformInput) -> cst.BaseExpression:
 
 @transform
 def result_in_input_dtype(t: TransformInput) -> cst.BaseExpression:
-    """``torch.histc`` returns the input's dtype; paddle.histogram returns int64 counts."""
+    """``torch.histc`` returns the input's dtype; paddle.histogram returns int64 counts.
+
+    The input expression is read a second time for its dtype, so it must not draw
+    random numbers or change anything in place.
+    """
     source = t.bound.value("input")
-    if not isinstance(source, (cst.Name, cst.Attribute)):
+    if source is None:
+        raise Unconvertible("pass the input tensor")
+    text = code_of(source)
+    if "rand" in text or any(
+        isinstance(n, cst.Attribute) and n.attr.value.endswith("_") for n in _walk(source)
+    ):
         raise Unconvertible("assign the input to a variable first (its dtype is read twice)")
-    return cst.parse_expression(f"{code_of(t.mapped)}.astype({code_of(source)}.dtype)")
+    return cst.parse_expression(f"{code_of(t.mapped)}.astype({_operand(source)}.dtype)")
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out = [node]
+    for child in node.children:
+        out.extend(_walk(child))
+    return out
 
 
 @transform
