@@ -49,7 +49,16 @@ def converted(planner: Planner, line: str) -> str:
     ("y = x.add(1.5)", "y = (x + 1.5)"),
     ("y = x.gt(0)", "y = (x > 0)"),
     ("y = x.add(x)", "y = x.add(x)"),
-    ("x.mul_(2.0)", "x.mul_(paddle.to_tensor(2.0, dtype=x.dtype))"),
+    ("x.mul_(2.0)", "x.scale_(2.0)"),
+    ("x.add_(3.).clamp_(0., 6.)", "x.scale_(bias=3.).clip_(0., 6.)"),
+    ("g['step'].add_(1)", "g['step'].scale_(bias=1)"),
+    ("x.sub_(-2)", "x.scale_(bias=2)"),
+    ("x.div_(6.)", "x.scale_(1 / 6.)"),
+    ("x.addcmul_(a, b, value=1 - beta)", "x.add_((1 - beta) * a * b)"),
+    ("y = x.addcdiv(a + 1, b)", "y = (x + (a + 1) / b)"),
+    ("x.sign_()", "x.copy_(x.sign())"),
+    ("x.atan2_(y)", "x.copy_(x.atan2(y))"),
+    ("x.ge_(0.5)", "x.copy_((x >= 0.5).astype(x.dtype))"),
     ("y = x.requires_grad", "y = (not x.stop_gradient)"),
     ("y = x.flip(0, 1)", "y = x.flip([0, 1])"),
     ("y = x.flip(dims=(0,))", "y = x.flip((0,))"),
@@ -67,6 +76,7 @@ def test_transform(planner: Planner, before: str, after: str) -> None:
 @pytest.mark.parametrize(("line", "reason"), [
     ("y = x.type()", "type name"),
     ("y = x.cuda(0)", "device"),
+    ("f(x).sign_()", "evaluated twice"),
     ("y = x.float(memory_format=torch.channels_last)", "memory formats"),
 ])  # fmt: skip
 def test_left_for_a_human(planner: Planner, line: str, reason: str) -> None:

@@ -280,21 +280,32 @@ def scalar_operator(t: TransformInput) -> cst.BaseExpression:
     return cst.BinaryOperation(left=left, operator=op(), right=other, lpar=paren[0], rpar=paren[1])
 
 
+_SCALE = {"add_": "add", "sub_": "sub", "subtract_": "sub", "mul_": "mul", "multiply_": "mul",
+          "div_": "div", "divide_": "div", "true_divide_": "div"}
+
+
 @transform
-def inplace_scalar_tensor(t: TransformInput) -> cst.BaseExpression:
-    """``x.add_(1.0)`` → ``x.add_(paddle.to_tensor(1.0, dtype=x.dtype))``: Paddle wants a tensor."""
-    assert isinstance(t.mapped, cst.Call)
+def inplace_scalar_scale(t: TransformInput) -> cst.BaseExpression:
+    """``x.add_(1.0)`` → ``x.scale_(bias=1.0)``: Paddle's in-place methods want a tensor operand.
+
+    ``scale_`` computes ``scale * x + bias`` in place in x's own dtype; ``mul_``/``div_`` become
+    ``scale_(c)``/``scale_(1 / c)`` (the latter can differ from x / c in the last bit).
+    """
     other = _only_other(t)
     if other is None:
         return t.mapped
-    receiver = _receiver(t.original)
-    if not isinstance(receiver, (cst.Name, cst.Attribute)):
-        raise Unconvertible("a number operand: name the receiver first, or pass a tensor")
-    wrapped = cst.parse_expression(
-        f"paddle.to_tensor({code_of(other)}, dtype={code_of(receiver)}.dtype)"
-    )
-    args = [a.with_changes(value=wrapped) if a.value is other else a for a in t.mapped.args]
-    return t.mapped.with_changes(args=args)
+    kind = _SCALE[t.rule.api.rsplit(".", 1)[-1]]
+    number = code_of(other)
+    if kind == "add":
+        arg = cst.Arg(keyword=cst.Name("bias"), value=other, equal=_TIGHT_EQUAL)
+    elif kind == "sub":
+        negated = number[1:] if number.startswith("-") else f"-{number}"
+        arg = cst.Arg(keyword=cst.Name("bias"), value=cst.parse_expression(negated), equal=_TIGHT_EQUAL)
+    elif kind == "mul":
+        arg = cst.Arg(value=other)
+    else:
+        arg = cst.Arg(value=cst.parse_expression(f"1 / {number}"))
+    return _method(_receiver(t.original), "scale_", arg)
 
 
 # torch methods that take a sequence either spread out or by keyword, and that keyword
@@ -333,3 +344,67 @@ def sequence_argument(t: TransformInput) -> cst.BaseExpression:
         if i < len(elements) - 1 else e for i, e in enumerate(elements)
     ])  # fmt: skip
     return t.mapped.with_changes(args=[cst.Arg(value=packed)])
+
+
+def _has_call(node: cst.CSTNode) -> bool:
+    """True when evaluating ``node`` twice could do something twice (it calls a function)."""
+    if isinstance(node, cst.Call):
+        return True
+    return any(_has_call(child) for child in node.children)
+
+
+def _operand(node: cst.BaseExpression) -> str:
+    """Source text safe to use as an operand of ``*`` or ``/``."""
+    text = code_of(node)
+    atomic = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
+    return text if isinstance(node, atomic) else f"({text})"
+
+
+@transform
+def addc_operator(t: TransformInput) -> cst.BaseExpression:
+    """``x.addcmul_(a, b, value=v)`` → ``x.add_(v * a * b)``; ``x.addcdiv(a, b)`` → ``(x + a / b)``.
+
+    Paddle has no addcmul/addcdiv; the operators compute the same thing.
+    """
+    name = t.rule.api.rsplit(".", 1)[-1]
+    t1, t2, value = (t.bound.value(n) for n in ("tensor1", "tensor2", "value"))
+    if t1 is None or t2 is None:
+        raise Unconvertible("needs tensor1 and tensor2")
+    op = "*" if name.startswith("addcmul") else "/"
+    term = f"{_operand(t1)} * {_operand(t2)}" if op == "*" else f"{_operand(t1)} / {_operand(t2)}"
+    if value is not None and not (isinstance(value, cst.Integer) and value.value == "1"):
+        term = f"{_operand(value)} * {term}"
+    receiver = code_of(_receiver(t.original))
+    if name.endswith("_"):
+        return cst.parse_expression(f"{receiver}.add_({term})")
+    return cst.parse_expression(f"({receiver} + {term})")
+
+
+# in-place methods Paddle lacks: the out-of-place method, or the comparison operator
+_INPLACE_VIA_COPY = {"atan2_": "atan2", "arctan2_": "atan2", "expm1_": "expm1", "erf_": "erf",
+                     "sign_": "sign", "sgn_": "sgn", "deg2rad_": "deg2rad", "rad2deg_": "rad2deg",
+                     "heaviside_": "heaviside", "nextafter_": "nextafter"}  # fmt: skip
+_INPLACE_COMPARISONS = {"eq_": "==", "ne_": "!=", "not_equal_": "!=", "gt_": ">", "greater_": ">",
+                        "ge_": ">=", "greater_equal_": ">=", "lt_": "<", "less_": "<",
+                        "le_": "<=", "less_equal_": "<="}  # fmt: skip
+
+
+@transform
+def inplace_via_copy(t: TransformInput) -> cst.BaseExpression:
+    """``x.sign_()`` → ``x.copy_(x.sign())``; comparisons keep x's dtype as torch does:
+    ``x.ge_(y)`` → ``x.copy_((x >= y).astype(x.dtype))``.
+    """
+    assert isinstance(t.mapped, cst.Call)
+    receiver = _receiver(t.original)
+    if _has_call(receiver):
+        raise Unconvertible("the receiver would be evaluated twice: assign it to a name first")
+    method = t.rule.api.rsplit(".", 1)[-1]
+    if method in _INPLACE_COMPARISONS:
+        other = t.bound.value("other")
+        if other is None:
+            raise Unconvertible("needs `other`")
+        r = code_of(receiver)
+        compared = f"({r} {_INPLACE_COMPARISONS[method]} {_operand(other)}).astype({r}.dtype)"
+        return cst.parse_expression(f"{r}.copy_({compared})")
+    value = _method(receiver, _INPLACE_VIA_COPY[method], *_plain(t.mapped.args))
+    return _method(receiver, "copy_", cst.Arg(value=value))
