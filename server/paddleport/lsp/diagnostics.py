@@ -1,7 +1,9 @@
 """Diagnostics for torch uses, built from fixes: pure functions the server and tests both call.
 
 Each diagnostic carries its fix in ``data`` (edits as LSP ranges and new text),
-so a quick fix is a lookup, never a recomputation.
+so a quick fix is a lookup, never a recomputation. Diagnostics are plain JSON
+data (LSP's shape), not lsprotocol objects: a file has hundreds of them and
+building and serialising attrs objects cost more than the analysis itself.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
-
-from lsprotocol import types
 
 from paddleport.analysis.finder import SyntaxProblem
 from paddleport.analysis.uses import Confidence, UseKind
@@ -27,12 +27,9 @@ SOURCE = "paddleport"
 DOCS_URL = "https://github.com/paddleport/paddleport/blob/main/docs/rules.md"
 SYNTAX_CODE = "syntax-error"
 RULE_ERROR_CODE = "rule-error"
-SEVERITY = {
-    "error": types.DiagnosticSeverity.Error,
-    "warning": types.DiagnosticSeverity.Warning,
-    "information": types.DiagnosticSeverity.Information,
-    "hint": types.DiagnosticSeverity.Hint,
-}
+SEVERITY = {"error": 1, "warning": 2, "information": 3, "hint": 4}  # LSP DiagnosticSeverity
+
+Json = dict[str, Any]  # an LSP object as plain JSON data
 
 
 def rule_anchor(api: str) -> str:
@@ -47,7 +44,7 @@ def rule_href(api: str) -> str:
 class Locator(Protocol):
     """Maps offsets of the analysed text to (document uri, LSP range)."""
 
-    def locate(self, start: int, end: int) -> tuple[str, types.Range] | None: ...
+    def locate(self, start: int, end: int) -> tuple[str, Json] | None: ...
 
 
 @dataclass
@@ -55,8 +52,8 @@ class TextLocator:
     uri: str
     positions: PositionMap
 
-    def locate(self, start: int, end: int) -> tuple[str, types.Range] | None:
-        return self.uri, self.positions.range(start, end)
+    def locate(self, start: int, end: int) -> tuple[str, Json] | None:
+        return self.uri, self.positions.json_range(start, end)
 
 
 @dataclass
@@ -66,12 +63,12 @@ class CellLocator:
     joined: JoinedCells
     positions: list[PositionMap]  # one per cell, over the cell's (masked) text
 
-    def locate(self, start: int, end: int) -> tuple[str, types.Range] | None:
+    def locate(self, start: int, end: int) -> tuple[str, Json] | None:
         i = self.joined.cell_at(start, end)
         if i is None:
             return None
         base = self.joined.cells[i].start
-        return self.joined.cells[i].uri, self.positions[i].range(start - base, end - base)
+        return self.joined.cells[i].uri, self.positions[i].json_range(start - base, end - base)
 
 
 _EDIT_MEMO: dict[tuple[str, str], list[TextEdit]] = {}
@@ -113,21 +110,11 @@ def severity_name(fix: Fix, settings: Settings) -> str:
     return name
 
 
-def edit_json(rng: types.Range, text: str) -> dict[str, Any]:
-    return {
-        "range": {
-            "start": {"line": rng.start.line, "character": rng.start.character},
-            "end": {"line": rng.end.line, "character": rng.end.character},
-        },
-        "newText": text,
-    }
-
-
 def build_diagnostics(
     fixes: Iterable[Fix], text: str, settings: Settings, locator: Locator
-) -> dict[str, list[types.Diagnostic]]:
+) -> dict[str, list[Json]]:
     """Diagnostics per document uri (a plain file has one; a notebook one per cell)."""
-    out: dict[str, list[types.Diagnostic]] = {}
+    out: dict[str, list[Json]] = {}
     for fix in fixes:
         if fix.is_noop:
             continue
@@ -138,36 +125,34 @@ def build_diagnostics(
         if where is None:
             continue
         uri, rng = where
-        fix_data: dict[str, Any] | None = None
+        fix_data: Json | None = None
         if fix.fixable and fix.use.kind is not UseKind.IMPORT:
-            edits: list[dict[str, Any]] = []
+            edits: list[Json] = []
             for edit in fix_edits(fix, text):
                 located = locator.locate(edit.start, edit.end)
                 if located is None or located[0] != uri:
                     edits = []
                     break
-                edits.append(edit_json(located[1], edit.text))
+                edits.append({"range": located[1], "newText": edit.text})
             if edits:
                 fix_data = {"title": fix_title(fix), "edits": edits}
         api = fix.use.api
-        out.setdefault(uri, []).append(
-            types.Diagnostic(
-                range=rng,
-                message=fix.message,
-                severity=SEVERITY[sev],
-                code=api,
-                code_description=types.CodeDescription(href=rule_href(api))
-                if fix.use.rule is not None
-                else None,
-                source=SOURCE,
-                data={
-                    "ruleId": api,
-                    "tier": fix.tier.value,
-                    "confidence": fix.use.confidence.name.lower(),
-                    "fix": fix_data,
-                },
-            )
-        )
+        diagnostic: Json = {
+            "range": rng,
+            "severity": SEVERITY[sev],
+            "code": api,
+            "source": SOURCE,
+            "message": fix.message,
+            "data": {
+                "ruleId": api,
+                "tier": fix.tier.value,
+                "confidence": fix.use.confidence.name.lower(),
+                "fix": fix_data,
+            },
+        }
+        if fix.use.rule is not None:
+            diagnostic["codeDescription"] = {"href": rule_href(api)}
+        out.setdefault(uri, []).append(diagnostic)
     return out
 
 
@@ -177,32 +162,33 @@ def syntax_offset(problem: SyntaxProblem, positions: PositionMap) -> int:
     return min(positions.line_starts[line] + problem.col, positions.line_end(line))
 
 
-def syntax_diagnostic(problem: SyntaxProblem, rng: types.Range) -> types.Diagnostic:
-    return types.Diagnostic(
-        range=rng,
-        message=f"paddleport cannot analyse this file: {problem.message} (line {problem.line}); "
+def syntax_diagnostic(problem: SyntaxProblem, rng: Json) -> Json:
+    return {
+        "range": rng,
+        "severity": SEVERITY["information"],
+        "code": SYNTAX_CODE,
+        "source": SOURCE,
+        "message": f"paddleport cannot analyse this file: {problem.message} (line {problem.line}); "
         "the torch uses shown are from the last version that parsed",
-        severity=types.DiagnosticSeverity.Information,
-        code=SYNTAX_CODE,
-        source=SOURCE,
-    )
+    }
 
 
-def problem_diagnostic(message: str) -> types.Diagnostic:
+def line_range(line: int, start: int = 0, end: int = 0) -> Json:
+    return {"start": {"line": line, "character": start}, "end": {"line": line, "character": end}}
+
+
+def problem_diagnostic(message: str) -> Json:
     """One diagnostic at the top of a document that cannot be analysed at all (binary, huge)."""
-    zero = types.Position(line=0, character=0)
-    return types.Diagnostic(
-        range=types.Range(start=zero, end=zero),
-        message=message,
-        severity=types.DiagnosticSeverity.Information,
-        code="unreadable",
-        source=SOURCE,
-    )
+    return {
+        "range": line_range(0),
+        "severity": SEVERITY["information"],
+        "code": "unreadable",
+        "source": SOURCE,
+        "message": message,
+    }
 
 
-def shift_diagnostics(
-    old_text: str, new_text: str, diagnostics: list[types.Diagnostic]
-) -> list[types.Diagnostic]:
+def shift_diagnostics(old_text: str, new_text: str, diagnostics: list[Json]) -> list[Json]:
     """Carry diagnostics over an edit that broke parsing: lines above the edit stay, lines below
     move with it, the edited lines lose theirs. Their fixes are dropped (they are stale)."""
     old_lines = old_text.split("\n")
@@ -218,38 +204,28 @@ def shift_diagnostics(
     delta = len(new_lines) - len(old_lines)
     out = []
     for d in diagnostics:
-        if d.code in (SYNTAX_CODE,):
+        if d.get("code") == SYNTAX_CODE:
             continue
-        start, end = d.range.start, d.range.end
-        if end.line < prefix:
-            moved = d.range
-        elif start.line >= first_after:
-            moved = types.Range(
-                start=types.Position(line=start.line + delta, character=start.character),
-                end=types.Position(line=end.line + delta, character=end.character),
-            )
+        start, end = d["range"]["start"], d["range"]["end"]
+        if end["line"] < prefix:
+            moved = d["range"]
+        elif start["line"] >= first_after:
+            moved = {
+                "start": {"line": start["line"] + delta, "character": start["character"]},
+                "end": {"line": end["line"] + delta, "character": end["character"]},
+            }
         else:
             continue
-        data = dict(d.data) if isinstance(d.data, dict) else {}
+        data = dict(d.get("data") or {})
         data["fix"] = None
         data["stale"] = True
-        out.append(
-            types.Diagnostic(
-                range=moved,
-                message=d.message,
-                severity=d.severity,
-                code=d.code,
-                code_description=d.code_description,
-                source=d.source,
-                data=data,
-            )
-        )
+        out.append({**d, "range": moved, "data": data})
     return out
 
 
-def rule_error_diagnostics(errors: Iterable[RuleError]) -> dict[str, list[types.Diagnostic]]:
+def rule_error_diagnostics(errors: Iterable[RuleError]) -> dict[str, list[Json]]:
     """``file:rule:field`` errors of user rule files as diagnostics on those files (by path)."""
-    out: dict[str, list[types.Diagnostic]] = {}
+    out: dict[str, list[Json]] = {}
     texts: dict[str, list[str]] = {}
     for err in errors:
         path = err.file
@@ -263,16 +239,13 @@ def rule_error_diagnostics(errors: Iterable[RuleError]) -> dict[str, list[types.
         where = f"rule {err.rule}" if err.rule != "-" else "file"
         field = f", field `{err.field}`" if err.field != "-" else ""
         out.setdefault(path, []).append(
-            types.Diagnostic(
-                range=types.Range(
-                    start=types.Position(line=line, character=0),
-                    end=types.Position(line=line, character=length),
-                ),
-                message=f"paddleport {where}{field}: {err.message} (this rule is not loaded)",
-                severity=types.DiagnosticSeverity.Error,
-                code=RULE_ERROR_CODE,
-                source=SOURCE,
-            )
+            {
+                "range": line_range(line, 0, length),
+                "severity": SEVERITY["error"],
+                "code": RULE_ERROR_CODE,
+                "source": SOURCE,
+                "message": f"paddleport {where}{field}: {err.message} (this rule is not loaded)",
+            }
         )
     return out
 

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lsprotocol import types
+from lsprotocol.converters import get_converter
 from pygls import uris
 from pygls.lsp.server import LanguageServer
 
@@ -35,6 +36,8 @@ from paddleport.kernel.target import Target, TargetError, parse_module, target_a
 
 COMMAND = "paddleport.checkEquivalence"
 _tokens = itertools.count(1)
+_converter = get_converter()
+Json = dict[str, Any]
 SOURCE = "paddleport-equivalence"
 DISABLED = (
     "Paddleport: equivalence checks run your code and are disabled in this workspace "
@@ -102,10 +105,11 @@ class _Lines:
         return uri, types.Range(types.Position(local, start), types.Position(local, len(body)))
 
 
-def result_diagnostics(
-    lines: _Lines, target: Target, result: dict[str, Any]
-) -> dict[str, list[types.Diagnostic]]:
-    """The verdict on the definition, plus the line it points at (first difference or crash)."""
+def result_diagnostics(lines: _Lines, target: Target, result: dict[str, Any]) -> dict[str, list[Json]]:
+    """The verdict on the definition, plus the line it points at (first difference or crash).
+
+    Plain LSP JSON, like the server's own diagnostics, so the two lists can be merged as is.
+    """
     data = {"target": target.name}
     marks = [(target.line, f"Equivalence ({result.get('call', target.name)}): {result['message']}")]
     loc = result.get("location")
@@ -117,33 +121,35 @@ def result_diagnostics(
             why = f"Equivalence: the {side} side failed here: {err['type']}: {err['message']}"
             marks.append((err["line"], why))
             break
-    out: dict[str, list[types.Diagnostic]] = {}
+    out: dict[str, list[Json]] = {}
     for line, message in marks[:2]:
         if line == target.line and out:
             continue
         uri, rng = lines.locate(line)
-        out.setdefault(uri, []).append(
-            types.Diagnostic(
-                range=rng,
-                message=message,
-                severity=types.DiagnosticSeverity.Information,
-                source=SOURCE,
-                code=result["status"],
-                data=data,
-            )
+        diagnostic = types.Diagnostic(
+            range=rng,
+            message=message,
+            severity=types.DiagnosticSeverity.Information,
+            source=SOURCE,
+            code=result["status"],
+            data=data,
         )
+        out.setdefault(uri, []).append(_converter.unstructure(diagnostic))
     return out
 
 
-def _store(ls: Any, uris_: list[str], target: str, found: dict[str, list[types.Diagnostic]]) -> None:
+def _is_result_for(diagnostic: Any, target: str) -> bool:
+    if not isinstance(diagnostic, dict):
+        return False
+    data = diagnostic.get("data")
+    return diagnostic.get("source") == SOURCE and isinstance(data, dict) and data.get("target") == target
+
+
+def _store(ls: Any, uris_: list[str], target: str, found: dict[str, list[Json]]) -> None:
     """Replace this target's earlier result in ``extra_diagnostics``, keep everything else."""
-    extra: dict[str, list[types.Diagnostic]] = ls.extra_diagnostics
+    extra: dict[str, list[Json]] = ls.extra_diagnostics
     for uri in {*uris_, *found}:
-        kept = [
-            d
-            for d in extra.get(uri, [])
-            if not (d.source == SOURCE and isinstance(d.data, dict) and d.data.get("target") == target)
-        ]
+        kept = [d for d in extra.get(uri, []) if not _is_result_for(d, target)]
         extra[uri] = kept + found.get(uri, [])
 
 
@@ -153,17 +159,21 @@ def republish(ls: Any, uri: str) -> None:
     if callable(own_republish):
         own_republish(uri)
         return
-    own: list[types.Diagnostic] = []
+    own: list[Json] = []
     states = getattr(ls, "states", None)
     if isinstance(states, dict):
         key = ls.key_for(uri) if hasattr(ls, "key_for") else uri
         state = states.get(key)
         diags = getattr(state, "diagnostics", None)
-        if isinstance(diags, dict):
-            own = list(diags.get(uri, []))
-    ls.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(uri=uri, diagnostics=own + ls.extra_diagnostics.get(uri, []))
-    )
+        if isinstance(diags, dict):  # the server's own, as JSON or lsprotocol objects
+            own = [d if isinstance(d, dict) else _converter.unstructure(d) for d in diags.get(uri, [])]
+    merged = own + list(ls.extra_diagnostics.get(uri, []))
+    publish_json = getattr(ls, "publish_json", None)
+    if callable(publish_json):
+        publish_json(uri, None, merged)
+        return
+    diagnostics = [_converter.structure(d, types.Diagnostic) for d in merged]
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
 
 
 def torch_targets(text: str, ls: Any) -> list[Target]:

@@ -67,6 +67,18 @@ class PositionMap:
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position(start), end=self.position(end))
 
+    def json_position(self, offset: int) -> dict[str, int]:
+        """``position`` as the JSON object itself: diagnostics are built as plain data (fast)."""
+        offset = min(max(offset, 0), len(self.text))
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[line]
+        if self._ascii:
+            return {"line": line, "character": offset - start}
+        return {"line": line, "character": _units(self.text[start:offset], self.encoding)}
+
+    def json_range(self, start: int, end: int) -> dict[str, dict[str, int]]:
+        return {"start": self.json_position(start), "end": self.json_position(end)}
+
     def offset(self, position: types.Position) -> int:
         """Offset of an LSP position; out-of-range lines and columns clamp to the text."""
         if position.line >= len(self.line_starts):

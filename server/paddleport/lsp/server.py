@@ -27,7 +27,7 @@ from paddleport.batch import FileResult, convert_path, summarise
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, python_files, read_source
 from paddleport.lsp import actions
-from paddleport.lsp.diagnostics import rule_error_diagnostics
+from paddleport.lsp.diagnostics import Json, rule_error_diagnostics
 from paddleport.lsp.documents import DocumentView
 from paddleport.lsp.positions import UTF8, UTF16, UTF32
 from paddleport.lsp.settings import Settings, parse_settings
@@ -68,6 +68,7 @@ class PaddleportServer(LanguageServer):
         self.pull_mode = False
         self.settings_problems: list[str] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._last_run: dict[str, float] = {}  # loop time an analysis of each key last ended
         self._rule_error_uris: set[str] = set()
         self._rule_mtimes: dict[str, float] = {}
         self._progress_count = 0
@@ -127,7 +128,11 @@ class PaddleportServer(LanguageServer):
     # -- analysis --------------------------------------------------------------
 
     def schedule(self, uri: str, delay: float) -> None:
-        """Analyse ``uri``'s document after ``delay`` seconds, replacing any pending run."""
+        """Analyse ``uri``'s document after ``delay`` seconds, replacing any pending run.
+
+        Leading and trailing debounce: a change after a quiet spell is analysed at
+        once; changes that follow quickly wait ``delay`` and coalesce.
+        """
         if not self.settings.enable:
             return
         key = self.key_for(uri)
@@ -136,13 +141,17 @@ class PaddleportServer(LanguageServer):
             pending.cancel()
         if self.pull_mode:
             return  # the client asks when it wants results
-        self._tasks[key] = asyncio.get_running_loop().create_task(self._run_later(key, delay))
+        loop = asyncio.get_running_loop()
+        if pending is None and loop.time() - self._last_run.get(key, float("-inf")) > delay:
+            delay = 0
+        self._tasks[key] = loop.create_task(self._run_later(key, delay))
 
     async def _run_later(self, key: str, delay: float) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
         self._tasks.pop(key, None)
         self.refresh(key)
+        self._last_run[key] = asyncio.get_running_loop().time()
 
     def refresh(self, key: str, *, publish: bool = True) -> DocState | None:
         view = self.view(key)
@@ -169,15 +178,26 @@ class PaddleportServer(LanguageServer):
     def publish(self, state: DocState, view: DocumentView, previous: DocState | None) -> None:
         uris_now = set(state.diagnostics)
         for uri, diags in state.diagnostics.items():
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, version=view.version_of(uri), diagnostics=diags)
-            )
+            self.publish_json(uri, view.version_of(uri), diags)
         for gone in set(previous.diagnostics if previous else ()) - uris_now:  # removed cells
             self.clear(gone)
 
+    def publish_json(self, uri: str, version: int | None, diagnostics: list[Json]) -> None:
+        """``publishDiagnostics`` from plain JSON data, serialised by ``json.dumps`` alone.
+
+        lsprotocol's converter costs more than the analysis for a file with hundreds
+        of uses; pygls sends any JSON-able message given to ``_send_data`` as is.
+        """
+        params: Json = {"uri": uri, "diagnostics": diagnostics}
+        if version is not None:
+            params["version"] = version
+        self.protocol._send_data(
+            {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
+        )
+
     def clear(self, uri: str) -> None:
         if not self.pull_mode:
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            self.publish_json(uri, None, [])
 
     def send_status(self, state: DocState) -> None:
         self.protocol.notify(
@@ -195,6 +215,7 @@ class PaddleportServer(LanguageServer):
         if pending is not None:
             pending.cancel()
         state = self.states.pop(key, None)
+        self._last_run.pop(key, None)
         for uri in state.diagnostics if state else [key]:
             self.clear(uri)
 
@@ -261,15 +282,15 @@ class PaddleportServer(LanguageServer):
                 self.window_show_message(
                     types.ShowMessageParams(
                         type=types.MessageType.Warning,
-                        message=f"Paddleport: rule folder {path}: " + "; ".join(d.message for d in diags),
+                        message=f"Paddleport: rule folder {path}: " + "; ".join(d["message"] for d in diags),
                     )
                 )
                 continue
             uri = uris.from_fs_path(path) or path
             now.add(uri)
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+            self.publish_json(uri, None, diags)
         for uri in self._rule_error_uris - now:
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            self.publish_json(uri, None, [])
         self._rule_error_uris = now
 
     def debug_info(self) -> dict[str, Any]:
@@ -420,7 +441,10 @@ def _register(server: PaddleportServer) -> None:
         if stale and (ls.settings.run == "onType" or state is None):
             state = ls.refresh(key, publish=False)
         items = state.diagnostics.get(uri, []) if state else []
-        return types.RelatedFullDocumentDiagnosticReport(items=items)
+        report: types.RelatedFullDocumentDiagnosticReport = ls.protocol._converter.structure(
+            {"kind": "full", "items": items}, types.RelatedFullDocumentDiagnosticReport
+        )
+        return report
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lsprotocol import types
-
 from paddleport.analysis.finder import analyze
 from paddleport.lsp.diagnostics import (
+    Json,
     build_diagnostics,
+    line_range,
     problem_diagnostic,
     shift_diagnostics,
     status_counts,
@@ -32,7 +32,7 @@ class DocState:
     version: int | None
     text: str  # the analysed text this state describes
     texts: dict[str, str]  # per document uri (cells of a notebook), for shifting after an error
-    diagnostics: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
+    diagnostics: dict[str, list[Json]] = field(default_factory=dict)  # LSP Diagnostic objects
     uses: int = 0
     fixable: int = 0
     parsed: bool = True  # False: a syntax error; diagnostics are carried over from before
@@ -70,13 +70,7 @@ def diagnose(
         offset = syntax_offset(analysis.syntax_error, PositionMap(view.text))
         where = view.locator.locate(offset, offset)
         if where is None:  # between cells: put it at the start of the next cell
-            where = view.locator.locate(offset + 1, offset + 1) or (
-                first,
-                types.Range(
-                    start=types.Position(line=0, character=0),
-                    end=types.Position(line=0, character=0),
-                ),
-            )
+            where = view.locator.locate(offset + 1, offset + 1) or (first, line_range(0))
         state.diagnostics.setdefault(where[0], []).append(syntax_diagnostic(analysis.syntax_error, where[1]))
         return state
     fixes = plan(analysis, planner)
