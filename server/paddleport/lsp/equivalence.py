@@ -4,7 +4,7 @@
 runs the function or class at the position under torch and its conversion under
 paddle in a warm kernel (``paddleport.kernel``), off the event loop, with
 work-done progress. The verdict becomes an Information diagnostic on the
-definition (kept in ``server.extra_diagnostics[uri]`` and merged with the
+definition (plain LSP JSON in ``server.extra_diagnostics[uri]``, merged with the
 server's own through ``server.republish(uri)``), the table goes to the log and
 the result is returned as JSON. User code runs only on this explicit request,
 never on open or save, and not at all when ``equivalenceEnabled`` is false.
