@@ -62,6 +62,11 @@ def converted(planner: Planner, line: str) -> str:
             "torch.scatter(x, 1, idx, value=2.0)",
             "paddle.put_along_axis(x, axis=1, indices=idx, values=2.0, broadcast=False)",
         ),
+        # einsum: Paddle takes the operands spread; pow with a number base
+        ("torch.einsum('ij,jk->ik', [a, b])", "paddle.einsum('ij,jk->ik', a, b)"),
+        ("torch.einsum('ij,jk->ik', a, b)", "paddle.einsum('ij,jk->ik', a, b)"),
+        ("torch.pow(2, x)", "(2 ** x)"),
+        ("torch.pow(x, 2)", "paddle.pow(x, 2)"),
         # histc keeps the input's dtype
         ("torch.histc(x, bins=4)", "paddle.histogram(x, bins=4).astype(x.dtype)"),
         # numpy-style spellings torch accepts

@@ -239,6 +239,11 @@ def number_operand_as_operator(t: TransformInput) -> cst.BaseExpression:
     keep the function.
     """
     a, b = t.bound.value("input"), t.bound.value("other")
+    if t.rule.api == "torch.pow":  # paddle.pow takes a number exponent, not a number base
+        b = t.bound.value("exponent")
+        if a is None or b is None or not _number(a):
+            return t.mapped
+        return cst.parse_expression(f"({_operand(a)} ** {_operand(b)})")
     if a is None or b is None or not (_number(a) or _number(b)):
         return t.mapped
     if t.rule.api not in _OPERATORS:  # bitwise ops: Paddle's operators reject numbers too
@@ -304,3 +309,24 @@ def addc_expression(t: TransformInput) -> cst.BaseExpression:
     value = t.bound.value("value")
     scale = "" if value is None else f"{_operand(value)} * "
     return cst.parse_expression(f"({base} + {scale}{left} {op} {right})")
+
+
+@transform
+def einsum_operands(t: TransformInput) -> cst.BaseExpression:
+    """``torch.einsum(eq, [a, b])`` → ``paddle.einsum(eq, a, b)``: Paddle takes operands only spread.
+
+    A single operand that is a variable holding a list cannot be told from one tensor
+    here; Paddle then raises (a list has no shape), so the gap is loud, not silent.
+    """
+    mapped = _call(t.mapped)
+    operands = t.bound.var_positional
+    if len(operands) != 1 or operands[0].star or not isinstance(operands[0].value, (cst.List, cst.Tuple)):
+        return mapped
+    elements = operands[0].value.elements
+    spread = [
+        cst.Arg(value=e.value, star="*" if isinstance(e, cst.StarredElement) else "",
+                comma=_COMMA if i < len(elements) - 1 else cst.MaybeSentinel.DEFAULT)
+        for i, e in enumerate(elements)
+    ]  # fmt: skip
+    first = mapped.args[0].with_changes(comma=_COMMA)
+    return mapped.with_changes(args=[first, *spread])
