@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from paddleport.lsp.notebooks import join_cells, mask_magics, split_cells
 from paddleport.lsp.positions import PositionMap
 from paddleport.lsp.settings import Settings, parse_settings
 from paddleport.lsp.state import diagnose
+from paddleport.lsp.textdiff import fast_edits
+from paddleport.rewrite.edits import apply_edits
 from paddleport.rules.loader import RuleError
 from paddleport.rules.model import Tier
 
@@ -97,3 +100,30 @@ def test_rule_errors_point_at_the_field(tmp_path: Path) -> None:
 def test_rule_anchor_matches_githubs_heading_slug() -> None:
     assert rule_anchor("torch.nn.Conv2d") == "torchnnconv2d"
     assert rule_anchor("torch.Tensor.view") == "torchtensorview"
+
+
+def test_fast_edits_reproduce_the_new_text_exactly() -> None:
+    rnd = random.Random(7)
+    pool = ["a\n", "b\n", "x = 1\n", "\n", "z = torch.f(1)\n", "    y()\n"]
+    for _ in range(1500):
+        old_lines = [rnd.choice(pool) for _ in range(rnd.randint(0, 12))]
+        new_lines = list(old_lines)
+        for _ in range(rnd.randint(0, 4)):
+            op = rnd.random()
+            if op < 0.3 and new_lines:
+                del new_lines[rnd.randrange(len(new_lines))]
+            elif op < 0.6:
+                new_lines.insert(rnd.randint(0, len(new_lines)), rnd.choice(["q\n", "a\n"]))
+            elif new_lines:
+                k = rnd.randrange(len(new_lines))
+                new_lines[k] = new_lines[k].replace("1", "22").replace("torch", "paddle")
+        old, new = "".join(old_lines), "".join(new_lines)
+        if rnd.random() < 0.2:
+            new = new.rstrip("\n")
+        assert apply_edits(old, fast_edits(old, new)) == new, (old, new)
+
+
+def test_fast_edits_touch_only_what_changed() -> None:
+    old = "import torch\n\nx = torch.zeros(2)\ny = 1\n"
+    new = "import paddle\n\nx = paddle.zeros(2)\ny = 1\n"
+    assert [e.text for e in fast_edits(old, new)] == ["paddle", "paddle"]

@@ -13,7 +13,7 @@ from lsprotocol import types
 from paddleport.lsp.diagnostics import CellLocator, Locator, TextLocator
 from paddleport.lsp.notebooks import JoinedCells, join_cells, split_cells
 from paddleport.lsp.positions import UTF16, PositionMap
-from paddleport.rewrite.edits import minimal_edits
+from paddleport.lsp.textdiff import fast_edits
 
 MAX_CHARS = 5_000_000  # beyond this a document is not analysed (the message says why)
 
@@ -83,7 +83,7 @@ class DocumentView:
     def changes_for(self, new_text: str) -> dict[str, list[types.TextEdit]] | None:
         """Minimal LSP edits per document that turn the analysed text into ``new_text``."""
         if self.cells is None:
-            edits = minimal_edits(self.text, new_text)
+            edits = fast_edits(self.text, new_text)
             pm = self._maps[0]
             out = [types.TextEdit(range=pm.range(e.start, e.end), new_text=e.text) for e in edits]
             return {self.uri: out} if out else {}
@@ -95,8 +95,7 @@ class DocumentView:
             old = self.text[cell.start : cell.end]
             pm = self._maps[i]
             cell_edits = [
-                types.TextEdit(range=pm.range(e.start, e.end), new_text=e.text)
-                for e in minimal_edits(old, new)
+                types.TextEdit(range=pm.range(e.start, e.end), new_text=e.text) for e in fast_edits(old, new)
             ]
             if cell_edits:
                 changes[cell.uri] = cell_edits
