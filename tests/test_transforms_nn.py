@@ -28,6 +28,10 @@ def converted(planner: Planner, line: str) -> str:
     ("m = nn.BatchNorm2d(3, 1e-3, 0.3)", "m = paddle.nn.BatchNorm2D(3, epsilon=1e-3, momentum=0.7)"),
     ("m = nn.BatchNorm1d(3, momentum=m0)", "m = paddle.nn.BatchNorm1D(3, momentum=1 - m0)"),
     ("m = nn.BatchNorm2d(3)", "m = paddle.nn.BatchNorm2D(3)"),
+    ("m = nn.BatchNorm2d(3, affine=False)", "m = paddle.nn.BatchNorm2D(3, weight_attr=False, bias_attr=False)"),
+    ("m = nn.BatchNorm1d(3, affine=aff, track_running_stats=False)",
+     "m = paddle.nn.BatchNorm1D(3, weight_attr=None if aff else False, bias_attr=None if aff else False, "
+     "use_global_stats=False)"),
     # Conv: bias and later parameters are keyword-only in Paddle
     ("m = nn.Conv2d(3, 4, 3, 1, 1, 1, 1, False)",
      "m = paddle.nn.Conv2D(3, 4, 3, 1, 1, 1, 1, bias_attr=False)"),

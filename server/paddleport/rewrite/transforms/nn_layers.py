@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import libcst as cst
 
 from paddleport.rewrite.arguments import Unconvertible, code_of, join_arguments
@@ -144,16 +146,38 @@ def conv_transpose_layer(t: TransformInput) -> cst.BaseExpression:
     return with_args(t, keyword_after(t, 6))
 
 
+def _flag_attr(value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """A torch on/off flag as a Paddle ``*_attr``: None (default parameter) or False (none)."""
+    if is_literal(value, "True"):
+        return None
+    if is_literal(value, "False"):
+        return cst.Name("False")
+    return cst.parse_expression(f"None if {code_of(value)} else False")
+
+
 @transform
 def batchnorm_layer(t: TransformInput) -> cst.BaseExpression:
     """BatchNorm*d: name everything after num_features (Paddle takes momentum before epsilon),
-    then turn torch's momentum into Paddle's (1 - m)."""
-    from dataclasses import replace
-
+    turn torch's momentum into Paddle's (1 - m), affine/bias into weight_attr/bias_attr and
+    track_running_stats=False into use_global_stats=False (batch statistics in eval too)."""
     from paddleport.rewrite.transforms import batchnorm_momentum
 
-    keyworded = with_args(t, keyword_after(t, 1))
-    return batchnorm_momentum(replace(t, mapped=keyworded))
+    args = keyword_after(t, 1)
+    affine, bias = get_keyword(args, "affine"), get_keyword(args, "bias")
+    args = drop_keyword(drop_keyword(args, "affine"), "bias")
+    for name, flag in (("weight_attr", affine), ("bias_attr", affine), ("bias_attr", bias)):
+        attr = None if flag is None else _flag_attr(flag)
+        if attr is not None:
+            args = set_keyword(args, name, attr)
+    track = get_keyword(args, "track_running_stats")
+    args = drop_keyword(args, "track_running_stats")
+    if track is not None and not is_literal(track, "True"):
+        if not is_literal(track, "False"):
+            raise Unconvertible(
+                "track_running_stats must be a literal True/False to map onto use_global_stats"
+            )
+        args = set_keyword(args, "use_global_stats", cst.Name("False"))
+    return batchnorm_momentum(replace(t, mapped=with_args(t, args)))
 
 
 def _set_or_flip(args: list[cst.Arg], torch_name: str, paddle_name: str,
