@@ -72,8 +72,11 @@ def left_alone(planner: Planner, line: str) -> str:
         ("torch.utils.data.TensorDataset(x)", "paddle.io.TensorDataset([x])"),
         ("torch.utils.data.DataLoader(ds, 4, True, pin_memory=True)",
          "paddle.io.DataLoader(dataset=ds, batch_size=4, shuffle=True)"),
-        # amp and jit
+        # amp and jit; Paddle's GradScaler/auto_cast put `enable` first
         ("torch.autocast('cpu')", "paddle.amp.auto_cast(dtype='bfloat16')"),
+        ("torch.cuda.amp.GradScaler(1024.0)", "paddle.amp.GradScaler(init_loss_scaling=1024.0)"),
+        ("torch.cuda.amp.autocast(True, torch.float16)",
+         "paddle.amp.auto_cast(enable=True, dtype=paddle.float16)"),
         ("torch.jit.is_scripting()", "(not paddle.in_dynamic_mode())"),
         ("torch.jit.ignore(f)", "paddle.jit.not_to_static(f)"),
         ("torch.jit.ignore(drop=False)", "paddle.jit.not_to_static"),
