@@ -31,6 +31,8 @@ def converted(planner: Planner, line: str) -> str:
     ("y = x.to('cpu')", "y = x.to('cpu')"),
     ("y = x.to(y.dtype)", "y = x.astype(y.dtype)"),
     ("y = x.to(y)", "y = x.to(y)"),
+    ("y = x.to(torch.float32, memory_format=torch.contiguous_format)", "y = x.astype(paddle.float32)"),
+    ("y = x.to('cpu', memory_format=torch.preserve_format)", "y = x.to('cpu')"),
     ("y = x.float()", "y = x.astype('float32')"),
     ("y = x.long()", "y = x.astype('int64')"),
     ("y = x.type('torch.LongTensor')", "y = x.astype('int64')"),
@@ -77,6 +79,7 @@ def test_transform(planner: Planner, before: str, after: str) -> None:
     ("y = x.type()", "type name"),
     ("y = x.cuda(0)", "device"),
     ("f(x).sign_()", "evaluated twice"),
+    ("y = x.to(memory_format=torch.channels_last)", "channels-last"),
     ("y = x.float(memory_format=torch.channels_last)", "memory formats"),
 ])  # fmt: skip
 def test_left_for_a_human(planner: Planner, line: str, reason: str) -> None:

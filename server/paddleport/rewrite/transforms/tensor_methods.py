@@ -35,6 +35,7 @@ _CASTS = {
 }  # fmt: skip
 
 
+_DEFAULT_FORMATS = ("contiguous_format", "preserve_format")
 _TIGHT_EQUAL = cst.AssignEqual(
     whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
 )
@@ -74,17 +75,25 @@ def view_shape_or_dtype(t: TransformInput) -> cst.BaseExpression:
 @transform
 def to_astype(t: TransformInput) -> cst.BaseExpression:
     """``x.to(dtype)`` → ``x.astype(dtype)``; device and tensor forms stay ``to``."""
-    assert isinstance(t.original, cst.Call)
-    args = t.original.args
-    for a in args:
-        if a.keyword is not None and a.keyword.value == "memory_format":
-            raise Unconvertible("Paddle has no memory formats; drop `memory_format=`")
+    assert isinstance(t.original, cst.Call) and isinstance(t.mapped, cst.Call)
+
+    def is_format(a: cst.Arg) -> bool:
+        return a.keyword is not None and a.keyword.value == "memory_format"
+
+    for a in t.original.args:
+        default = isinstance(a.value, cst.Attribute) and a.value.attr.value in _DEFAULT_FORMATS
+        if is_format(a) and not default:
+            raise Unconvertible("Paddle has no channels-last strides; drop `memory_format=`")
+    # the default formats mean "as usual" for Paddle's always-contiguous tensors: drop them
+    args = [a for a in t.original.args if not is_format(a)]
+    kept = [a for a in t.mapped.args if not is_format(a)]
+    mapped = t.mapped.with_changes(args=join_arguments(list(t.mapped.args), kept))
     if len(args) == 1 and not args[0].star:
         a = args[0]
         by_keyword = a.keyword is not None and a.keyword.value == "dtype"
         if by_keyword or (a.keyword is None and _is_dtype(a.value)):
             return _method(_receiver(t.original), "astype", cst.Arg(value=a.value))
-    return t.mapped
+    return mapped
 
 
 @transform
