@@ -29,6 +29,8 @@ def converted(planner: Planner, line: str) -> str:
     ("m = nn.BatchNorm1d(3, momentum=m0)", "m = paddle.nn.BatchNorm1D(3, momentum=1 - m0)"),
     ("m = nn.BatchNorm2d(3)", "m = paddle.nn.BatchNorm2D(3)"),
     ("m = nn.BatchNorm2d(3, affine=False)", "m = paddle.nn.BatchNorm2D(3, weight_attr=False, bias_attr=False)"),
+    ("m = nn.BatchNorm2d(3, track_running_stats=track)",
+     "m = paddle.nn.BatchNorm2D(3, use_global_stats=None if track else False)"),
     ("m = nn.BatchNorm1d(3, affine=aff, track_running_stats=False)",
      "m = paddle.nn.BatchNorm1D(3, weight_attr=None if aff else False, bias_attr=None if aff else False, "
      "use_global_stats=False)"),

@@ -172,11 +172,8 @@ def batchnorm_layer(t: TransformInput) -> cst.BaseExpression:
     track = get_keyword(args, "track_running_stats")
     args = drop_keyword(args, "track_running_stats")
     if track is not None and not is_literal(track, "True"):
-        if not is_literal(track, "False"):
-            raise Unconvertible(
-                "track_running_stats must be a literal True/False to map onto use_global_stats"
-            )
-        args = set_keyword(args, "use_global_stats", cst.Name("False"))
+        # use_global_stats=None is Paddle's default (batch statistics in train, running in eval)
+        args = set_keyword(args, "use_global_stats", _flag_attr(track) or cst.Name("None"))
     return batchnorm_momentum(replace(t, mapped=with_args(t, args)))
 
 
