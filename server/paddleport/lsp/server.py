@@ -72,6 +72,8 @@ class PaddleportServer(LanguageServer):
         self._rule_error_uris: set[str] = set()
         self._rule_mtimes: dict[str, float] = {}
         self._progress_count = 0
+        # Diagnostics other features add (the equivalence verdicts), merged into every publish.
+        self.extra_diagnostics: dict[str, list[Json]] = {}
 
     # -- documents -----------------------------------------------------------
 
@@ -178,7 +180,7 @@ class PaddleportServer(LanguageServer):
     def publish(self, state: DocState, view: DocumentView, previous: DocState | None) -> None:
         uris_now = set(state.diagnostics)
         for uri, diags in state.diagnostics.items():
-            self.publish_json(uri, view.version_of(uri), diags)
+            self.publish_json(uri, view.version_of(uri), diags + self.extra_diagnostics.get(uri, []))
         for gone in set(previous.diagnostics if previous else ()) - uris_now:  # removed cells
             self.clear(gone)
 
@@ -194,6 +196,19 @@ class PaddleportServer(LanguageServer):
         self.protocol._send_data(
             {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
         )
+
+    def republish(self, uri: str) -> None:
+        """Send ``uri``'s current diagnostics again (after ``extra_diagnostics`` changed)."""
+        if self.pull_mode:
+            if _capability(self, "workspace.diagnostics.refresh_support"):
+                self.workspace_diagnostic_refresh(None)
+            return
+        key = self.key_for(uri)
+        state = self.states.get(key)
+        view = self.view(uri)
+        own = state.diagnostics.get(uri, []) if state else []
+        version = view.version_of(uri) if view else None
+        self.publish_json(uri, version, own + self.extra_diagnostics.get(uri, []))
 
     def clear(self, uri: str) -> None:
         if not self.pull_mode:
@@ -217,6 +232,7 @@ class PaddleportServer(LanguageServer):
         state = self.states.pop(key, None)
         self._last_run.pop(key, None)
         for uri in state.diagnostics if state else [key]:
+            self.extra_diagnostics.pop(uri, None)
             self.clear(uri)
 
     def reanalyse_all(self) -> None:
@@ -440,7 +456,7 @@ def _register(server: PaddleportServer) -> None:
         stale = state is None or view is None or state.text != view.text
         if stale and (ls.settings.run == "onType" or state is None):
             state = ls.refresh(key, publish=False)
-        items = state.diagnostics.get(uri, []) if state else []
+        items = (state.diagnostics.get(uri, []) if state else []) + ls.extra_diagnostics.get(uri, [])
         report: types.RelatedFullDocumentDiagnosticReport = ls.protocol._converter.structure(
             {"kind": "full", "items": items}, types.RelatedFullDocumentDiagnosticReport
         )
