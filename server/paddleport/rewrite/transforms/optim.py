@@ -470,3 +470,33 @@ def jit_ignore(t: TransformInput) -> cst.BaseExpression:
             "no such mode; mark it with @paddle.jit.not_to_static and keep it out of the graph"
         )
     return cst.Call(func=name, args=[cst.Arg(value=drop)])
+
+
+_PROBS = {
+    ("torch.distributions.utils.logits_to_probs", False): "paddle.nn.functional.softmax({x}, axis=-1)",
+    ("torch.distributions.utils.logits_to_probs", True): "paddle.nn.functional.sigmoid({x})",
+    ("torch.distributions.utils.probs_to_logits", False):
+        "paddle.log(paddle.clip({x}, paddle.finfo({x}.dtype).eps, 1 - paddle.finfo({x}.dtype).eps))",
+    ("torch.distributions.utils.probs_to_logits", True):
+        "(lambda p: paddle.log(p) - paddle.log1p(-p))(paddle.clip({x}, "
+        "paddle.finfo({x}.dtype).eps, 1 - paddle.finfo({x}.dtype).eps))",
+}
+
+
+@transform
+def probs_logits(t: TransformInput) -> cst.BaseExpression:
+    """torch.distributions.utils.logits_to_probs / probs_to_logits, by ``is_binary``."""
+    binary = t.bound.value("is_binary")
+    if binary is not None and not (isinstance(binary, cst.Name) and binary.value in ("True", "False")):
+        raise Unconvertible("is_binary must be a literal True or False")
+    key = (t.rule.api, binary is not None and _is_true(binary))
+    value = t.bound.value(t.rule.api.rsplit("_to_", 1)[0].rsplit(".", 1)[-1])
+    assert value is not None
+    template = _PROBS[key]
+    if template.count("{x}") > 1 and not _simple(value):
+        raise Unconvertible("the argument is used several times in Paddle: assign it to a name first")
+    return cst.parse_expression(template.format(x=code_of(value)))
+
+
+def _is_true(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "True"
