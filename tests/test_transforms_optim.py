@@ -57,6 +57,15 @@ def left_alone(planner: Planner, line: str) -> str:
          "(lambda scheduler: opt.set_lr_scheduler(scheduler) or scheduler)("
          "paddle.optimizer.lr.OneCycleLR(max_learning_rate=0.1, total_steps=100, "
          "end_learning_rate=0.1 / 25.0 / 10000.0))"),
+        ("torch.optim.lr_scheduler.ConstantLR(opt, factor=0.5)",
+         "(lambda scheduler: opt.set_lr_scheduler(scheduler) or scheduler)("
+         "paddle.optimizer.lr.LambdaDecay(learning_rate=opt.get_lr(), "
+         "lr_lambda=lambda epoch: 0.5 if epoch < 5 else 1.0))"),
+        # formulas fill torch's defaults
+        ("torch.linalg.cholesky_ex(A)",
+         "(paddle.linalg.cholesky(A, upper=False), paddle.zeros(A.shape[:-2], dtype='int32'))"),
+        ("torch.distributions.utils.logits_to_probs(z, is_binary=True)",
+         "paddle.nn.functional.sigmoid(z)"),
         # linalg.norm: a 2-tuple dim without ord is Frobenius in torch, spectral in Paddle
         ("torch.linalg.norm(x, dim=(0, 1))", "paddle.linalg.norm(x, axis=(0, 1), p='fro')"),
         ("torch.linalg.norm(x, dim=-1)", "paddle.linalg.norm(x, axis=-1)"),
