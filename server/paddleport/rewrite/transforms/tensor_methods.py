@@ -318,8 +318,9 @@ def inplace_scalar_scale(t: TransformInput) -> cst.BaseExpression:
 
 
 # torch methods that take a sequence either spread out or by keyword, and that keyword
-_SEQUENCE_PARAMS = {"torch.Tensor.flip": "dims", "torch.Tensor.tile": "dims", "torch.Tensor.permute": "dims"}
-_PADDLE_KEYWORDS = {"axis", "repeat_times", "perm"}  # a call using these is already Paddle
+_SEQUENCE_PARAMS = {"torch.Tensor.flip": "dims", "torch.Tensor.tile": "dims", "torch.Tensor.permute": "dims",
+                    "torch.Tensor.reshape": "shape", "torch.Tensor.expand": "size"}
+_PADDLE_KEYWORDS = {"axis", "repeat_times", "perm", "shape"}  # a call using these is already Paddle
 
 
 @transform
