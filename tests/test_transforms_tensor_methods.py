@@ -71,7 +71,7 @@ def converted(planner: Planner, line: str) -> str:
     ("y = x.permute(*order)", "y = x.transpose([*order])"),
     ("y = x.permute(order)", "y = x.transpose(order)"),
     ("y = x.tile(2, 1)", "y = x.tile([2, 1])"),
-    ("y = x.reshape(shape=(3, 2))", "y = x.reshape((3, 2))"),
+    ("y = x.reshape(shape=(3, 2))", "y = x.reshape(shape=(3, 2))"),  # Paddle names it shape too
     ("y = x.reshape(-1)", "y = x.reshape([-1])"),
     ("y = x.expand(size=(4, 3))", "y = x.expand((4, 3))"),
     ("y = x.expand(4, -1)", "y = x.expand([4, -1])"),
