@@ -81,6 +81,13 @@ def converted(planner: Planner, line: str) -> str:
     # a non-persistent Buffer is what Paddle makes of a tensor assigned to a Layer attribute
     ("b = nn.Buffer(x * 2, persistent=False)", "b = x * 2"),
     ("m = nn.Embedding(10, 4, padding_idx=0)", "m = paddle.nn.Embedding(10, 4, padding_idx=0)"),
+    # pad_sequence written out: pad each first axis to the longest, stack on the batch axis
+    ("y = nn.utils.rnn.pad_sequence(seqs, batch_first=True)",
+     "y = paddle.stack([paddle.compat.nn.functional.pad(_s, [0, 0] * (_s.ndim - 1) + "
+     "[0, max(_t.shape[0] for _t in seqs) - _s.shape[0]], value=0.0) for _s in seqs], axis=0)"),
+    ("y = nn.utils.rnn.pad_sequence(get(), padding_value=-1, padding_side='left')",
+     "y = (lambda _seqs: paddle.stack([paddle.compat.nn.functional.pad(_s, [0, 0] * (_s.ndim - 1) + "
+     "[max(_t.shape[0] for _t in _seqs) - _s.shape[0], 0], value=-1) for _s in _seqs], axis=1))(get())"),
 ])  # fmt: skip
 def test_nn_rewrites(planner: Planner, before: str, after: str) -> None:
     assert converted(planner, before) == after

@@ -302,3 +302,44 @@ def embedding_layer(t: TransformInput) -> cst.BaseExpression:
         )
     assert isinstance(t.mapped, cst.Call)
     return t.mapped
+
+
+# -- torch.nn.utils -------------------------------------------------------------------------
+
+
+def _is_chain(node: cst.BaseExpression) -> bool:
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
+@transform
+def pad_sequence_expr(t: TransformInput) -> cst.BaseExpression:
+    """rnn.pad_sequence has no Paddle function: pad each tensor's first axis to the longest
+    with paddle.compat's torch-ordered pad, then stack along the batch axis."""
+    seqs = t.bound.value("sequences")
+    if seqs is None or t.bound.passthrough_star:
+        raise Unconvertible("pass the sequences explicitly so the padding can be written out")
+    side = t.bound.value("padding_side")
+    if side is not None and not is_literal(side, "'right'", '"right"', "'left'", '"left"'):
+        raise Unconvertible("padding_side must be the literal 'right' or 'left'")
+    left = side is not None and is_literal(side, "'left'", '"left"')
+    batch_first = t.bound.value("batch_first")
+    if batch_first is None or is_literal(batch_first, "False"):
+        axis = "1"
+    elif is_literal(batch_first, "True"):
+        axis = "0"
+    else:
+        axis = f"0 if {code_of(batch_first)} else 1"
+    value = t.bound.value("padding_value")
+    pad_value = "0.0" if value is None else code_of(value)
+    name = code_of(seqs) if _is_chain(seqs) else "_seqs"
+    missing = f"max(_t.shape[0] for _t in {name}) - _s.shape[0]"
+    tail = f"[{missing}, 0]" if left else f"[0, {missing}]"
+    body = (
+        f"paddle.stack([paddle.compat.nn.functional.pad(_s, [0, 0] * (_s.ndim - 1) + {tail}, "
+        f"value={pad_value}) for _s in {name}], axis={axis})"
+    )
+    if name == "_seqs":
+        body = f"(lambda _seqs: {body})({code_of(seqs)})"
+    return cst.parse_expression(body)
