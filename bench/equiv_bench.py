@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -66,7 +68,8 @@ def _two_kernels() -> dict[str, float]:
     started = time.perf_counter()
     pairs = []
     for imports in ("import torch", "import paddle; paddle.disable_signal_handler()"):
-        km = KernelManager(transport="ipc")
+        folder = tempfile.mkdtemp(prefix="paddleport-bench-")
+        km = KernelManager(transport="ipc", connection_file=f"{folder}/kernel.json", ip=f"{folder}/ipc")
         km._kernel_spec = KernelSpec(
             argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             display_name="bench",
@@ -84,6 +87,7 @@ def _two_kernels() -> dict[str, float]:
     for km, kc, _ in pairs:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+        shutil.rmtree(os.path.dirname(km.connection_file), ignore_errors=True)
     return {"start_s": round(wall, 2), "rss_mb": round(rss)}
 
 

@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,7 @@ class KernelSession:
         self._kc: Any = None
         self._lock = threading.Lock()
         self._log: IO[bytes] | None = None
+        self._dir: str | None = None
         self.versions: dict[str, str] = {}
         self.starts = 0
 
@@ -110,7 +112,15 @@ class KernelSession:
         from jupyter_client.kernelspec import KernelSpec
         from jupyter_client.manager import KernelManager
 
-        km = KernelManager(transport="ipc")
+        # ipc sockets and the connection file in a folder of our own: jupyter's default
+        # ("kernel-ipc-N" in the current directory) litters the user's project and lets two
+        # kernels started side by side pick the same sockets.
+        self._dir = tempfile.mkdtemp(prefix="paddleport-kernel-")
+        km = KernelManager(
+            transport="ipc",
+            connection_file=os.path.join(self._dir, "kernel.json"),
+            ip=os.path.join(self._dir, "ipc"),
+        )
         km._kernel_spec = KernelSpec(
             argv=[self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             display_name="paddleport equivalence",
@@ -186,6 +196,9 @@ class KernelSession:
             with contextlib.suppress(OSError):
                 self._log.close()
             self._log = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
 
     def shutdown(self) -> None:
         with self._lock:
