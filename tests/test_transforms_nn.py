@@ -81,6 +81,10 @@ def converted(planner: Planner, line: str) -> str:
     # a non-persistent Buffer is what Paddle makes of a tensor assigned to a Layer attribute
     ("b = nn.Buffer(x * 2, persistent=False)", "b = x * 2"),
     ("m = nn.Embedding(10, 4, padding_idx=0)", "m = paddle.nn.Embedding(10, 4, padding_idx=0)"),
+    # rms_norm written out (no CPU kernel in Paddle 3.3.1)
+    ("y = F.rms_norm(x, (4,), w)",
+     "y = (lambda _x: _x * paddle.rsqrt(_x.pow(2).mean(axis=[-1], keepdim=True) "
+     "+ paddle.finfo(_x.dtype).eps) * w)(x)"),
     # pad_sequence written out: pad each first axis to the longest, stack on the batch axis
     ("y = nn.utils.rnn.pad_sequence(seqs, batch_first=True)",
      "y = paddle.stack([paddle.compat.nn.functional.pad(_s, [0, 0] * (_s.ndim - 1) + "
@@ -108,6 +112,7 @@ def test_nn_rewrites(planner: Planner, before: str, after: str) -> None:
     "b = nn.Buffer(x)",  # persistent: needs register_buffer
     "y = F.softmax(x)",  # torch's implicit dim depends on the rank
     "m = nn.Softmax()",
+    "y = F.rms_norm(x, x.shape[-1:])",  # the axes must be countable
     "m = nn.Embedding(5, 3, padding_idx=0, _weight=w)",
 ])  # fmt: skip
 def test_nn_refusals_leave_the_call(planner: Planner, line: str) -> None:

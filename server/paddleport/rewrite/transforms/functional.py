@@ -240,3 +240,26 @@ def explicit_dim(t: TransformInput) -> cst.BaseExpression:
             "while Paddle uses the last one: pass dim explicitly"
         )
     return t.mapped
+
+
+@transform
+def rms_norm_formula(t: TransformInput) -> cst.BaseExpression:
+    """F.rms_norm: Paddle 3.3.1 has no CPU kernel (and returns a tuple), so write the formula:
+    x / sqrt(mean(x², normalized axes) + eps) * weight; torch's eps=None is the dtype's epsilon."""
+    x, shape = t.bound.value("input"), t.bound.value("normalized_shape")
+    if x is None or shape is None:
+        raise Unconvertible("pass the input and normalized_shape explicitly")
+    if isinstance(shape, (cst.Tuple, cst.List)):
+        count = len(shape.elements)
+    elif isinstance(shape, cst.Integer):
+        count = 1
+    else:
+        raise Unconvertible("normalized_shape must be written out (a tuple or list) so the axes are known")
+    axes = ", ".join(str(-i) for i in range(count, 0, -1))
+    eps = t.bound.value("eps")
+    eps_text = "paddle.finfo(_x.dtype).eps" if eps is None or is_literal(eps, "None") else code_of(eps)
+    body = f"_x * paddle.rsqrt(_x.pow(2).mean(axis=[{axes}], keepdim=True) + {eps_text})"
+    weight = t.bound.value("weight")
+    if weight is not None and not is_literal(weight, "None"):
+        body += f" * {code_of(weight) if _pure_chain(weight) else '(' + code_of(weight) + ')'}"
+    return cst.parse_expression(f"(lambda _x: {body})({code_of(x)})")
