@@ -81,6 +81,7 @@ def converted(planner: Planner, line: str) -> str:
     # a non-persistent Buffer is what Paddle makes of a tensor assigned to a Layer attribute
     ("b = nn.Buffer(x * 2, persistent=False)", "b = x * 2"),
     ("m = nn.Embedding(10, 4, padding_idx=0)", "m = paddle.nn.Embedding(10, 4, padding_idx=0)"),
+    ("y = F.softmin(x + 1, dim=1)", "y = paddle.nn.functional.softmax(-(x + 1), axis=1)"),
     # rms_norm written out (no CPU kernel in Paddle 3.3.1)
     ("y = F.rms_norm(x, (4,), w)",
      "y = (lambda _x: _x * paddle.rsqrt(_x.pow(2).mean(axis=[-1], keepdim=True) "

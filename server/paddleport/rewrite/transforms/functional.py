@@ -263,3 +263,14 @@ def rms_norm_formula(t: TransformInput) -> cst.BaseExpression:
     if weight is not None and not is_literal(weight, "None"):
         body += f" * {code_of(weight) if _pure_chain(weight) else '(' + code_of(weight) + ')'}"
     return cst.parse_expression(f"(lambda _x: {body})({code_of(x)})")
+
+
+@transform
+def softmin_negate(t: TransformInput) -> cst.BaseExpression:
+    """F.softmin(x, dim) is softmax(-x, dim); like softmax it needs an explicit dim."""
+    explicit_dim(t)
+    x = t.bound.value("input")
+    assert isinstance(t.mapped, cst.Call) and x is not None
+    negated_x = cst.parse_expression(f"-{code_of(x)}" if _pure_chain(x) else f"-({code_of(x)})")
+    args = [a.with_changes(value=negated_x) if a.value is x else a for a in t.mapped.args]
+    return with_args(t, args)
