@@ -61,6 +61,8 @@ def converted(planner: Planner, line: str) -> str:
     ("x.sign_()", "x.copy_(x.sign())"),
     ("x.atan2_(y)", "x.copy_(x.atan2(y))"),
     ("x.ge_(0.5)", "x.copy_((x >= 0.5).astype(x.dtype))"),
+    ("x.index_copy_(2, pos, k)",
+     "x.put_along_axis_(pos.reshape([-1 if _axis == 2 else 1 for _axis in range(k.ndim)]).expand_as(k), k, 2)"),
     ("y = x.requires_grad", "y = x.requires_grad"),
     ("x.requires_grad = False", "x.requires_grad = False"),
     ("y = x.flip(0, 1)", "y = x.flip([0, 1])"),

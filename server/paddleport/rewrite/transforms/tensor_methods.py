@@ -418,3 +418,25 @@ def inplace_via_copy(t: TransformInput) -> cst.BaseExpression:
         return cst.parse_expression(f"{r}.copy_({compared})")
     value = _method(receiver, _INPLACE_VIA_COPY[method], *_plain(t.mapped.args))
     return _method(receiver, "copy_", cst.Arg(value=value))
+
+
+@transform
+def index_copy_along_axis(t: TransformInput) -> cst.BaseExpression:
+    """``x.index_copy_(d, idx, src)`` → ``x.put_along_axis_(<idx along d, broadcast to src>, src, d)``.
+
+    Paddle has no index_copy; put_along_axis with the 1-D index reshaped to lie along ``d`` and
+    broadcast to src's shape writes the same slices (transformers' KV caches use this).
+    """
+    dim, index, source = (t.bound.value(n) for n in ("dim", "index", "source"))
+    if dim is None or index is None or source is None:
+        raise Unconvertible("needs dim, index and source")
+    if _has_call(source) or _has_call(dim):
+        raise Unconvertible("source and dim are used twice: assign them to names first")
+    src, d = code_of(source), code_of(dim)
+    at = d if isinstance(dim, cst.Integer) else f"({d}) % {src}.ndim"
+    shape = f"[-1 if _axis == {at} else 1 for _axis in range({src}.ndim)]"
+    method = "put_along_axis_" if t.rule.api.endswith("_") else "put_along_axis"
+    receiver = code_of(_receiver(t.original))
+    return cst.parse_expression(
+        f"{receiver}.{method}({_operand(index)}.reshape({shape}).expand_as({src}), {src}, {d})"
+    )
