@@ -61,6 +61,8 @@ def converted(planner: Planner, line: str) -> str:
     ("x.sign_()", "x.copy_(x.sign())"),
     ("x.atan2_(y)", "x.copy_(x.atan2(y))"),
     ("x.ge_(0.5)", "x.copy_((x >= 0.5).astype(x.dtype))"),
+    ("x.scatter_reduce_(1, i, s, 'sum', include_self=False)",
+     "x.put_along_axis_(i, s, 1, reduce='add', include_self=False, broadcast=False)"),
     ("x.index_copy_(2, pos, k)",
      "x.put_along_axis_(pos.reshape([-1 if _axis == 2 else 1 for _axis in range(k.ndim)]).expand_as(k), k, 2)"),
     ("y = x.requires_grad", "y = x.requires_grad"),
@@ -87,6 +89,7 @@ def test_transform(planner: Planner, before: str, after: str) -> None:
     ("y = x.cuda(0)", "device"),
     ("f(x).sign_()", "evaluated twice"),
     ("y = x.to(memory_format=torch.channels_last)", "channels-last"),
+    ("x.scatter_reduce_(1, i, s, how)", "written out"),
     ("y = x.float(memory_format=torch.channels_last)", "memory formats"),
 ])  # fmt: skip
 def test_left_for_a_human(planner: Planner, line: str, reason: str) -> None:

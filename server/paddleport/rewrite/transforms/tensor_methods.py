@@ -440,3 +440,27 @@ def index_copy_along_axis(t: TransformInput) -> cst.BaseExpression:
     return cst.parse_expression(
         f"{receiver}.{method}({_operand(index)}.reshape({shape}).expand_as({src}), {src}, {d})"
     )
+
+
+_REDUCTIONS = {"sum": "add", "prod": "mul", "mean": "mean", "amax": "amax", "amin": "amin"}
+
+
+@transform
+def scatter_reduce_along_axis(t: TransformInput) -> cst.BaseExpression:
+    """``x.scatter_reduce_(d, idx, src, 'sum')`` → ``x.put_along_axis_(idx, src, d, reduce='add', ...)``.
+
+    ``broadcast=False``: torch uses the index's own shape, Paddle would broadcast it by default.
+    """
+    dim, index, src, reduce = (t.bound.value(n) for n in ("dim", "index", "src", "reduce"))
+    if dim is None or index is None or src is None or reduce is None:
+        raise Unconvertible("needs dim, index, src and reduce")
+    if not (isinstance(reduce, cst.SimpleString) and reduce.evaluated_value in _REDUCTIONS):
+        raise Unconvertible("reduce must be written out ('sum', 'prod', 'mean', 'amax', 'amin')")
+    paddle_reduce = _REDUCTIONS[str(reduce.evaluated_value)]
+    include = t.bound.value("include_self")
+    extra = f", include_self={code_of(include)}" if include is not None else ""
+    method = "put_along_axis_" if t.rule.api.endswith("_") else "put_along_axis"
+    return cst.parse_expression(
+        f"{code_of(_receiver(t.original))}.{method}({code_of(index)}, {code_of(src)}, {code_of(dim)}, "
+        f"reduce={paddle_reduce!r}{extra}, broadcast=False)"
+    )
