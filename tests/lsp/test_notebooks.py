@@ -72,3 +72,19 @@ async def test_editing_a_cell_reanalyses_the_notebook(shared: LanguageClient, sh
     ))  # fmt: skip
     diags = await wait_version(shared, cells[2], 2)
     assert [d.code for d in diags] == ["torch.ones"]
+
+
+async def test_convert_file_on_a_notebook_edits_each_cell(
+    shared: LanguageClient, shared_workspace: Path
+) -> None:
+    (shared_workspace / "conv").mkdir()
+    nb_uri, cells = open_notebook(shared, shared_workspace / "conv")
+    await wait_version(shared, cells[2], 1)
+    before = len(shared.applied_edits)
+    result = await shared.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="paddleport.convertFile", arguments=[nb_uri])
+    )
+    assert result["changed"] is True
+    changes = shared.applied_edits[before].changes
+    assert set(changes) == {cells[0], cells[2]}
+    assert apply(CELLS[0], list(changes[cells[0]])) == "import paddle\n%matplotlib inline"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from pathlib import Path
 
 from lsp_helpers import TORCH_FILE, actions_at, apply, open_doc, wait_for, wait_version
@@ -117,6 +119,16 @@ async def test_broken_user_rule_file_gets_a_diagnostic_and_the_rest_works(
     uri = (workspace / "still.py").as_uri()
     diags = await open_doc(client, uri, TORCH_FILE)
     assert "torch.nn.Conv2d" in {d.code for d in diags}
+    # Fixing the rule file and saving: the rules reload and its diagnostic goes away.
+    (rules / "mine.toml").write_text(
+        '[[rule]]\napi = "torch.special.foo"\npaddle = "paddle.foo"\n'
+        'tier = "manual"\nguide = "port by hand"\n'
+    )
+    os.utime(rules / "mine.toml", (time.time() + 5, time.time() + 5))
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    await wait_for(lambda: len(client.diagnostics.get(rule_uri, [None])) == 0)
 
 
 async def test_clients_without_resolve_get_edits_inline(utf8_client: LanguageClient, workspace: Path) -> None:
