@@ -59,6 +59,8 @@ def converted(planner: Planner, line: str) -> str:
     ("x.addcmul_(a, b, value=1 - beta)", "x.add_((1 - beta) * a * b)"),
     ("y = x.addcdiv(a + 1, b)", "y = (x + (a + 1) / b)"),
     ("x.sign_()", "x.copy_(x.sign())"),
+    ("y = x.log_softmax(dim=-1)", "y = paddle.nn.functional.log_softmax(x, axis=-1)"),
+    ("y = x.relu()", "y = paddle.nn.functional.relu(x)"),
     ("x.atan2_(y)", "x.copy_(x.atan2(y))"),
     ("x.ge_(0.5)", "x.copy_((x >= 0.5).astype(x.dtype))"),
     ("x.scatter_reduce_(1, i, s, 'sum', include_self=False)",

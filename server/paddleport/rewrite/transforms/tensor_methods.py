@@ -464,3 +464,14 @@ def scatter_reduce_along_axis(t: TransformInput) -> cst.BaseExpression:
         f"{code_of(_receiver(t.original))}.{method}({code_of(index)}, {code_of(src)}, {code_of(dim)}, "
         f"reduce={paddle_reduce!r}{extra}, broadcast=False)"
     )
+
+
+@transform
+def method_to_function(t: TransformInput) -> cst.BaseExpression:
+    """``x.log_softmax(1)`` → ``paddle.nn.functional.log_softmax(x, axis=1)``: Paddle has it only as a
+    function (the rule's ``paddle`` names it); the receiver becomes the first argument.
+    """
+    assert isinstance(t.mapped, cst.Call) and t.rule.paddle is not None
+    args = [cst.Arg(value=_receiver(t.original)), *t.mapped.args]
+    return cst.Call(func=cst.parse_expression(t.rule.paddle),
+                    args=join_arguments(list(t.mapped.args), args))  # fmt: skip
