@@ -117,3 +117,10 @@ async def test_positions_count_utf16_code_units(shared: LanguageClient, shared_w
     diags = await open_doc(shared, uri, 'import torch\ns = "😀"; x = torch.zeros(2)\n')
     zeros = next(d for d in diags if d.code == "torch.zeros")
     assert zeros.range.start == types.Position(line=1, character=14)  # 😀 is two UTF-16 units
+
+
+async def test_uris_with_escaped_characters(shared: LanguageClient, shared_workspace: Path) -> None:
+    uri = (shared_workspace / "my model ü.py").as_uri()
+    assert "%20" in uri
+    diags = await open_doc(shared, uri, "import torch\nx = torch.zeros(2)\n")
+    assert "torch.zeros" in {d.code for d in diags}

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls import uris
@@ -96,14 +97,14 @@ class PaddleportServer(LanguageServer):
             for cell in notebook.cells:
                 if cell.kind != types.NotebookCellKind.Code:
                     continue
-                doc = ws.text_documents.get(cell.document)
+                doc = ws.text_documents.get(unquote(cell.document))
                 if doc is None or (doc.language_id or "python") != "python":
                     continue
                 cells.append((cell.document, doc.source, doc.version))
             if not cells:
                 return None
             return DocumentView.for_notebook(notebook.uri, notebook.version, cells, self.encoding)
-        doc = ws.text_documents.get(uri)
+        doc = ws.text_documents.get(unquote(uri))  # pygls keys documents unquoted
         if doc is None:
             return None
         return DocumentView(uri, doc.source, doc.version, self.encoding)
@@ -119,7 +120,7 @@ class PaddleportServer(LanguageServer):
 
     def get_text(self, uri: str) -> str:
         """Current text of a file (open or on disk), a notebook cell, or a notebook's code cells."""
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.workspace.text_documents.get(unquote(uri))
         if doc is not None:
             return str(doc.source)
         view = self.view(uri)
@@ -240,7 +241,7 @@ class PaddleportServer(LanguageServer):
             if _capability(self, "workspace.diagnostics.refresh_support"):
                 self.workspace_diagnostic_refresh(None)
             return
-        keys = set(self.states) | {self.key_for(u) for u in self.workspace.text_documents}
+        keys = set(self.states) | {self.key_for(d.uri) for d in self.workspace.text_documents.values()}
         for key in keys:
             if self.settings.enable:
                 self.schedule(key, 0)
