@@ -64,7 +64,7 @@ class PaddleportServer(LanguageServer):
         )
         self.cli_rule_dirs = list(extra_rule_dirs)
         self.settings = Settings()
-        self.planner: Planner = make_planner(self.cli_rule_dirs)
+        self._planner: Planner | None = None  # loaded on first use, with the settings' folders
         self.states: dict[str, DocState] = {}
         self.pull_mode = False
         self.settings_problems: list[str] = []
@@ -252,7 +252,7 @@ class PaddleportServer(LanguageServer):
 
     def apply_settings(self, options: object) -> None:
         settings, problems = parse_settings(options)
-        reload = settings.extra_rule_folders != self.settings.extra_rule_folders
+        reload = settings.extra_rule_folders != self.settings.extra_rule_folders and self._planner is not None
         self.settings = settings
         self.settings_problems = problems
         if reload:
@@ -270,8 +270,20 @@ class PaddleportServer(LanguageServer):
     def rule_dirs(self) -> list[str]:
         return [*self.cli_rule_dirs, *self.settings.extra_rule_folders]
 
+    @property
+    def planner(self) -> Planner:
+        """The rules (built-in, ``--rules`` folders, ``extraRuleFolders``) and the fix memo.
+
+        Loaded on first use, after ``initialize`` has answered: loading ~1,000 rules
+        takes a second or more, and the settings may name extra folders.
+        """
+        if self._planner is None:
+            self.reload_rules()
+            assert self._planner is not None
+        return self._planner
+
     def reload_rules(self) -> None:
-        self.planner = make_planner(self.rule_dirs())
+        self._planner = make_planner(self.rule_dirs())
         self._rule_mtimes = self._rule_file_mtimes()
 
     def _rule_file_mtimes(self) -> dict[str, float]:
