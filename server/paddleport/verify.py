@@ -23,7 +23,8 @@ from paddleport.rewrite.convert import convert_source, plan
 from paddleport.rewrite.fixes import Planner
 from paddleport.rules.model import Rule, Tier
 
-PRELUDE = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+# numpy is imported so the analysis knows `np.triu(...)` is not a tensor method
+PRELUDE = "import numpy as np\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
 
 
 @dataclass
