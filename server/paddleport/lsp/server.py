@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -284,6 +285,10 @@ class PaddleportServer(LanguageServer):
 
     def reload_rules(self) -> None:
         self._planner = make_planner(self.rule_dirs())
+        # The rules and everything imported so far live as long as the server: keep them out
+        # of the collector's scans, which otherwise cost a third of each analysis.
+        gc.collect()
+        gc.freeze()
         self._rule_mtimes = self._rule_file_mtimes()
 
     def _rule_file_mtimes(self) -> dict[str, float]:
@@ -657,4 +662,6 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
 
 def run_stdio(extra_rule_dirs: list[str]) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # An analysis allocates ~100k short-lived ast nodes: collect young objects less often.
+    gc.set_threshold(50_000, 20, 20)
     create_server(extra_rule_dirs).start_io()
