@@ -141,3 +141,13 @@ async def test_clients_without_resolve_get_edits_inline(utf8_client: LanguageCli
     [fix_all] = [a for a in actions if a.kind == "source.fixAll.paddleport"]
     fixed = apply(text, list((fix_all.edit.changes or {})[uri]), encoding="utf-8")
     assert fixed.startswith('import paddle\ns = "é"; x = paddle.zeros(')
+
+
+async def test_missing_rule_folder_is_a_warning(client: LanguageClient, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-rules"
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"paddleport": {"extraRuleFolders": [str(missing)]}})
+    )
+    await wait_for(lambda: any(str(missing) in m.message for m in client.messages))
+    message = next(m for m in client.messages if str(missing) in m.message)
+    assert "does not exist" in message.message and message.type == types.MessageType.Warning

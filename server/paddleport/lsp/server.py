@@ -309,17 +309,17 @@ class PaddleportServer(LanguageServer):
 
     def publish_rule_errors(self) -> None:
         """Broken rule files get diagnostics of their own; files fixed since lose theirs."""
-        by_path = rule_error_diagnostics(e for e in self.planner.rules.errors if e.rule or e.file)
-        now = set()
-        for path, diags in by_path.items():
-            if not Path(path).is_file():  # a missing folder: say it in a message instead
+        errors = self.planner.rules.errors
+        for err in errors:
+            if not Path(err.file).is_file():  # a missing folder: no file to show it on
                 self.window_show_message(
                     types.ShowMessageParams(
-                        type=types.MessageType.Warning,
-                        message=f"Paddleport: rule folder {path}: " + "; ".join(d["message"] for d in diags),
+                        type=types.MessageType.Warning, message=f"Paddleport: {err.file}: {err.message}"
                     )
                 )
-                continue
+        by_path = rule_error_diagnostics(e for e in errors if Path(e.file).is_file())
+        now = set()
+        for path, diags in by_path.items():
             uri = uris.from_fs_path(path) or path
             now.add(uri)
             self.publish_json(uri, None, diags)
