@@ -245,3 +245,13 @@ def test_converting_twice_changes_nothing(source: str, planner: Planner) -> None
 def test_counts(convert: Convert) -> None:
     out = convert("import torch\na = torch.sum(x)\nb = torch.some_new_api(x)\nc = torch.max(x, dim=1)\n")
     assert out.counts() == {"found": 3, "compatible": 0, "exact": 1, "review": 1, "manual": 1}
+
+
+def test_paddle_keywords_on_a_torch_function_still_rename_the_function(convert: Convert) -> None:
+    out = convert("import torch\ny = torch.sum(x, axis=1)\n")
+    assert out.code == "import paddle\ny = paddle.sum(x, axis=1)\n"
+
+
+def test_packed_parameter_given_by_keyword(convert: Convert) -> None:
+    out = convert("import torch\nx = torch.zeros(size=(2, 3))\n")
+    assert out.code == "import paddle\nx = paddle.zeros(size=(2, 3))\n"

@@ -64,7 +64,9 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
         elif arg.keyword is not None:
             name = arg.keyword.value
             param = sig.get(name)
-            if param is None or param.kind is ParamKind.VAR_POSITIONAL:
+            if param is not None and param.kind is ParamKind.VAR_POSITIONAL and name == rule.pack:
+                bound.by_name[name] = arg  # torch.zeros(size=(2, 3)): already one sequence
+            elif param is None or param.kind is ParamKind.VAR_POSITIONAL:
                 paddle_only = name in rule.rename.values() and name not in rule.rename
                 if paddle_only or name in rule.defaults:
                     raise AlreadyPaddle(name)

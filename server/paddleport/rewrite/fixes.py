@@ -145,7 +145,13 @@ class Planner:
             node = node.with_changes(lpar=[], rpar=[])
         if not isinstance(node, cst.Call):
             raise Unconvertible("not a plain call")
-        bound = bind(node, rule)
+        try:
+            bound = bind(node, rule)
+        except AlreadyPaddle:
+            if use.kind is UseKind.METHOD_CALL or use.via_alias:
+                raise
+            # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
+            return code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
         args = join_arguments(node.args, map_arguments(node, rule, bound))
         if use.kind is UseKind.METHOD_CALL:
             assert isinstance(node.func, cst.Attribute)
