@@ -1,6 +1,6 @@
 """Benchmark the paddleport language server over a real stdio connection.
 
-    .venv/bin/python bench/lsp_bench.py [--timm /work/corpus/timm_src/timm/models] [--json]
+    .venv/bin/python bench/lsp_bench.py [/work/corpus/timm_src/timm/models] [--json]
 
 Measures, with a small JSON-RPC client of its own (no LSP library on this side):
 didChange → publishDiagnostics on a generated 1,000-line torch file and on the
@@ -241,7 +241,11 @@ def action_ms(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--timm", type=Path, default=DEFAULT_TIMM, help="timm's models folder (skipped when absent)"
+        "timm",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_TIMM,
+        help=f"timm's models folder (default {DEFAULT_TIMM}; skipped when absent)",
     )
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args()
