@@ -39,12 +39,6 @@ from paddleport.rewrite.fixes import Planner
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "paddleport/status"
-COMMANDS = (
-    "paddleport.convertFile",
-    "paddleport.convertWorkspace",
-    "paddleport.showRule",
-    "paddleport.debugInfo",
-)
 
 
 class PaddleportServer(LanguageServer):
