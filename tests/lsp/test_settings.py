@@ -94,6 +94,7 @@ async def test_pull_diagnostics(pull_client: LanguageClient, workspace: Path) ->
     )
     assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
     assert "torch.nn.Conv2d" in {d.code for d in report.items}
+    await wait_for(lambda: any(s["uri"] == uri for s in pull_client.statuses))
     assert not [p for p in pull_client.published if p.uri == uri], "no duplicate push"
 
 
@@ -151,3 +152,13 @@ async def test_missing_rule_folder_is_a_warning(client: LanguageClient, tmp_path
     await wait_for(lambda: any(str(missing) in m.message for m in client.messages))
     message = next(m for m in client.messages if str(missing) in m.message)
     assert "does not exist" in message.message and message.type == types.MessageType.Warning
+
+
+async def test_disabling_clears_diagnostics_and_actions(client: LanguageClient, workspace: Path) -> None:
+    uri = (workspace / "off.py").as_uri()
+    assert await open_doc(client, uri, TORCH_FILE)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"paddleport": {"enable": False}})
+    )
+    await wait_for(lambda: len(client.diagnostics.get(uri, [None])) == 0)
+    assert await actions_at(client, uri, []) == []
