@@ -9,6 +9,7 @@ from typing import Any
 from lsprotocol import types
 
 from paddleport.catalog import make_planner
+from paddleport.lsp.actions import quick_fix
 from paddleport.lsp.diagnostics import rule_anchor, rule_error_diagnostics, shift_diagnostics
 from paddleport.lsp.documents import DocumentView
 from paddleport.lsp.notebooks import join_cells, mask_magics, split_cells
@@ -22,13 +23,23 @@ from paddleport.rules.model import Tier
 
 
 def test_settings_from_the_vscode_object() -> None:
-    settings, problems = parse_settings({"settings": {"paddleport": {
-        "enable": True, "run": "onSave",
-        "severity": {"exact": "error", "review": "warning", "manual": "off"},
-        "ruleSeverity": {"torch.cat": "hint"}, "extraRuleFolders": ["/r"], "annotate": True,
-        "kernelInterpreter": " /usr/bin/python3 ", "equivalence": {"rtol": 1e-3, "atol": 0,
-        "timeout": 5}, "equivalenceEnabled": False,
-    }}})  # fmt: skip
+    settings, problems = parse_settings(
+        {
+            "settings": {
+                "paddleport": {
+                    "enable": True,
+                    "run": "onSave",
+                    "severity": {"exact": "error", "review": "warning", "manual": "off"},
+                    "ruleSeverity": {"torch.cat": "hint"},
+                    "extraRuleFolders": ["/r"],
+                    "annotate": True,
+                    "kernelInterpreter": " /usr/bin/python3 ",
+                    "equivalence": {"rtol": 1e-3, "atol": 0, "timeout": 5},
+                    "equivalenceEnabled": False,
+                }
+            }
+        }
+    )
     assert problems == []
     assert settings.run == "onSave" and settings.extra_rule_folders == ("/r",)
     assert settings.severity_for("torch.cat", Tier.EXACT) == "hint"
@@ -38,13 +49,25 @@ def test_settings_from_the_vscode_object() -> None:
 
 
 def test_bad_fields_are_named_and_fall_back() -> None:
-    settings, problems = parse_settings({"paddleport": {
-        "enable": "yes", "severity": {"exact": "loud", "bogus": "error"}, "extraRuleFolders": 3,
-        "equivalence": {"timeout": 0, "rtol": -1}}})  # fmt: skip
+    settings, problems = parse_settings(
+        {
+            "paddleport": {
+                "enable": "yes",
+                "severity": {"exact": "loud", "bogus": "error"},
+                "extraRuleFolders": 3,
+                "equivalence": {"timeout": 0, "rtol": -1},
+            }
+        }
+    )
     fields = [p.split(":")[0] for p in problems]
-    assert fields == ["paddleport.severity.exact", "paddleport.severity.bogus",
-                      "paddleport.extraRuleFolders", "paddleport.equivalence.rtol",
-                      "paddleport.equivalence.timeout", "paddleport.enable"]  # fmt: skip
+    assert fields == [
+        "paddleport.severity.exact",
+        "paddleport.severity.bogus",
+        "paddleport.extraRuleFolders",
+        "paddleport.equivalence.rtol",
+        "paddleport.equivalence.timeout",
+        "paddleport.enable",
+    ]
     assert settings == Settings()
     assert parse_settings(None) == (Settings(), [])
 
@@ -67,9 +90,7 @@ def test_shift_keeps_lines_above_moves_lines_below_drops_edited() -> None:
     old = "a\nb\nc\nd\n"
     new = "a\nB(\nB2\nc\nd\n"
     out = shift_diagnostics(old, new, [diag(0), diag(1), diag(2), diag(3)])
-    assert [(d["message"], d["range"]["start"]["line"]) for d in out] == [
-        ("0", 0), ("2", 3), ("3", 4)
-    ]  # fmt: skip
+    assert [(d["message"], d["range"]["start"]["line"]) for d in out] == [("0", 0), ("2", 3), ("3", 4)]
     assert all(d["data"]["fix"] is None for d in out)
 
 
@@ -127,3 +148,12 @@ def test_fast_edits_touch_only_what_changed() -> None:
     old = "import torch\n\nx = torch.zeros(2)\ny = 1\n"
     new = "import paddle\n\nx = paddle.zeros(2)\ny = 1\n"
     assert [e.text for e in fast_edits(old, new)] == ["paddle", "paddle"]
+
+
+def test_quick_fix_ignores_malformed_data() -> None:
+    zero = types.Position(line=0, character=0)
+    for data in ({"fix": {"edits": [{"range": "x"}]}}, {"fix": None}, "junk"):
+        d = types.Diagnostic(
+            range=types.Range(start=zero, end=zero), message="m", source="paddleport", data=data
+        )
+        assert quick_fix("file:///x.py", d) is None

@@ -50,18 +50,20 @@ def convert_view(
 
 
 def _edits_from_data(data: Any) -> list[types.TextEdit]:
+    """The edits a diagnostic carries; none when the data is missing or not ours (a client
+    may hand back anything)."""
     fix = data.get("fix") if isinstance(data, dict) else None
     if not isinstance(fix, dict):
         return []
     out = []
-    for e in fix.get("edits") or []:
-        r = e["range"]
-        out.append(
-            types.TextEdit(
-                range=types.Range(start=types.Position(**r["start"]), end=types.Position(**r["end"])),
-                new_text=e["newText"],
-            )
-        )
+    try:
+        for e in fix.get("edits") or []:
+            r = e["range"]
+            start = types.Position(line=int(r["start"]["line"]), character=int(r["start"]["character"]))
+            end = types.Position(line=int(r["end"]["line"]), character=int(r["end"]["character"]))
+            out.append(types.TextEdit(range=types.Range(start=start, end=end), new_text=str(e["newText"])))
+    except (KeyError, TypeError, ValueError):
+        return []
     return out
 
 
