@@ -14,7 +14,9 @@ from paddleport.rewrite.fixes import Planner
 from paddleport.rules.model import Tier
 
 CATALOG = load_catalog()
-CONVERTING = sorted((r for r in CATALOG if r.tier is not Tier.MANUAL), key=lambda r: r.api)
+CONVERTING = sorted((r for r in CATALOG if r.tier is not Tier.MANUAL and not r.needs_gpu),
+                    key=lambda r: r.api)  # fmt: skip
+NEEDS_GPU = [r.api for r in CATALOG if r.needs_gpu]
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,14 @@ def verdicts() -> dict[str, verify.Verdict]:
 def test_rule_example_is_numerically_equal(api: str, verdicts: dict[str, verify.Verdict]) -> None:
     verdict = verdicts[api]
     assert verdict.verified, verdict.reason
+
+
+@pytest.mark.parametrize("api", NEEDS_GPU)
+def test_gpu_only_rules_are_reported_unverified(api: str) -> None:
+    rule = CATALOG.get(api)
+    assert rule is not None
+    (verdict,) = verify.verify([rule], Planner(CATALOG), shards=1).values()
+    assert not verdict.verified and "needs a GPU" in verdict.reason
 
 
 def test_manual_rules_say_what_to_do() -> None:

@@ -39,6 +39,8 @@ def example_jobs(rules: list[Rule], planner: Planner) -> tuple[list[dict[str, ob
     jobs: list[dict[str, object]] = []
     early: dict[str, str] = {}
     for rule in rules:
+        if rule.needs_gpu:
+            continue
         for i, ex in enumerate(rule.examples):
             job_id = f"{rule.api}#{i}"
             torch_code = PRELUDE + ex.code.strip() + "\n"
@@ -76,9 +78,9 @@ def verify(rules: list[Rule], planner: Planner, *, shards: int | None = None,
     """Run every example of ``rules``; a rule is verified when all its examples pass."""
     jobs, early = example_jobs(rules, planner)
     shards = max(1, min(shards or os.cpu_count() or 1, len(jobs) or 1))
-    chunks = [jobs[i::shards] for i in range(shards)]
+    chunks = [c for c in (jobs[i::shards] for i in range(shards)) if c]
     per_job: dict[str, dict[str, object]] = {}
-    with cf.ThreadPoolExecutor(shards) as pool:
+    with cf.ThreadPoolExecutor(max(1, len(chunks))) as pool:
         for part in pool.map(lambda c: _run_shard(c, python), chunks):
             per_job.update(part)
     verdicts: dict[str, Verdict] = {}
@@ -94,6 +96,8 @@ def verify(rules: list[Rule], planner: Planner, *, shards: int | None = None,
                 reasons.append(f"example {i + 1}: {v['reason']}")
         if rule.tier is Tier.MANUAL:
             reasons = ["manual rule: nothing is converted, so there is nothing to verify"]
+        elif rule.needs_gpu:
+            reasons = ["needs a GPU: its example cannot run on this machine, so it is not verified"]
         elif not rule.examples:
             reasons.append("no example")
         verdicts[rule.api] = Verdict(rule.api, not reasons, "; ".join(reasons))

@@ -19,7 +19,7 @@ from paddleport.rules.signature import ParamKind, Signature, SignatureError, par
 RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
-    "examples", "compare", "rtol", "atol", "why", "returns",
+    "examples", "compare", "rtol", "atol", "why", "returns", "needs",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -235,6 +235,9 @@ def _build_rule(
     examples = _examples(entry, err)
     if require_examples and not examples and tier is not Tier.MANUAL:
         err("example", "every rule needs an example that the tests run under torch and paddle")
+    needs = entry.get("needs")
+    if needs is not None and needs != "gpu":
+        err("needs", "the only requirement an example may have is 'gpu'")
     returns = entry.get("returns")
     if returns is not None and returns not in ("tensor", "other"):
         err("returns", "must be 'tensor' or 'other'")
@@ -246,6 +249,7 @@ def _build_rule(
         rename=rename, drop=tuple(drop), pack=pack, values=values, defaults=defaults,
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
+        needs_gpu=needs == "gpu",
     )  # fmt: skip
 
 

@@ -77,6 +77,7 @@ class Rule:
     aliases: tuple[str, ...] = ()
     examples: tuple[Example, ...] = ()
     returns_tensor: bool = False
+    needs_gpu: bool = False  # its example cannot run without a GPU, so it stays unverified here
 
     @property
     def id(self) -> str:
