@@ -49,6 +49,7 @@ bench: $(STAMP)
 
 rules-table: $(STAMP)
 	$(VENV)/bin/paddleport rules report --verify --format markdown > docs/supported-apis.md
+	$(VENV)/bin/paddleport rules report --format docs > docs/rules.md
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache paddleport.vsix

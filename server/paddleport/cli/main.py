@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = rsub.add_parser("validate", help="check rule files; exit 1 on errors")
     validate.add_argument("path", nargs="?")
     report = rsub.add_parser("report", help="every rule with tier and verification status")
-    report.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    report.add_argument("--format", choices=["text", "json", "markdown", "docs"], default="text",
+                        help="markdown: the supported-API table; docs: every rule in full")  # fmt: skip
     report.add_argument("--verify", action="store_true",
                         help="run every example now (needs torch and paddle)")  # fmt: skip
     report.add_argument("--results", help="verification results JSON to read or write")
