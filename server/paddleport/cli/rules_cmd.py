@@ -156,6 +156,7 @@ def _markdown_table(rows: list[dict[str, object]]) -> str:
     ]
     for r in rows:
         anchor = re.sub(r"[^\w\- ]", "", str(r["api"]).lower())
-        out.append(f"| [`{r['api']}`](rules.md#{anchor}) | {'`' + str(r['paddle']) + '`' if r['paddle'] else '—'} | "
-                   f"{r['tier']} | {'✅' if r['verified'] else '❌'} |")  # fmt: skip
+        paddle = f"`{r['paddle']}`" if r["paddle"] else "—"
+        verified = "✅" if r["verified"] else "❌"
+        out.append(f"| [`{r['api']}`](rules.md#{anchor}) | {paddle} | {r['tier']} | {verified} |")
     return "\n".join(out)
