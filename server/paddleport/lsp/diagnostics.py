@@ -8,6 +8,7 @@ building and serialising attrs objects cost more than the analysis itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ def rule_anchor(api: str) -> str:
     return re.sub(r"[^\w\- ]", "", api.lower()).replace(" ", "-")
 
 
+@functools.lru_cache(maxsize=4096)
 def rule_href(api: str) -> str:
     return f"{DOCS_URL}#{rule_anchor(api)}"
 
@@ -74,28 +76,41 @@ class CellLocator:
 _EDIT_MEMO: dict[tuple[str, str], list[TextEdit]] = {}
 
 
-def fix_edits(fix: Fix, text: str) -> list[TextEdit]:
-    """The fix as small edits in offsets of ``text`` (memoised by span and replacement)."""
-    assert fix.replacement is not None
-    span = text[fix.use.start : fix.use.end]
-    key = (span, fix.replacement)
+def relative_edits(span: str, replacement: str) -> list[TextEdit]:
+    """``minimal_edits`` from a use's span to its replacement, in offsets of the span (memoised)."""
+    key = (span, replacement)
     rel = _EDIT_MEMO.get(key)
     if rel is None:
-        rel = minimal_edits(span, fix.replacement)
+        rel = minimal_edits(span, replacement)
         if len(_EDIT_MEMO) > 20_000:
             _EDIT_MEMO.clear()
         _EDIT_MEMO[key] = rel
+    return rel
+
+
+def fix_edits(fix: Fix, text: str) -> list[TextEdit]:
+    """The fix as small edits in offsets of ``text``."""
+    assert fix.replacement is not None
     base = fix.use.start
+    rel = relative_edits(text[base : fix.use.end], fix.replacement)
     return [TextEdit(e.start + base, e.end + base, e.text) for e in rel]
 
 
 def fix_title(fix: Fix) -> str:
     """``Paddleport (torch.nn.Conv2d): Replace with paddle.nn.Conv2D``."""
     rule = fix.use.rule
-    target = rule.paddle if rule is not None and rule.paddle else fix.replacement or "?"
-    if fix.use.kind in (UseKind.METHOD_CALL, UseKind.TENSOR_ATTRIBUTE) and rule and rule.short_paddle:
-        target = f"`.{rule.short_paddle}`"
-    return f"Paddleport ({fix.use.api}): Replace with {target}"
+    member = fix.use.kind in (UseKind.METHOD_CALL, UseKind.TENSOR_ATTRIBUTE)
+    if rule is None or not rule.paddle:
+        return f"Paddleport ({fix.use.api}): Replace with {fix.replacement or '?'}"
+    return _title(fix.use.api, rule.paddle, rule.short_paddle if member else None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _title(api: str, paddle: str, member: str | None) -> str:
+    return f"Paddleport ({api}): Replace with {f'`.{member}`' if member else paddle}"
+
+
+_CONFIDENCE = {c: c.name.lower() for c in Confidence}
 
 
 def severity_name(fix: Fix, settings: Settings) -> str:
@@ -128,8 +143,9 @@ def build_diagnostics(
         fix_data: Json | None = None
         if fix.fixable and fix.use.kind is not UseKind.IMPORT:
             edits: list[Json] = []
-            for edit in fix_edits(fix, text):
-                located = locator.locate(edit.start, edit.end)
+            base = fix.use.start
+            for edit in relative_edits(text[base : fix.use.end], fix.replacement or ""):
+                located = locator.locate(edit.start + base, edit.end + base)
                 if located is None or located[0] != uri:
                     edits = []
                     break
@@ -146,7 +162,7 @@ def build_diagnostics(
             "data": {
                 "ruleId": api,
                 "tier": fix.tier.value,
-                "confidence": fix.use.confidence.name.lower(),
+                "confidence": _CONFIDENCE[fix.use.confidence],
                 "fix": fix_data,
             },
         }
