@@ -7,6 +7,7 @@ handles the spellings that follow a pattern, such as implementation modules
 
 from __future__ import annotations
 
+import functools
 import re
 
 # (pattern, replacement) applied in order; the first that matches wins.
@@ -22,6 +23,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]  # fmt: skip
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical(name: str) -> str:
     for pattern, repl in _PATTERNS:
         if pattern.match(name):

@@ -87,6 +87,33 @@ def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
     return False
 
 
+# Child fields of the commonest nodes, read directly: faster than ast.iter_child_nodes.
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    ast.Assign: ("targets", "value"),
+    ast.AugAssign: ("target", "value"),
+    ast.Expr: ("value",),
+    ast.Return: ("value",),
+    ast.BinOp: ("left", "right"),
+    ast.UnaryOp: ("operand",),
+    ast.BoolOp: ("values",),
+    ast.Compare: ("left", "comparators"),
+    ast.Subscript: ("value", "slice"),
+    ast.Tuple: ("elts",),
+    ast.List: ("elts",),
+    ast.Slice: ("lower", "upper", "step"),
+    ast.Starred: ("value",),
+    ast.IfExp: ("test", "body", "orelse"),
+    ast.If: ("test", "body", "orelse"),
+    ast.For: ("target", "iter", "body", "orelse"),
+    ast.While: ("test", "body", "orelse"),
+    ast.With: ("items", "body"),
+    ast.withitem: ("context_expr", "optional_vars"),
+    ast.keyword: ("value",),
+    ast.Dict: ("keys", "values"),
+    ast.JoinedStr: ("values",),
+    ast.FormattedValue: ("value",),
+}
+
 _ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION = range(4)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -97,6 +124,7 @@ class _Finder:
         self.rules = rules
         self.uses: list[Use] = []
         self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
+        self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
 
     # -- traversal -------------------------------------------------------
 
@@ -133,8 +161,19 @@ class _Finder:
         elif t is ast.Constant:
             return
         else:
-            for child in ast.iter_child_nodes(node):
-                self.visit(child, scope)
+            fields = _CHILD_FIELDS.get(t)
+            if fields is None:
+                for child in ast.iter_child_nodes(node):
+                    self.visit(child, scope)
+                return
+            for name in fields:
+                value = getattr(node, name)
+                if type(value) is list:
+                    for child in value:
+                        if child is not None:
+                            self.visit(child, scope)
+                elif value is not None:
+                    self.visit(value, scope)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                   class_scope_bases: list[str] | None) -> None:  # fmt: skip
@@ -250,8 +289,9 @@ class _Finder:
 
     def _call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
-        if isinstance(func, (ast.Attribute, ast.Name)) and dotted(func) is not None:
-            recorded = self._chain(func, scope, _ROLE_CALL, node)
+        parts = dotted(func) if isinstance(func, (ast.Attribute, ast.Name)) else None
+        if parts is not None:
+            recorded = self._chain(func, scope, _ROLE_CALL, node, parts)  # type: ignore[arg-type]
         else:
             recorded = False
             if not isinstance(func, ast.Attribute):
@@ -260,7 +300,7 @@ class _Finder:
             rule = self.rules.method(func.attr)
             if rule is not None and rule.kind is Kind.METHOD:
                 self._method_call(node, func, rule, scope)
-            if dotted(func) is None:
+            if parts is None:
                 self.visit(func.value, scope)
         for arg in node.args:
             self.visit(arg, scope)
@@ -281,9 +321,10 @@ class _Finder:
         )  # fmt: skip
 
     def _chain(self, node: ast.Attribute | ast.Name, scope: Scope, role: int,
-               call: ast.Call | None) -> bool:  # fmt: skip
+               call: ast.Call | None, parts: list[str] | None = None) -> bool:  # fmt: skip
         """Record the torch use a dotted name makes; False when it is not torch."""
-        parts = dotted(node)
+        if parts is None:
+            parts = dotted(node)
         if parts is None:
             assert isinstance(node, ast.Attribute)
             self._tensor_attribute(node, scope)
@@ -294,21 +335,11 @@ class _Finder:
             if isinstance(node, ast.Attribute):
                 self._tensor_attribute(node, scope)
             return False
-        # the longest prefix that names a rule: torch.nn.Module.__init__ -> torch.nn.Module
+        rule, api, k = self._resolve(base, tuple(parts[1:]))
         target: ast.expr = node
-        rule = None
-        api = canonical(".".join([base, *parts[1:]]))
-        for k in range(len(parts), 0, -1):
-            candidate = canonical(".".join([base, *parts[1:k]]))
-            rule = self.rules.get(candidate)
-            if rule is not None:
-                api = rule.api
-                break
-            if k > 1:
-                assert isinstance(target, ast.Attribute)
-                target = target.value
-        else:
-            target = node
+        for _ in range(len(parts) - k):
+            assert isinstance(target, ast.Attribute)
+            target = target.value
         if rule is None and len(parts) == 1 and not via_alias and "." not in base:
             return True  # a bare module name such as `torch` passed around: nothing to map
         fstart, fend = self.src.node_span(target)
@@ -329,6 +360,24 @@ class _Finder:
             start, end = fstart, fend
         self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias))
         return True
+
+    def _resolve(self, base: str, rest: tuple[str, ...]) -> tuple[Rule | None, str, int]:
+        """The longest prefix that names a rule (torch.nn.Module.__init__ → torch.nn.Module).
+
+        Returns (rule, api, number of name parts it spans). Memoised: a file
+        spells the same few names hundreds of times.
+        """
+        key = (base, rest)
+        hit = self._resolved.get(key)
+        if hit is None:
+            hit = None, canonical(".".join([base, *rest])), len(rest) + 1
+            for k in range(len(rest) + 1, 0, -1):
+                rule = self.rules.get(canonical(".".join([base, *rest[: k - 1]])))
+                if rule is not None:
+                    hit = rule, rule.api, k
+                    break
+            self._resolved[key] = hit
+        return hit
 
     def _tensor_attribute(self, node: ast.Attribute, scope: Scope) -> None:
         rule = self.rules.method(node.attr)
