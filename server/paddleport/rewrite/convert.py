@@ -17,6 +17,7 @@ from paddleport.analysis.finder import Analysis, analyze
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rewrite.fixes import Fix, Planner
 from paddleport.rewrite.imports import fix_imports
+from paddleport.rewrite.statements import split_scheduler_attachments
 from paddleport.rules.model import Tier
 
 ANNOTATION_MARK = "# paddleport: manual"
@@ -102,7 +103,7 @@ def convert_source(
     chosen = select or default_selector()
     code, outcomes = _apply(text, fixes, chosen, planner)  # nesting depth < ast's own limit
     if any(o.applied for o in outcomes):
-        code = fix_imports(code)
+        code = fix_imports(split_scheduler_attachments(code))
     if annotate:
         code = _annotate(code, planner)
     try:
