@@ -9,11 +9,10 @@ import libcst as cst
 from paddleport.rewrite.arguments import Unconvertible, code_of
 from paddleport.rewrite.transforms import TRANSFORMS, Transform, TransformInput, transform
 from paddleport.rewrite.transforms.nn_layers import (
-    count_include_pad_to_exclusive,
-    get_keyword,
+    avg_pool,
     is_literal,
     keyword_after,
-    negated,
+    max_pool,
     set_keyword,
     with_args,
 )
@@ -39,35 +38,13 @@ for _keep in range(1, 8):
 @transform
 def avg_pool_functional(t: TransformInput) -> cst.BaseExpression:
     """F.avg_pool*d: like the layers, one position later (the input comes first)."""
-    assert isinstance(t.mapped, cst.Call)
-    ceil_mode, divisor = t.bound.value("ceil_mode"), t.bound.value("divisor_override")
-    if (
-        divisor is not None
-        and not is_literal(divisor, "None")
-        and ceil_mode is not None
-        and not is_literal(ceil_mode, "False")
-    ):
-        raise Unconvertible(
-            "with ceil_mode=True, Paddle applies divisor_override differently to the border "
-            "windows; pad the input explicitly and use ceil_mode=False"
-        )
-    args = keyword_after(t, 4)
-    value = get_keyword(args, "exclusive")
-    args = set_keyword(args, "exclusive", cst.Name("False") if value is None else negated(value))
-    return with_args(t, args)
+    return avg_pool(t, 4)
 
 
 @transform
 def max_pool_functional(t: TransformInput) -> cst.BaseExpression:
-    """F.max_pool*d: Paddle has no dilation (dropped when it is 1) and swaps the last two flags."""
-    assert isinstance(t.mapped, cst.Call)
-    dilation = t.bound.value("dilation")
-    if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
-        raise Unconvertible(
-            "Paddle's max pooling has no `dilation` (only a literal dilation=1 converts); "
-            "unfold the input or pool by hand"
-        )
-    return with_args(t, keyword_after(t, 4))
+    """F.max_pool*d: like the layers, one position later (the input comes first)."""
+    return max_pool(t, 4)
 
 
 @transform
@@ -138,7 +115,7 @@ def astype_int64(t: TransformInput) -> cst.BaseExpression:
     return cst.parse_expression(f"{code_of(t.mapped)}.astype('int64')")
 
 
-__all__ = ["avg_pool_functional", "count_include_pad_to_exclusive"]
+
 
 
 @transform

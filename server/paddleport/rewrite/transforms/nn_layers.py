@@ -70,32 +70,14 @@ def is_literal(node: cst.BaseExpression | None, *texts: str) -> bool:
     return "".join(code_of(node).split()) in texts
 
 
-@transform
-def count_include_pad_to_exclusive(t: TransformInput) -> cst.BaseExpression:
-    """AvgPool: torch's ``count_include_pad`` (default True) is Paddle's ``exclusive`` negated."""
+def avg_pool(t: TransformInput, positional: int) -> cst.BaseExpression:
+    """Average pooling: torch's ``count_include_pad`` is Paddle's ``exclusive`` negated, and the
+    divisor_override/ceil_mode corner Paddle computes differently is refused.
+
+    ``positional`` leading arguments agree in both (kernel_size, stride, padding, after the
+    input for the functional form); ceil_mode and exclusive swap places after them.
+    """
     assert isinstance(t.mapped, cst.Call)
-    args = keyword_after(t, 3)  # kernel_size, stride, padding agree; ceil_mode/exclusive swap places
-    value = get_keyword(args, "exclusive")
-    args = set_keyword(args, "exclusive", cst.Name("False") if value is None else negated(value))
-    return with_args(t, args)
-
-
-@transform
-def max_pool_dilation(t: TransformInput) -> cst.BaseExpression:
-    """MaxPool: Paddle has no ``dilation``; the rule drops it, which is only right when it is 1."""
-    assert isinstance(t.mapped, cst.Call)
-    dilation = t.bound.value("dilation")
-    if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
-        raise Unconvertible(
-            "Paddle's max pooling has no `dilation` (only a literal dilation=1 converts); "
-            "unfold the input or pool by hand"
-        )
-    return with_args(t, keyword_after(t, 3))
-
-
-@transform
-def avg_pool_layer(t: TransformInput) -> cst.BaseExpression:
-    """AvgPool with the divisor_override/ceil_mode corner Paddle computes differently refused."""
     ceil_mode, divisor = t.bound.value("ceil_mode"), t.bound.value("divisor_override")
     if (
         divisor is not None
@@ -105,10 +87,36 @@ def avg_pool_layer(t: TransformInput) -> cst.BaseExpression:
     ):
         raise Unconvertible(
             "with ceil_mode=True, Paddle applies divisor_override differently to the partial "
-            "windows "
-            "at the border; pad the input explicitly and use ceil_mode=False"
+            "windows at the border; pad the input explicitly and use ceil_mode=False"
         )
-    return count_include_pad_to_exclusive(t)
+    args = keyword_after(t, positional)
+    value = get_keyword(args, "exclusive")
+    args = set_keyword(args, "exclusive", cst.Name("False") if value is None else negated(value))
+    return with_args(t, args)
+
+
+def max_pool(t: TransformInput, positional: int) -> cst.BaseExpression:
+    """Max pooling: Paddle has no ``dilation``; the rule drops it, which is only right when it is 1."""
+    assert isinstance(t.mapped, cst.Call)
+    dilation = t.bound.value("dilation")
+    if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
+        raise Unconvertible(
+            "Paddle's max pooling has no `dilation` (only a literal dilation=1 converts); "
+            "unfold the input or pool by hand"
+        )
+    return with_args(t, keyword_after(t, positional))
+
+
+@transform
+def avg_pool_layer(t: TransformInput) -> cst.BaseExpression:
+    """AvgPool*d layers."""
+    return avg_pool(t, 3)
+
+
+@transform
+def max_pool_dilation(t: TransformInput) -> cst.BaseExpression:
+    """MaxPool*d layers."""
+    return max_pool(t, 3)
 
 
 def _is_spelled_size(node: cst.BaseExpression | None) -> bool:
