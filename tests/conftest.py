@@ -42,6 +42,18 @@ def shipped_rules() -> RuleSet:
     return loaded
 
 
+@pytest.fixture(scope="session")
+def shipped_planner(shipped_rules: RuleSet) -> Planner:
+    return Planner(shipped_rules)
+
+
+def last_line_converted(planner: Planner, head: str, line: str) -> str:
+    """The converted last line of ``head + line`` (every use converted, whatever its confidence)."""
+    out = convert_source(head + line + "\n", planner, select=lambda fix: True)
+    assert out.error is None, out.error
+    return out.code.rstrip("\n").rsplit("\n", 1)[-1]
+
+
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 

@@ -11,7 +11,6 @@ import pytest
 
 from paddleport.rewrite.convert import convert_source
 from paddleport.rewrite.fixes import Planner
-from paddleport.rules.loader import RuleSet
 from tests.conftest import FIXTURES
 
 SAMPLES = sorted((FIXTURES / "timm_like").glob("*.py"))
@@ -20,11 +19,6 @@ SAMPLES = sorted((FIXTURES / "timm_like").glob("*.py"))
 def comments(text: str) -> list[str]:
     return [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline)
             if t.type == tokenize.COMMENT]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def shipped_planner(shipped_rules: RuleSet) -> Planner:
-    return Planner(shipped_rules)
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)

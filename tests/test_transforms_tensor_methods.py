@@ -6,21 +6,18 @@ import pytest
 
 from paddleport.rewrite.convert import convert_source
 from paddleport.rewrite.fixes import Planner
-from paddleport.rules.loader import RuleSet
+from tests.conftest import last_line_converted
 
 HEAD = "import torch\nx = torch.zeros(2, 3)\n"
 
 
 @pytest.fixture(scope="module")
-def planner(shipped_rules: RuleSet) -> Planner:
-    return Planner(shipped_rules)
+def planner(shipped_planner: Planner) -> Planner:
+    return shipped_planner
 
 
 def converted(planner: Planner, line: str) -> str:
-    """The converted last line of ``HEAD + line`` (every use converted, whatever its confidence)."""
-    out = convert_source(HEAD + line + "\n", planner, select=lambda fix: True)
-    assert out.error is None, out.error
-    return out.code.rstrip("\n").rsplit("\n", 1)[-1]
+    return last_line_converted(planner, HEAD, line)
 
 
 @pytest.mark.parametrize(("before", "after"), [

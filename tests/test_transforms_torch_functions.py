@@ -6,12 +6,6 @@ import pytest
 
 from paddleport.rewrite.convert import convert_source
 from paddleport.rewrite.fixes import Planner
-from paddleport.rules.loader import RuleSet
-
-
-@pytest.fixture(scope="module")
-def shipped_planner(shipped_rules: RuleSet) -> Planner:
-    return Planner(shipped_rules)
 
 
 def converted(planner: Planner, line: str) -> str:
