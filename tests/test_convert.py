@@ -255,3 +255,10 @@ def test_paddle_keywords_on_a_torch_function_still_rename_the_function(convert: 
 def test_packed_parameter_given_by_keyword(convert: Convert) -> None:
     out = convert("import torch\nx = torch.zeros(size=(2, 3))\n")
     assert out.code == "import paddle\nx = paddle.zeros(size=(2, 3))\n"
+
+
+def test_classes_in_type_checks_are_renamed_without_a_review_note(convert: Convert) -> None:
+    out = convert("import torch.nn as nn\nok = isinstance(m, (nn.Linear, nn.Conv2d))\nf = nn.Linear\n")
+    assert out.code == "import paddle\nok = isinstance(m, (paddle.nn.Linear, paddle.nn.Conv2D))\nf = paddle.nn.Linear\n"
+    notes = [o.fix.message for o in out.outcomes if "passed as a value" in o.fix.message]
+    assert len(notes) == 1  # only `f = nn.Linear`, whose calls elsewhere keep torch's arguments

@@ -114,7 +114,8 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {
     ast.FormattedValue: ("value",),
 }
 
-_ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION = range(4)
+_ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION, _ROLE_TYPE_CHECK = range(5)
+_TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -302,10 +303,24 @@ class _Finder:
                 self._method_call(node, func, rule, scope)
             if parts is None:
                 self.visit(func.value, scope)
-        for arg in node.args:
-            self.visit(arg, scope)
+        if isinstance(func, ast.Name) and func.id in _TYPE_CHECKS and len(node.args) == 2:
+            self.visit(node.args[0], scope)
+            self._type_check(node.args[1], scope)
+        else:
+            for arg in node.args:
+                self.visit(arg, scope)
         for kw in node.keywords:
             self.visit(kw.value, scope)
+
+    def _type_check(self, node: ast.expr, scope: Scope) -> None:
+        """The classes in ``isinstance(x, (nn.Conv2d, nn.Linear))``."""
+        if isinstance(node, (ast.Attribute, ast.Name)) and dotted(node) is not None:
+            self._chain(node, scope, _ROLE_TYPE_CHECK, None)
+        elif isinstance(node, ast.Tuple):
+            for elt in node.elts:
+                self._type_check(elt, scope)
+        else:
+            self.visit(node, scope)
 
     def _method_call(self, node: ast.Call, func: ast.Attribute, rule: Rule, scope: Scope) -> None:
         if _not_a_tensor(func.value, scope):
@@ -352,6 +367,8 @@ class _Finder:
             kind = UseKind.BASE
         elif role == _ROLE_ANNOTATION and whole_chain:
             kind = UseKind.ANNOTATION
+        elif role == _ROLE_TYPE_CHECK and whole_chain:
+            kind = UseKind.TYPE_CHECK
         else:
             kind = UseKind.REFERENCE
         if kind is UseKind.CALL and call is not None:

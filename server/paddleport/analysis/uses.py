@@ -12,6 +12,7 @@ class UseKind(enum.Enum):
     CALL = "call"  # torch.sum(x), nn.Conv2d(...), L(...) where L = nn.Linear
     REFERENCE = "reference"  # a torch callable used as a value: norm_layer=nn.BatchNorm2d
     BASE = "base"  # class M(nn.Module)
+    TYPE_CHECK = "type_check"  # isinstance(m, nn.Conv2d): a class compared, never called
     ANNOTATION = "annotation"  # x: torch.Tensor
     ATTRIBUTE = "attribute"  # torch.float32
     METHOD_CALL = "method_call"  # x.view(2, 3) where x is a tensor
