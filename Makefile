@@ -43,8 +43,8 @@ nvim:
 
 ## Benchmarks (not tests): numbers quoted in the README.
 bench: $(STAMP)
-	$(PY) bench/convert_bench.py
-	$(PY) bench/lsp_bench.py
+	$(PY) bench/convert_bench.py        # downloads timm into build/corpus (not committed)
+	$(PY) bench/lsp_bench.py build/corpus/timm/models
 	$(PY) bench/equiv_bench.py
 
 rules-table: $(STAMP)
