@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TIMM = Path("/work/corpus/timm_src/timm/models")
+DEFAULT_TIMM = Path(__file__).resolve().parent.parent / "build" / "corpus" / "timm" / "models"  # bench/convert_bench.py downloads it
 GOALS_MS = {"change_1k": 50, "change_timm": 300, "quick_fix": 100, "fix_all_1k": 1000}
 GOAL_RSS_MB = 150
 
