@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TIMM = Path(__file__).resolve().parent.parent / "build" / "corpus" / "timm" / "models"  # bench/convert_bench.py downloads it
+# bench/convert_bench.py downloads timm here
+DEFAULT_TIMM = Path(__file__).resolve().parent.parent / "build" / "corpus" / "timm" / "models"
 GOALS_MS = {"change_1k": 50, "change_timm": 300, "quick_fix": 100, "fix_all_1k": 1000}
 GOAL_RSS_MB = 150
 
