@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import json
 import os
 import resource
@@ -19,11 +20,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import tokenize
 import zipfile
 from pathlib import Path
 
 from paddleport.analysis.finder import analyze
-from paddleport.catalog import load_catalog
+from paddleport.catalog import load_catalog, make_planner
+from paddleport.rewrite.convert import convert_source
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMM = "timm==1.0.31"
@@ -86,18 +89,33 @@ def run_convert(models: Path, jobs: int | None, *extra: str) -> dict[str, object
         wall = time.perf_counter() - t
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         summary = json.loads(proc.stdout)
-        unparsable = []
+        unparsable, comments_changed, not_idempotent = [], [], []
+        planner = make_planner()
         for path in Path(tmp, "out").rglob("*.py"):
+            out = path.read_text(encoding="utf-8")
             try:
-                ast.parse(path.read_text(encoding="utf-8"))
+                ast.parse(out)
             except SyntaxError:
                 unparsable.append(path.name)
+                continue
+            original = (models / path.relative_to(Path(tmp, "out"))).read_text(encoding="utf-8")
+            if _comments(original) != _comments(out):
+                comments_changed.append(path.name)
+            if convert_source(out, planner).code != out:
+                not_idempotent.append(path.name)
     return {
         "summary": summary,
         "wall_s": round(wall, 2),
         "peak_rss_mb_largest_process": round(peak_kb / 1024, 1),
         "unparsable_outputs": unparsable,
+        "comments_changed": comments_changed,
+        "not_idempotent": not_idempotent,
     }
+
+
+def _comments(text: str) -> list[str]:
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    return [t.string for t in tokens if t.type == tokenize.COMMENT]
 
 
 def main() -> int:
@@ -120,6 +138,8 @@ def main() -> int:
     print(f"  left manual:               {s['manual']}")
     print(f"conversion rate:             {s['rate']:.1%}")
     print(f"outputs that do not parse:   {len(conv['unparsable_outputs'])}")  # type: ignore[arg-type]
+    print(f"outputs whose comments differ from the input: {len(conv['comments_changed'])}")  # type: ignore[arg-type]
+    print(f"outputs that change when converted again:     {len(conv['not_idempotent'])}")  # type: ignore[arg-type]
     print(f"convert wall time:           {conv['wall_s']} s "
           f"(without jedi: {quick['wall_s']} s, rate {quick['summary']['rate']:.1%})")  # type: ignore[index]
     print(f"convert peak RSS (largest process): {conv['peak_rss_mb_largest_process']} MB "
