@@ -32,6 +32,9 @@ TRANSFORMS: dict[str, Transform] = {}
 
 
 def transform(fn: Transform) -> Transform:
+    """Register ``fn`` under its name; a second transform of the same name is a bug, not an override."""
+    if fn.__name__ in TRANSFORMS:
+        raise ValueError(f"transform {fn.__name__!r} is defined twice ({fn.__module__})")
     TRANSFORMS[fn.__name__] = fn
     return fn
 

@@ -231,23 +231,6 @@ def keywords_only(t: TransformInput) -> cst.BaseExpression:
     return t.mapped.with_changes(args=args)
 
 
-@transform
-def keywords_after_first(t: TransformInput) -> cst.BaseExpression:
-    """Keep the first argument in place, pass the rest by keyword: Paddle orders them differently.
-
-    ``x.sum(1, True)`` → ``x.sum(1, keepdim=True)`` (Paddle's second parameter is ``dtype``).
-    """
-    assert isinstance(t.mapped, cst.Call)
-    names = {id(a.value): t.rule.rename.get(n, n) for n, a in t.bound.by_name.items()}
-    args = []
-    for i, a in enumerate(t.mapped.args):
-        name = names.get(id(a.value))
-        if i > 0 and a.keyword is None and not a.star and name is not None:
-            a = a.with_changes(keyword=cst.Name(name), equal=_TIGHT_EQUAL)
-        args.append(a)
-    return t.mapped.with_changes(args=args)
-
-
 _OPERATORS: dict[str, type[cst.BaseBinaryOp] | type[cst.BaseCompOp]] = {
     "add": cst.Add, "sub": cst.Subtract, "subtract": cst.Subtract, "mul": cst.Multiply,
     "multiply": cst.Multiply, "div": cst.Divide, "divide": cst.Divide, "true_divide": cst.Divide,
