@@ -87,7 +87,7 @@ class Planner:
         if rule.tier is Tier.MANUAL or rule.paddle is None:
             return None, Tier.MANUAL, f"`{rule.api}` needs a manual port: {rule.guide}"
         try:
-            new, tier, extra = self._rewrite(use, rule, span)
+            new, tier, extra, summary = self._rewrite(use, rule, span)
         except AlreadyPaddle:
             return NOOP, Tier.EXACT, "already valid Paddle"
         except Unconvertible as exc:
@@ -96,19 +96,28 @@ class Planner:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: could not rewrite ({exc})"
         if new == span:
             return NOOP, Tier.EXACT, "already valid Paddle"
-        message = rule.summary()
+        message = summary
         if rule.tier is Tier.REVIEW and rule.note:
             message += f" — review: {rule.note}"
         if extra:
             message += f" — review: {extra}"
         return new, tier, message
 
-    def _rewrite(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None]:
+    def _rewrite(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None, str]:
+        """New text, tier, an extra review note, and the summary of what this use gets."""
         assert rule.paddle is not None
         tier = rule.tier
         kind = use.kind
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
-            return self._rewrite_call(use, rule, span), tier, None
+            code, summary = self._rewrite_call(use, rule, span)
+            return code, tier, None, summary
+        new, tier, extra = self._rewrite_name(use, rule, span)
+        return new, tier, extra, rule.summary(used=())
+
+    def _rewrite_name(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None]:
+        assert rule.paddle is not None
+        tier = rule.tier
+        kind = use.kind
         if kind is UseKind.TENSOR_ATTRIBUTE:
             if rule.transform:
                 if use.store:
@@ -132,7 +141,8 @@ class Planner:
             )
         return rule.paddle, tier, extra
 
-    def _rewrite_call(self, use: Use, rule: Rule, span: str) -> str:
+    def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str]:
+        """The call's new text, and a summary naming only the changes this call gets."""
         assert rule.paddle is not None
         try:
             node = cst.parse_expression(span)
@@ -151,7 +161,8 @@ class Planner:
             if use.kind is UseKind.METHOD_CALL or use.via_alias:
                 raise
             # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
-            return code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
+            new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
+            return new, rule.summary(used=())
         args = join_arguments(node.args, map_arguments(node, rule, bound))
         if use.kind is UseKind.METHOD_CALL:
             assert isinstance(node.func, cst.Attribute)
@@ -161,10 +172,15 @@ class Planner:
         else:
             func = cst.parse_expression(rule.paddle)
         mapped = node.with_changes(func=func, args=args)
+        summary = rule.summary(used=set(bound.by_name), packed=len(bound.var_positional) > 0)
+        plain = code_of(mapped)
         if rule.transform:
-            mapped_expr = TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule))
-            return code_of(mapped_expr)
-        return code_of(mapped)
+            transformed = code_of(TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule)))
+            if transformed != plain:  # name what the transform did, e.g. "batchnorm momentum"
+                label = rule.transform.replace("_", " ")
+                summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
+            return transformed, summary
+        return plain, summary
 
 
 def _short(text: str) -> str:

@@ -8,6 +8,7 @@ transform (``paddleport.rewrite.transforms``) that the rule refers to by name.
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,15 +101,19 @@ class Rule:
             or self.transform
         )
 
-    def summary(self) -> str:
-        """One line for messages: ``torch.nn.Conv2d → paddle.nn.Conv2D (bias → bias_attr)``."""
+    def summary(self, used: Collection[str] | None = None, packed: bool = True) -> str:
+        """One line for messages: ``torch.nn.Conv2d → paddle.nn.Conv2D (bias → bias_attr)``.
+
+        With ``used`` (the arguments one call passes) only the changes that call
+        gets are named; without it, everything the rule can do.
+        """
         if self.tier is Tier.MANUAL or self.paddle is None:
             return f"{self.api}: {self.guide or 'no automatic conversion'}"
-        details = [f"{a} → {b}" for a, b in self.rename.items()]
-        details += [f"drop {a}" for a in self.drop]
-        if self.pack:
+        details = [f"{a} → {b}" for a, b in self.rename.items() if used is None or a in used]
+        details += [f"drop {a}" for a in self.drop if used is None or a in used]
+        if self.pack and packed:
             details.append(f"*{self.pack} → list")
-        if self.transform:
+        if self.transform and used is None:
             details.append(self.transform.replace("_", " "))
         tail = f" ({', '.join(details)})" if details else ""
         return f"{self.api} → {self.paddle}{tail}"
