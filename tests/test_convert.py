@@ -262,3 +262,18 @@ def test_classes_in_type_checks_are_renamed_without_a_review_note(convert: Conve
     assert out.code == "import paddle\nok = isinstance(m, (paddle.nn.Linear, paddle.nn.Conv2D))\nf = paddle.nn.Linear\n"
     notes = [o.fix.message for o in out.outcomes if "passed as a value" in o.fix.message]
     assert len(notes) == 1  # only `f = nn.Linear`, whose calls elsewhere keep torch's arguments
+
+
+def test_calls_of_a_parameter_defaulting_to_a_torch_class_are_mapped_for_review(convert: Convert) -> None:
+    before = """
+    import torch.nn as nn
+
+    def block(dim, act_layer=nn.ReLU, *, norm=nn.BatchNorm2d):
+        return act_layer(inplace=True), norm(dim, momentum=0.1)
+    """
+    out = convert(before)
+    assert "return act_layer(), norm(dim, momentum=0.9)" in out.code
+    assert "act_layer=paddle.nn.ReLU" in out.code
+    notes = [o.fix.message for o in out.outcomes if o.use.via_default]
+    assert len(notes) == 2 and all("defaults to" in n for n in notes)
+    assert all(o.fix.tier.value == "review" for o in out.outcomes if o.use.via_default)

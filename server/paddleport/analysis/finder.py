@@ -73,6 +73,15 @@ def analyze(text: str, rules: RuleSet) -> Analysis:
     return Analysis(source, uses)
 
 
+def _bound_by_default(scope: Scope, name: str) -> bool:
+    s: Scope | None = scope
+    while s is not None:
+        if name in s.torch:
+            return name in s.defaults
+        s = s.parent
+    return False
+
+
 def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
     """Receivers that are surely not tensors: modules (np.sum, os.path.split), self/cls, super()."""
     if isinstance(receiver, ast.Name):
@@ -193,6 +202,7 @@ class _Finder:
         if node.returns is not None:
             self._annotation(node.returns, scope)
         inner = build_scope(node, scope, node.body, args)
+        self._default_classes(args, scope, inner)
         for a in all_args:
             if a.annotation is not None and self._is_tensor_annotation(a.annotation, scope):
                 inner.tensors[a.arg] = Confidence.HIGH
@@ -204,6 +214,31 @@ class _Finder:
         self._infer_tensors(inner)
         for stmt in node.body:
             self.visit(stmt, inner)
+
+    def _default_classes(self, args: ast.arguments, outer: Scope, inner: Scope) -> None:
+        """``act_layer=nn.ReLU``: calls of the parameter in the body are calls of the default.
+
+        timm writes ``act_layer(inplace=True)``; mapping those calls for the default
+        class (and saying so) beats leaving torch-only arguments for Paddle to reject.
+        """
+        positional = [*args.posonlyargs, *args.args]
+        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True))
+        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+        for param, default in pairs:
+            if not isinstance(default, (ast.Attribute, ast.Name)):
+                continue
+            parts = dotted(default)
+            if parts is None:
+                continue
+            base, _ = outer.lookup(parts[0])
+            if base is None:
+                continue
+            rule, api, k = self._resolve(base, tuple(parts[1:]))
+            if rule is not None and k == len(parts) and rule.kind is Kind.CALLABLE:
+                inner.torch[param.arg] = api
+                inner.aliases.add(param.arg)
+                inner.defaults.add(param.arg)
+                inner.locals.discard(param.arg)
 
     def _class(self, node: ast.ClassDef, scope: Scope) -> None:
         for dec in node.decorator_list:
@@ -375,7 +410,9 @@ class _Finder:
             start, end = self.src.node_span(call)
         else:
             start, end = fstart, fend
-        self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias))
+        via_default = via_alias and _bound_by_default(scope, parts[0])
+        self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias,
+                             via_default=via_default))  # fmt: skip
         return True
 
     def _resolve(self, base: str, rest: tuple[str, ...]) -> tuple[Rule | None, str, int]:

@@ -20,6 +20,7 @@ class Scope:
     parent: Scope | None
     torch: dict[str, str] = field(default_factory=dict)  # name -> qualified torch path
     aliases: set[str] = field(default_factory=set)  # names in torch bound by assignment
+    defaults: set[str] = field(default_factory=set)  # parameters whose default is a torch class
     locals: set[str] = field(default_factory=set)  # every other name bound here
     tensors: dict[str, int] = field(default_factory=dict)  # name -> Confidence value
     globals: set[str] = field(default_factory=set)

@@ -44,3 +44,4 @@ class Use:
     confidence: Confidence = Confidence.HIGH
     via_alias: bool = False  # the callee is a local alias such as L = nn.Linear
     store: bool = False  # an attribute that is assigned to: x.requires_grad = False
+    via_default: bool = False  # the callee is a parameter whose default is this class

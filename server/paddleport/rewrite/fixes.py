@@ -55,11 +55,11 @@ class Planner:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self._memo: dict[tuple[str, str, UseKind, bool, bool], tuple[str | None, Tier, str]] = {}
+        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool], tuple[str | None, Tier, str]] = {}
 
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
-        key = (span, use.api, use.kind, use.via_alias, use.store)
+        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default)
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -110,6 +110,11 @@ class Planner:
         kind = use.kind
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
             code, summary = self._rewrite_call(use, rule, span)
+            if use.via_default:
+                callee = span.split("(", 1)[0].strip()
+                note = (f"`{callee}` defaults to {rule.api}, so its arguments are mapped for that "
+                        "class; a different class passed in may need others")  # fmt: skip
+                return code, tier.worst(Tier.REVIEW), note, summary
             return code, tier, None, summary
         new, tier, extra = self._rewrite_name(use, rule, span)
         return new, tier, extra, rule.summary(used=())
