@@ -406,6 +406,8 @@ class _Finder:
             kind = UseKind.TYPE_CHECK
         else:
             kind = UseKind.REFERENCE
+        if via_alias and kind is not UseKind.CALL:
+            return True  # `norm_layer` passed on: the alias's own binding carries the rename
         if kind is UseKind.CALL and call is not None:
             start, end = self.src.node_span(call)
         else:
