@@ -9,9 +9,10 @@ building and serialising attrs objects cost more than the analysis itself.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,10 +44,24 @@ def rule_href(api: str) -> str:
     return f"{DOCS_URL}#{rule_anchor(api)}"
 
 
+Span = tuple[str, int, int, int, int]  # uri, start line, start character, end line, end character
+
+
 class Locator(Protocol):
     """Maps offsets of the analysed text to (document uri, LSP range)."""
 
     def locate(self, start: int, end: int) -> tuple[str, Json] | None: ...
+
+    def span(self, start: int, end: int) -> Span | None:
+        """``locate`` as a hashable tuple (a memo key), without building JSON."""
+        ...
+
+
+def span_range(span: Span) -> Json:
+    return {
+        "start": {"line": span[1], "character": span[2]},
+        "end": {"line": span[3], "character": span[4]},
+    }
 
 
 @dataclass
@@ -56,6 +71,10 @@ class TextLocator:
 
     def locate(self, start: int, end: int) -> tuple[str, Json] | None:
         return self.uri, self.positions.json_range(start, end)
+
+    def span(self, start: int, end: int) -> Span | None:
+        line_char = self.positions.line_char
+        return (self.uri, *line_char(start), *line_char(end))
 
 
 @dataclass
@@ -71,6 +90,14 @@ class CellLocator:
             return None
         base = self.joined.cells[i].start
         return self.joined.cells[i].uri, self.positions[i].json_range(start - base, end - base)
+
+    def span(self, start: int, end: int) -> Span | None:
+        i = self.joined.cell_at(start, end)
+        if i is None:
+            return None
+        base = self.joined.cells[i].start
+        line_char = self.positions[i].line_char
+        return (self.joined.cells[i].uri, *line_char(start - base), *line_char(end - base))
 
 
 _EDIT_MEMO: dict[tuple[str, str], list[TextEdit]] = {}
@@ -125,51 +152,109 @@ def severity_name(fix: Fix, settings: Settings) -> str:
     return name
 
 
+@dataclass
+class DiagnosticMemo:
+    """Each diagnostic built before, with its JSON text, by everything that goes into it.
+
+    A keystroke moves few uses' ranges (none above the edit, and none at all within a
+    line), so nearly every diagnostic of the next analysis is found here and neither
+    rebuilt nor serialised again: serialising a dense file's ~500 KB of diagnostics
+    cost more than building them.
+    """
+
+    encoding: str  # positions in the keys are in this encoding's units
+    entries: dict[tuple[Any, ...], tuple[Json, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Built:
+    diagnostics: dict[str, list[Json]]  # per document uri
+    serialised: dict[str, list[str]]  # the same diagnostics as JSON texts
+    memo: DiagnosticMemo  # only this analysis's diagnostics: the memo never outgrows the document
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 def build_diagnostics(
     fixes: Iterable[Fix], text: str, settings: Settings, locator: Locator
 ) -> dict[str, list[Json]]:
     """Diagnostics per document uri (a plain file has one; a notebook one per cell)."""
+    return build(fixes, text, settings, locator, DiagnosticMemo("")).diagnostics
+
+
+def build(
+    fixes: Iterable[Fix], text: str, settings: Settings, locator: Locator, previous: DiagnosticMemo
+) -> Built:
+    """``build_diagnostics`` with their JSON texts, reusing what ``previous`` holds."""
+    memo = DiagnosticMemo(previous.encoding)
+    old, new = previous.entries, memo.entries
     out: dict[str, list[Json]] = {}
+    texts: dict[str, list[str]] = {}
     for fix in fixes:
         if fix.is_noop:
             continue
         sev = severity_name(fix, settings)
         if sev == "off":
             continue
-        where = locator.locate(fix.use.focus_start, fix.use.focus_end)
-        if where is None:
+        use = fix.use
+        focus = locator.span(use.focus_start, use.focus_end)
+        if focus is None:
             continue
-        uri, rng = where
-        fix_data: Json | None = None
-        if fix.fixable and fix.use.kind is not UseKind.IMPORT:
-            edits: list[Json] = []
-            base = fix.use.start
-            for edit in relative_edits(text[base : fix.use.end], fix.replacement or ""):
-                located = locator.locate(edit.start + base, edit.end + base)
-                if located is None or located[0] != uri:
-                    edits = []
-                    break
-                edits.append({"range": located[1], "newText": edit.text})
-            if edits:
-                fix_data = {"title": fix_title(fix), "edits": edits}
-        api = fix.use.api
-        diagnostic: Json = {
-            "range": rng,
-            "severity": SEVERITY[sev],
-            "code": api,
-            "source": SOURCE,
-            "message": fix.message,
-            "data": {
-                "ruleId": api,
-                "tier": fix.tier.value,
-                "confidence": _CONFIDENCE[fix.use.confidence],
-                "fix": fix_data,
-            },
-        }
-        if fix.use.rule is not None:
-            diagnostic["codeDescription"] = {"href": rule_href(api)}
-        out.setdefault(uri, []).append(diagnostic)
-    return out
+        uri = focus[0]
+        api = use.api
+        rule = use.rule is not None
+        plain = (focus, sev, api, fix.message, fix.tier, use.confidence, rule)
+        key: tuple[Any, ...] | None = plain
+        with_edits = fix.fixable and use.kind is not UseKind.IMPORT
+        if with_edits:
+            # the edits' positions follow from where the span starts and what it holds
+            span = locator.span(use.start, use.end)
+            edits = (span, text[use.start : use.end], fix.replacement, fix_title(fix))
+            key = None if span is None else (*plain, *edits)
+        hit = old.get(key) if key is not None else None
+        if hit is None:
+            diagnostic = _diagnostic(fix, text, sev, focus, locator, with_edits)
+            hit = diagnostic, dump(diagnostic)
+        if key is not None:
+            new[key] = hit
+        out.setdefault(uri, []).append(hit[0])
+        texts.setdefault(uri, []).append(hit[1])
+    return Built(out, texts, memo)
+
+
+def _diagnostic(fix: Fix, text: str, sev: str, focus: Span, locator: Locator, with_edits: bool) -> Json:
+    uri = focus[0]
+    fix_data: Json | None = None
+    if with_edits:
+        edits: list[Json] = []
+        base = fix.use.start
+        for edit in relative_edits(text[base : fix.use.end], fix.replacement or ""):
+            located = locator.locate(edit.start + base, edit.end + base)
+            if located is None or located[0] != uri:
+                edits = []
+                break
+            edits.append({"range": located[1], "newText": edit.text})
+        if edits:
+            fix_data = {"title": fix_title(fix), "edits": edits}
+    api = fix.use.api
+    diagnostic: Json = {
+        "range": span_range(focus),
+        "severity": SEVERITY[sev],
+        "code": api,
+        "source": SOURCE,
+        "message": fix.message,
+        "data": {
+            "ruleId": api,
+            "tier": fix.tier.value,
+            "confidence": _CONFIDENCE[fix.use.confidence],
+            "fix": fix_data,
+        },
+    }
+    if fix.use.rule is not None:
+        diagnostic["codeDescription"] = {"href": rule_href(api)}
+    return diagnostic
 
 
 def syntax_offset(problem: SyntaxProblem, positions: PositionMap) -> int:

@@ -76,6 +76,15 @@ class PositionMap:
             return {"line": line, "character": offset - start}
         return {"line": line, "character": _units(self.text[start:offset], self.encoding)}
 
+    def line_char(self, offset: int) -> tuple[int, int]:
+        """``json_position`` as a hashable (line, character) pair."""
+        offset = min(max(offset, 0), len(self.text))
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        start = self.line_starts[line]
+        if self._ascii:
+            return line, offset - start
+        return line, _units(self.text[start:offset], self.encoding)
+
     def json_range(self, start: int, end: int) -> dict[str, dict[str, int]]:
         return {"start": self.json_position(start), "end": self.json_position(end)}
 

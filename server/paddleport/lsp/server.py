@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import logging
 import os
 import sys
@@ -22,6 +23,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls import uris
+from pygls.exceptions import JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from paddleport import __version__
@@ -29,7 +31,7 @@ from paddleport.batch import FileResult, convert_path, summarise
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, python_files, read_source
 from paddleport.lsp import actions
-from paddleport.lsp.diagnostics import Json, rule_error_diagnostics
+from paddleport.lsp.diagnostics import Json, dump, rule_error_diagnostics
 from paddleport.lsp.documents import DocumentView
 from paddleport.lsp.positions import UTF8, UTF16, UTF32
 from paddleport.lsp.settings import Settings, parse_settings
@@ -68,6 +70,7 @@ class PaddleportServer(LanguageServer):
         self._rule_error_uris: set[str] = set()
         self._rule_mtimes: dict[str, float] = {}
         self._progress_count = 0
+        self._writes: set[asyncio.Future[Any]] = set()  # writes of an async transport in flight
         # Diagnostics other features add (the equivalence verdicts), merged into every publish.
         self.extra_diagnostics: dict[str, list[Json]] = {}
 
@@ -175,23 +178,62 @@ class PaddleportServer(LanguageServer):
 
     def publish(self, state: DocState, view: DocumentView, previous: DocState | None) -> None:
         uris_now = set(state.diagnostics)
-        for uri, diags in state.diagnostics.items():
-            self.publish_json(uri, view.version_of(uri), diags + self.extra_diagnostics.get(uri, []))
+        for uri in state.diagnostics:
+            self.publish_state(uri, view.version_of(uri), state)
         for gone in set(previous.diagnostics if previous else ()) - uris_now:  # removed cells
             self.clear(gone)
 
-    def publish_json(self, uri: str, version: int | None, diagnostics: list[Json]) -> None:
-        """``publishDiagnostics`` from plain JSON data, serialised by ``json.dumps`` alone.
+    def publish_state(self, uri: str, version: int | None, state: DocState | None) -> None:
+        """``uri``'s diagnostics from ``state`` and ``extra_diagnostics``, the first as memoised JSON."""
+        extra = self.extra_diagnostics.get(uri, [])
+        if state is not None and uri in state.serialised:
+            self.publish_json(uri, version, extra, state.serialised[uri])
+        else:
+            own = state.diagnostics.get(uri, []) if state else []
+            self.publish_json(uri, version, own + extra)
 
-        lsprotocol's converter costs more than the analysis for a file with hundreds
-        of uses; pygls sends any JSON-able message given to ``_send_data`` as is.
+    def publish_json(
+        self, uri: str, version: int | None, diagnostics: list[Json], serialised: Sequence[str] = ()
+    ) -> None:
+        """``publishDiagnostics`` of ``serialised`` (diagnostics as JSON texts) then ``diagnostics``.
+
+        Built as JSON text here and written as pygls' ``_send_data`` would: lsprotocol's
+        converter, and even one ``json.dumps`` of the whole list, cost more than the
+        analysis for a file with hundreds of uses.
         """
-        params: Json = {"uri": uri, "diagnostics": diagnostics}
-        if version is not None:
-            params["version"] = version
-        self.protocol._send_data(
-            {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, "params": params}
+        items = ",".join([*serialised, *map(dump, diagnostics)])
+        tail = "" if version is None else f',"version":{int(version)}'
+        body = (
+            f'{{"jsonrpc":"2.0","method":"{types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS}",'
+            f'"params":{{"uri":{dump(uri)},"diagnostics":[{items}]{tail}}}}}'
         )
+        self._send_text(body)
+
+    def _send_text(self, body: str) -> None:
+        """Write one JSON-RPC message that is already JSON text (``_send_data`` without its dumps)."""
+        protocol = self.protocol
+        if protocol.writer is None:
+            log.error("Unable to send data, no available transport!")
+            return
+        try:
+            data = body.encode(protocol.CHARSET)
+            if protocol._include_headers:
+                header = (
+                    f"Content-Length: {len(data)}\r\n"
+                    f"Content-Type: {protocol.CONTENT_TYPE}; charset={protocol.CHARSET}\r\n\r\n"
+                )
+                data = header.encode(protocol.CHARSET) + data
+            res = protocol.writer.write(data)
+            if inspect.isawaitable(res):  # a websocket: keep the write alive until it is done
+                task = asyncio.ensure_future(res)
+                self._writes.add(task)
+                task.add_done_callback(self._writes.discard)
+        except BrokenPipeError:
+            log.exception("Error sending data. BrokenPipeError")
+            raise
+        except Exception as error:
+            log.exception("Error sending data")
+            self._report_server_error(error, JsonRpcInternalError)
 
     def republish(self, uri: str) -> None:
         """Send ``uri``'s current diagnostics again (after ``extra_diagnostics`` changed)."""
@@ -199,12 +241,8 @@ class PaddleportServer(LanguageServer):
             if _capability(self, "workspace.diagnostics.refresh_support"):
                 self.workspace_diagnostic_refresh(None)
             return
-        key = self.key_for(uri)
-        state = self.states.get(key)
         view = self.view(uri)
-        own = state.diagnostics.get(uri, []) if state else []
-        version = view.version_of(uri) if view else None
-        self.publish_json(uri, version, own + self.extra_diagnostics.get(uri, []))
+        self.publish_state(uri, view.version_of(uri) if view else None, self.states.get(self.key_for(uri)))
 
     def clear(self, uri: str) -> None:
         if not self.pull_mode:

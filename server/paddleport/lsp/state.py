@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import analyze
 from paddleport.lsp.diagnostics import (
+    DiagnosticMemo,
     Json,
-    build_diagnostics,
+    build,
     line_range,
     problem_diagnostic,
     shift_diagnostics,
@@ -36,6 +37,8 @@ class DocState:
     uses: int = 0
     fixable: int = 0
     parsed: bool = True  # False: a syntax error; diagnostics are carried over from before
+    serialised: dict[str, list[str]] = field(default_factory=dict)  # per uri, when all are memoised
+    memo: DiagnosticMemo | None = None  # what the next analysis of this document may reuse
 
 
 def diagnose(
@@ -63,6 +66,7 @@ def diagnose(
         state.parsed = False
         if previous is not None:
             state.uses, state.fixable = previous.uses, previous.fixable
+            state.memo = previous.memo  # still valid: its keys hold everything its entries depend on
             for uri in view.uris:
                 old = previous.diagnostics.get(uri, [])
                 if old:
@@ -74,7 +78,12 @@ def diagnose(
         state.diagnostics.setdefault(where[0], []).append(syntax_diagnostic(analysis.syntax_error, where[1]))
         return state
     fixes = plan(analysis, planner)
-    for uri, diags in build_diagnostics(fixes, view.text, settings, view.locator).items():
-        state.diagnostics[uri] = diags
+    memo = previous.memo if previous is not None else None
+    if memo is None or memo.encoding != view.encoding:
+        memo = DiagnosticMemo(view.encoding)
+    built = build(fixes, view.text, settings, view.locator, memo)
+    state.diagnostics.update(built.diagnostics)
+    state.serialised = {uri: built.serialised.get(uri, []) for uri in state.diagnostics}
+    state.memo = built.memo
     state.uses, state.fixable = status_counts(fixes)
     return state
