@@ -10,7 +10,7 @@ import pytest
 
 from paddleport.catalog import make_planner
 from paddleport.lsp.documents import DocumentView
-from paddleport.lsp.positions import UTF8, UTF16, UTF32
+from paddleport.lsp.positions import UTF8, UTF16, UTF32, PositionMap
 from paddleport.lsp.settings import Settings
 from paddleport.lsp.state import DocState, diagnose
 from paddleport.rewrite.fixes import Planner
@@ -126,3 +126,18 @@ def test_notebook_edits_match_a_fresh_analysis() -> None:
         view = DocumentView.for_notebook("nb", version, [cells[0], ("c1", new, version)])
         state, ref = diagnose(view, planner, settings, state), _unmemoised(view, ref, planner, settings)
         _check(state, ref)
+
+
+@pytest.mark.parametrize("encoding", [UTF16, UTF8, UTF32])
+@pytest.mark.parametrize("text", ["ab\ncd\r\n\nef", "é😀\nx😀y\n\nz", ""])
+def test_line_chars_is_line_char_twice(text: str, encoding: str) -> None:
+    positions = PositionMap(text, encoding)
+    offsets = range(-2, len(text) + 3)
+    for start in offsets:
+        for end in offsets:
+            want = (*positions.line_char(start), *positions.line_char(end))
+            assert positions.line_chars(start, end) == want
+            assert positions.json_range(start, end) == {
+                "start": {"line": want[0], "character": want[1]},
+                "end": {"line": want[2], "character": want[3]},
+            }

@@ -73,8 +73,7 @@ class TextLocator:
         return self.uri, self.positions.json_range(start, end)
 
     def span(self, start: int, end: int) -> Span | None:
-        line_char = self.positions.line_char
-        return (self.uri, *line_char(start), *line_char(end))
+        return (self.uri, *self.positions.line_chars(start, end))
 
 
 @dataclass
@@ -96,8 +95,7 @@ class CellLocator:
         if i is None:
             return None
         base = self.joined.cells[i].start
-        line_char = self.positions[i].line_char
-        return (self.joined.cells[i].uri, *line_char(start - base), *line_char(end - base))
+        return (self.joined.cells[i].uri, *self.positions[i].line_chars(start - base, end - base))
 
 
 _EDIT_MEMO: dict[tuple[str, str], list[TextEdit]] = {}

@@ -85,6 +85,18 @@ class PositionMap:
             return line, offset - start
         return line, _units(self.text[start:offset], self.encoding)
 
+    def line_chars(self, start: int, end: int) -> tuple[int, int, int, int]:
+        """``line_char`` of ``start`` and of ``end`` at once (a diagnostic's memo key, per use)."""
+        size = len(self.text)
+        start = min(max(start, 0), size)
+        end = min(max(end, 0), size)
+        starts = self.line_starts
+        line = bisect.bisect_right(starts, start) - 1
+        end_line = bisect.bisect_right(starts, end, line if end >= start else 0) - 1
+        if self._ascii:
+            return line, start - starts[line], end_line, end - starts[end_line]
+        return (*self.line_char(start), *self.line_char(end))
+
     def json_range(self, start: int, end: int) -> dict[str, dict[str, int]]:
         return {"start": self.json_position(start), "end": self.json_position(end)}
 
