@@ -11,6 +11,17 @@ import bisect
 from dataclasses import dataclass, field
 
 
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line begins (lines end at ``\n``)."""
+    starts = [0]
+    find = text.find
+    pos = find("\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = find("\n", pos + 1)
+    return starts
+
+
 @dataclass
 class SourceText:
     text: str
@@ -18,13 +29,7 @@ class SourceText:
     _ascii: list[bool] = field(init=False)
 
     def __post_init__(self) -> None:
-        starts = [0]
-        find = self.text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
-        self.line_starts = starts
+        self.line_starts = line_starts(self.text)
         self._ascii = [] if self.text.isascii() else [line.isascii() for line in self.lines()]
 
     def lines(self) -> list[str]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
+from paddleport.analysis.source import line_starts
+
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
 
@@ -34,13 +36,7 @@ class PositionMap:
     _ascii: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        starts = [0]
-        find = self.text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
-        self.line_starts = starts
+        self.line_starts = line_starts(self.text)
         self._ascii = self.text.isascii() or self.encoding == UTF32
 
     @property

@@ -39,6 +39,13 @@ def transform(fn: Transform) -> Transform:
     return fn
 
 
+def is_name_chain(node: cst.BaseExpression) -> bool:
+    """A name or attribute chain (``opt``, ``self.opt``): safe to repeat in generated code."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
 def _receiver(node: cst.BaseExpression) -> cst.BaseExpression:
     assert isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
     return node.func.value

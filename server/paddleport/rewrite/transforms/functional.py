@@ -115,9 +115,6 @@ def astype_int64(t: TransformInput) -> cst.BaseExpression:
     return cst.parse_expression(f"{code_of(t.mapped)}.astype('int64')")
 
 
-
-
-
 @transform
 def bilinear_bias_row(t: TransformInput) -> cst.BaseExpression:
     """F.bilinear: Paddle wants the bias as a [1, out] row, torch takes [out]."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 import libcst as cst
 
 from paddleport.rewrite.arguments import Unconvertible, code_of, join_arguments
-from paddleport.rewrite.transforms import TransformInput, transform
+from paddleport.rewrite.transforms import TransformInput, is_name_chain, transform
 
 _EMPTY = cst.SimpleWhitespace("")
 _NO_SPACE_EQUAL = cst.AssignEqual(whitespace_before=_EMPTY, whitespace_after=_EMPTY)
@@ -315,12 +315,6 @@ def embedding_layer(t: TransformInput) -> cst.BaseExpression:
 # -- torch.nn.utils -------------------------------------------------------------------------
 
 
-def _is_chain(node: cst.BaseExpression) -> bool:
-    while isinstance(node, cst.Attribute):
-        node = node.value
-    return isinstance(node, cst.Name)
-
-
 @transform
 def pad_sequence_expr(t: TransformInput) -> cst.BaseExpression:
     """rnn.pad_sequence has no Paddle function: pad each tensor's first axis to the longest
@@ -341,7 +335,7 @@ def pad_sequence_expr(t: TransformInput) -> cst.BaseExpression:
         axis = f"0 if {code_of(batch_first)} else 1"
     value = t.bound.value("padding_value")
     pad_value = "0.0" if value is None else code_of(value)
-    name = code_of(seqs) if _is_chain(seqs) else "_seqs"
+    name = code_of(seqs) if is_name_chain(seqs) else "_seqs"
     missing = f"max(_t.shape[0] for _t in {name}) - _s.shape[0]"
     tail = f"[{missing}, 0]" if left else f"[0, {missing}]"
     body = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from paddleport.rewrite.arguments import Unconvertible, code_of
-from paddleport.rewrite.transforms import TransformInput, transform
+from paddleport.rewrite.transforms import TransformInput, is_name_chain, transform
 
 _EMPTY = cst.SimpleWhitespace("")
 _EQUAL = cst.AssignEqual(whitespace_before=_EMPTY, whitespace_after=_EMPTY)
@@ -105,13 +105,6 @@ def linalg_norm(t: TransformInput) -> cst.BaseExpression:
     return t.mapped
 
 
-def _simple(node: cst.BaseExpression) -> bool:
-    """A name or attribute chain: safe to evaluate twice."""
-    while isinstance(node, cst.Attribute):
-        node = node.value
-    return isinstance(node, cst.Name)
-
-
 @transform
 def fftshift_roll(t: TransformInput) -> cst.BaseExpression:
     """fftshift/ifftshift over chosen axes as ``paddle.roll``.
@@ -132,7 +125,7 @@ def fftshift_roll(t: TransformInput) -> cst.BaseExpression:
         axes = []
     if len(axes) >= 2 and all(a.isdigit() for a in axes):
         return t.mapped  # several non-negative axes: Paddle's own fftshift works
-    if x is None or not _simple(x) or not axes or any(a.startswith("*") for a in axes):
+    if x is None or not is_name_chain(x) or not axes or any(a.startswith("*") for a in axes):
         raise Unconvertible(
             "Paddle's fftshift fails for a single or negative axis: write "
             "paddle.roll(x, shifts=x.shape[d] // 2, axis=d) (ifftshift: -(x.shape[d] // 2))"
@@ -186,7 +179,7 @@ def _repeatable(node: cst.BaseExpression) -> bool:
     """Names, attribute chains and number literals: safe to write more than once, no parentheses."""
     if isinstance(node, cst.UnaryOperation):
         node = node.expression
-    return _simple(node) or isinstance(node, (cst.Integer, cst.Float))
+    return is_name_chain(node) or isinstance(node, (cst.Integer, cst.Float))
 
 
 @transform
@@ -206,7 +199,7 @@ def formula(t: TransformInput) -> cst.BaseExpression:
                 f"Paddle has no {t.rule.api.rsplit('.', 1)[-1]}; paddleport writes it as "
                 f"{template.format_map(_Show())}, which repeats `{name}`: assign it to a name first"
             )
-        bare = _simple(value) or isinstance(value, (cst.Integer, cst.Float))
+        bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float))
         values[name] = code_of(value) if bare else f"({code_of(value)})"
     try:
         return cst.parse_expression(template.format(**values))
@@ -252,7 +245,7 @@ def _split_pair(call: cst.Call, torch_value: cst.BaseExpression | None, keyword:
     elements = torch_value.elements if isinstance(torch_value, (cst.Tuple, cst.List)) else ()
     if len(elements) == 2 and not any(isinstance(e, cst.StarredElement) for e in elements):
         a, b = (e.value for e in elements)
-    elif _simple(torch_value):
+    elif is_name_chain(torch_value):
         src = code_of(torch_value)
         a, b = cst.parse_expression(f"{src}[0]"), cst.parse_expression(f"{src}[1]")
     else:
@@ -319,7 +312,7 @@ def lr_scheduler(t: TransformInput) -> cst.BaseExpression:
     opt = t.bound.value("optimizer")
     if opt is None:
         raise Unconvertible("no optimizer argument")
-    if not _simple(opt):
+    if not is_name_chain(opt):
         raise Unconvertible("the optimizer is used twice in Paddle: assign it to a name first")
     for name in _PER_GROUP:
         if isinstance(t.bound.value(name), (cst.List, cst.Tuple)):
@@ -346,7 +339,7 @@ _EPOCHS = ("epochs", "steps_per_epoch")
 
 
 def _operand(node: cst.BaseExpression) -> str:
-    simple = _simple(node) or isinstance(node, (cst.Float, cst.Integer))
+    simple = is_name_chain(node) or isinstance(node, (cst.Float, cst.Integer))
     return code_of(node) if simple else f"({code_of(node)})"
 
 
@@ -493,7 +486,7 @@ def probs_logits(t: TransformInput) -> cst.BaseExpression:
     value = t.bound.value(t.rule.api.rsplit("_to_", 1)[0].rsplit(".", 1)[-1])
     assert value is not None
     template = _PROBS[key]
-    if template.count("{x}") > 1 and not _simple(value):
+    if template.count("{x}") > 1 and not is_name_chain(value):
         raise Unconvertible("the argument is used several times in Paddle: assign it to a name first")
     return cst.parse_expression(template.format(x=code_of(value)))
 
