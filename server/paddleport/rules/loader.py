@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from paddleport.rules.model import Compare, Example, Kind, Rule, Tier
+from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
 
 RULE_KEYS = {
@@ -163,6 +164,9 @@ def _build_rule(
     if not isinstance(api, str) or not api.startswith("torch"):
         err("api", "required: the qualified torch name, e.g. 'torch.nn.Conv2d'")
         return None
+    if (problem := dotted_name_problem(api, "torch", dunders=True)) is not None:
+        err("api", problem)
+        return None
 
     tier = _enum(Tier, entry.get("tier", "exact"), "tier", err)
     default_kind = "method" if api.startswith("torch.Tensor.") else "callable"
@@ -170,8 +174,8 @@ def _build_rule(
     paddle = _opt_str(entry, "paddle", err)
     if tier is not None and tier is not Tier.MANUAL and not paddle:
         err("paddle", "required unless tier = 'manual'")
-    if paddle is not None and not paddle.startswith("paddle"):
-        err("paddle", f"must be a qualified paddle name, got {paddle!r}")
+    if paddle is not None and (problem := dotted_name_problem(paddle, "paddle")) is not None:
+        err("paddle", problem)
 
     signature: Signature | None = None
     sig_text = _opt_str(entry, "signature", err)
@@ -180,6 +184,11 @@ def _build_rule(
             signature = parse_signature(sig_text)
         except SignatureError as exc:
             err("signature", str(exc))
+    for param in signature.params if signature else ():
+        if param.default is not None and (problem := value_problem(param.default)) is not None:
+            err("signature", f"default of {param.name}: {problem}")
+            signature = None
+            break
 
     def check_param(fld: str, pname: str) -> None:
         if signature is None:
@@ -188,8 +197,10 @@ def _build_rule(
             err(fld, f"{pname!r} is not a parameter of signature {signature.text}")
 
     rename = _str_map(entry, "rename", err)
-    for pname in rename:
+    for pname, new in rename.items():
         check_param("rename", pname)
+        if (problem := identifier_problem(new)) is not None:
+            err("rename", f"{pname}: {problem}")
     drop = _str_list(entry, "drop", err)
     for pname in drop:
         check_param("drop", pname)
@@ -210,17 +221,21 @@ def _build_rule(
                 isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
             ):
                 err("values", f"{pname}: must map source text to source text")
+                continue
+            problems = [q for text in (*mapping, *mapping.values()) if (q := value_problem(text))]
+            if problems:
+                err("values", f"{pname}: {problems[0]}")
             else:
                 values[pname] = dict(mapping)
     defaults = _str_map(entry, "defaults", err)
     for pname, src in defaults.items():
-        if not _is_expression(src):
-            err("defaults", f"{pname}: {src!r} is not a Python expression")
+        if (problem := identifier_problem(pname) or value_problem(src)) is not None:
+            err("defaults", f"{pname}: {problem}")
     unsupported = _str_map(entry, "unsupported", err)
     for key in unsupported:
         pname, _, literal = key.partition("=")
         check_param("unsupported", pname.strip())
-        if literal and not _is_expression(literal):
+        if literal and value_problem(literal) is not None:
             err("unsupported", f"{key!r}: the value after '=' must be a Python literal")
     transform = _opt_str(entry, "transform", err)
     if transform is not None and known_transforms is not None and transform not in known_transforms:
@@ -232,6 +247,9 @@ def _build_rule(
     if tier is Tier.MANUAL and not guide:
         err("guide", "a 'manual' rule must say what to do instead")
     aliases = _str_list(entry, "aliases", err)
+    for alias in aliases:
+        if (problem := dotted_name_problem(alias, "torch", dunders=True)) is not None:
+            err("aliases", problem)
     examples = _examples(entry, err)
     if require_examples and not examples and tier is not Tier.MANUAL:
         err("example", "every rule needs an example that the tests run under torch and paddle")
@@ -349,10 +367,3 @@ def _str_map(entry: Mapping[str, Any], fld: str, err: Any) -> dict[str, str]:
         return {}
     return dict(value)
 
-
-def _is_expression(text: str) -> bool:
-    try:
-        ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return False
-    return True
