@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paddleport.analysis import jedi_types
+from paddleport.analysis.source import SourceText
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, read_source
 from paddleport.rewrite.convert import convert_source
@@ -46,13 +47,14 @@ def convert_path(path: Path, planner: Planner, annotate: bool = False,
     refine = (lambda a: jedi_types.refine(a, path)) if use_jedi else None
     conv = convert_source(text, planner, annotate=annotate, refine=refine)
     result = FileResult(path, conv.code, text, conv.counts(), problem=conv.error)
+    source = SourceText(text)
     for o in conv.outcomes:
         if o.use.kind.value == "import" or o.fix.is_noop:
             continue
         if not o.applied:
             result.unconverted.append((o.use.api, o.fix.message))
         elif o.fix.tier is Tier.REVIEW:
-            line = conv.original.count("\n", 0, o.use.focus_start) + 1
+            line = source.position(o.use.focus_start)[0]
             result.review.append((line, o.fix.message))
     return result
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from paddleport.analysis.finder import SyntaxProblem
+from paddleport.analysis.source import split_lines
 from paddleport.analysis.uses import Confidence, UseKind
 from paddleport.lsp.notebooks import JoinedCells
 from paddleport.lsp.positions import PositionMap
@@ -290,8 +291,8 @@ def problem_diagnostic(message: str) -> Json:
 def shift_diagnostics(old_text: str, new_text: str, diagnostics: list[Json]) -> list[Json]:
     """Carry diagnostics over an edit that broke parsing: lines above the edit stay, lines below
     move with it, the edited lines lose theirs. Their fixes are dropped (they are stale)."""
-    old_lines = old_text.split("\n")
-    new_lines = new_text.split("\n")
+    old_lines = split_lines(old_text)
+    new_lines = split_lines(new_text)
     limit = min(len(old_lines), len(new_lines))
     prefix = 0
     while prefix < limit and old_lines[prefix] == new_lines[prefix]:
@@ -330,7 +331,7 @@ def rule_error_diagnostics(errors: Iterable[RuleError]) -> dict[str, list[Json]]
         path = err.file
         if path not in texts:
             try:
-                texts[path] = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
+                texts[path] = split_lines(Path(path).read_text(encoding="utf-8", errors="replace"))
             except OSError:
                 texts[path] = []
         line = _error_line(err, texts[path])

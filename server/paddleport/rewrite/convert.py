@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import Analysis, analyze
+from paddleport.analysis.source import split_lines_keepends
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rewrite.fixes import Fix, Planner
 from paddleport.rewrite.imports import fix_imports
@@ -202,12 +203,13 @@ def _annotate(code: str, planner: Planner) -> str:
         line = analysis.source.position(fix.use.focus_start)[0]
         end = max((e for s, e in stmt_spans if s <= line <= e), default=line)
         notes.setdefault(end, _why(fix.message))
-    lines = code.split("\n")
+    lines = split_lines_keepends(code)
     for end_line, why in notes.items():
         i = end_line - 1
         if 0 <= i < len(lines) and ANNOTATION_MARK not in lines[i]:
-            lines[i] = f"{lines[i].rstrip()}  {ANNOTATION_MARK} — {why}"
-    return "\n".join(lines)
+            body = lines[i].rstrip("\r\n")
+            lines[i] = f"{body.rstrip()}  {ANNOTATION_MARK} — {why}{lines[i][len(body):]}"
+    return "".join(lines)
 
 
 def _why(message: str) -> str:

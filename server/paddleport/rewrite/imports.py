@@ -163,6 +163,7 @@ def _delete_statement(src: SourceText, node: ast.stmt, start: int, end: int) -> 
 
 
 def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_ImportSite]) -> TextEdit:
+    nl = src.newline
     module_torch = [s for s in torch_sites if s.module_level and s.node in tree.body]
     if module_torch:
         anchor: ast.stmt | None = module_torch[0].node
@@ -173,8 +174,8 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             last = imports[-1]
             line = (last.end_lineno or last.lineno) + 1
             offset = src.line_starts[line - 1] if line - 1 < len(src.line_starts) else len(src.text)
-            prefix = "" if src.text[:offset].endswith("\n") or not src.text else "\n"
-            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}\n")
+            prefix = "" if src.text[:offset].endswith(("\n", "\r")) or not src.text else nl
+            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}{nl}")
         body = tree.body
         i = 0
         first = body[0] if body else None
@@ -186,10 +187,10 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             prev = body[i - 1]
             line = (prev.end_lineno or prev.lineno) + 1
             offset = src.line_starts[line - 1] if line - 1 < len(src.line_starts) else len(src.text)
-            prefix = "" if src.text[:offset].endswith("\n") else "\n"
-            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}\n")
+            prefix = "" if src.text[:offset].endswith(("\n", "\r")) else nl
+            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}{nl}")
         anchor = body[0] if body else None
     if anchor is None:
-        return TextEdit(0, 0, f"{PADDLE_IMPORT}\n")
+        return TextEdit(0, 0, f"{PADDLE_IMPORT}{nl}")
     offset = src.line_starts[anchor.lineno - 1]
-    return TextEdit(offset, offset, f"{PADDLE_IMPORT}\n")
+    return TextEdit(offset, offset, f"{PADDLE_IMPORT}{nl}")
