@@ -277,3 +277,35 @@ def test_calls_of_a_parameter_defaulting_to_a_torch_class_are_mapped_for_review(
     notes = [o.fix.message for o in out.outcomes if o.use.via_default]
     assert len(notes) == 2 and all("defaults to" in n for n in notes)
     assert all(o.fix.tier.value == "review" for o in out.outcomes if o.use.via_default)
+
+
+def test_same_spelling_under_a_review_rule_is_reported_not_silent(shipped_planner: Planner) -> None:
+    """`x.copy_(src)` reads the same in Paddle but does not broadcast: review, never "already valid"."""
+    text = "import torch\nx = torch.zeros(2, 3)\nx.copy_(torch.ones(3))\nparts = x.chunk(2)\n"
+    conv = convert_source(text, shipped_planner)
+    kept = {o.use.api: o for o in conv.outcomes if o.use.api in ("torch.Tensor.copy_", "torch.Tensor.chunk")}
+    assert set(kept) == {"torch.Tensor.copy_", "torch.Tensor.chunk"}
+    for outcome in kept.values():
+        assert not outcome.fix.is_noop and not outcome.fix.fixable
+        assert outcome.fix.tier.value == "review" and "review:" in outcome.fix.message
+    assert "x.copy_(paddle.ones([3]))" in conv.code and "parts = x.chunk(2)" in conv.code
+    assert conv.counts()["compatible"] == 0 and conv.counts()["review"] == 2
+
+
+def test_no_review_rule_use_is_ever_silent(shipped_planner: Planner) -> None:
+    """Across every review rule's own examples: each use of it is reported (rewritten or kept)."""
+    from paddleport.analysis.finder import analyze
+    from paddleport.rewrite.convert import plan
+    from paddleport.rules.model import Tier
+
+    head = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+    silent = []
+    for rule in shipped_planner.rules:
+        if rule.tier is not Tier.REVIEW:
+            continue
+        for example in rule.examples:
+            analysis = analyze(head + example.code, shipped_planner.rules)
+            for fix in plan(analysis, shipped_planner, keep_noops=True):
+                if fix.use.rule is rule and fix.is_noop:
+                    silent.append(rule.api)
+    assert silent == []

@@ -150,7 +150,7 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
             pos = child.end
         pieces.append(text[pos : use.end])
         span = "".join(pieces)
-        if fix.is_noop:
+        if fix.keeps_text:
             outcomes[i].applied = True
             return span
         if fix.replacement is None or use.kind is UseKind.IMPORT or not select(fix):
@@ -161,7 +161,8 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
                                         focus_end=use.focus_end - use.start)  # fmt: skip
             fresh = planner.fix(moved, span)
             outcomes[i].fix = Fix(use, fresh.replacement, fresh.tier, fresh.message)
-            if fresh.replacement is None or fresh.is_noop:
+            if fresh.replacement is None or fresh.keeps_text:
+                outcomes[i].applied = fresh.keeps_text
                 return span
             outcomes[i].applied = True
             return fresh.replacement

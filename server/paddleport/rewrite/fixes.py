@@ -39,15 +39,25 @@ class Fix:
 
     @property
     def fixable(self) -> bool:
-        return self.replacement is not None and not self.is_noop
+        return self.replacement is not None and not self.keeps_text
 
     @property
     def is_noop(self) -> bool:
         """The use is already valid Paddle (e.g. ``x.mean()``): nothing to report."""
         return self.replacement == NOOP
 
+    @property
+    def keeps_text(self) -> bool:
+        """Converting leaves the text as it is: already Paddle, or the same spelling to review."""
+        return self.replacement in (NOOP, KEEP)
 
-NOOP = "\0noop"  # marks a use whose rewrite would not change its text
+
+# A use whose rewrite would not change its text, under an exact rule whose example proves
+# the same behaviour: nothing to report.
+NOOP = "\0noop"
+# The same spelling under a review rule (`x.copy_(src)`, `x.chunk(2)`): the text stays, but
+# Paddle behaves differently in cases the note names, so it is reported for review.
+KEEP = "\0keep"
 
 
 class Planner:
@@ -89,13 +99,13 @@ class Planner:
         try:
             new, tier, extra, summary = self._rewrite(use, rule, span)
         except AlreadyPaddle:
-            return NOOP, Tier.EXACT, "already valid Paddle"
+            return _unchanged(rule, rule.tier, None)
         except Unconvertible as exc:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: {exc}"
         except (cst.ParserSyntaxError, RecursionError) as exc:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: could not rewrite ({exc})"
         if new == span:
-            return NOOP, Tier.EXACT, "already valid Paddle"
+            return _unchanged(rule, tier, extra)
         message = summary
         if rule.tier is Tier.REVIEW and rule.note:
             message += f" — review: {rule.note}"
@@ -186,6 +196,16 @@ class Planner:
                 summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
             return transformed, summary
         return plain, summary
+
+
+def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, str]:
+    """A use whose text stays: silent only when an exact rule's example proves the behaviour."""
+    if tier is Tier.EXACT and extra is None:
+        return NOOP, Tier.EXACT, "already valid Paddle"
+    notes = [n for n in (rule.note, extra) if n]
+    return KEEP, tier.worst(Tier.REVIEW), (
+        f"{rule.api}: stays as written (the same spelling in Paddle) — review: " + "; ".join(notes)
+    )
 
 
 def _short(text: str) -> str:
