@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from paddleport.analysis.finder import SyntaxProblem
 from paddleport.analysis.source import split_lines
 from paddleport.analysis.uses import Confidence, UseKind
+from paddleport.files import ReadProblem, read_regular
 from paddleport.lsp.notebooks import JoinedCells
 from paddleport.lsp.positions import PositionMap
 from paddleport.lsp.settings import Settings
@@ -331,8 +332,8 @@ def rule_error_diagnostics(errors: Iterable[RuleError]) -> dict[str, list[Json]]
         path = err.file
         if path not in texts:
             try:
-                texts[path] = split_lines(Path(path).read_text(encoding="utf-8", errors="replace"))
-            except OSError:
+                texts[path] = split_lines(read_regular(Path(path)).decode("utf-8", errors="replace"))
+            except ReadProblem:
                 texts[path] = []
         line = _error_line(err, texts[path])
         length = len(texts[path][line]) if line < len(texts[path]) else 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paddleport.files import ReadProblem, read_regular
 from paddleport.rules.model import Compare, Example, Kind, Rule, Tier
 from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
@@ -24,6 +25,7 @@ RULE_KEYS = {
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
+RULE_FILE_LIMIT = 8 * 1024 * 1024  # the largest shipped rule file is ~300 KB
 # Tensor methods whose result is not a tensor: their results are not receivers
 # that tensor inference should trust.
 NON_TENSOR_METHODS = {
@@ -112,7 +114,10 @@ def load_file(
 ) -> None:
     name = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular(path, RULE_FILE_LIMIT).decode("utf-8"))
+    except ReadProblem as exc:
+        ruleset.errors.append(RuleError(name, "-", "-", str(exc)))
+        return
     except UnicodeDecodeError:
         ruleset.errors.append(RuleError(name, "-", "-", "not UTF-8 text"))
         return
