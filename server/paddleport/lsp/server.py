@@ -36,6 +36,7 @@ from paddleport.lsp.documents import DocumentView
 from paddleport.lsp.positions import UTF8, UTF16, UTF32
 from paddleport.lsp.settings import Settings, parse_settings
 from paddleport.lsp.state import DocState, diagnose
+from paddleport.lsp.workspace import adopt as adopt_workspace
 from paddleport.rewrite.fixes import Planner
 
 log = logging.getLogger(__name__)
@@ -431,6 +432,7 @@ def create_server(extra_rule_dirs: Sequence[str] = ()) -> PaddleportServer:
 def _register(server: PaddleportServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: PaddleportServer, params: types.InitializeParams) -> None:
+        adopt_workspace(ls.workspace)
         ls.apply_settings(params.initialization_options)
         ls.pull_mode = _capability(ls, "text_document.diagnostic") is not None
 
