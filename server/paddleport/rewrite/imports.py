@@ -34,15 +34,11 @@ def fix_imports(text: str) -> str:
         return text
     src = SourceText(text)
     sites = _import_sites(tree)
-    paddle_bound = any(
-        name == "paddle" for s in sites if s.module_level for name, _ in import_bindings(s.node)
-    )
     loads = _loads(tree)
-    needs_paddle = "paddle" in loads and not paddle_bound
+    needs_paddle = "paddle" in loads and not _paddle_bound(sites)
     edits: list[TextEdit] = []
     paddle_placed = not needs_paddle
-    torch_sites = [s for s in sites if _torch_names(s.node)]
-    torch_sites.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
+    torch_sites = _torch_sites(sites)
     for site in torch_sites:
         node = site.node
         bindings = import_bindings(node)
@@ -148,6 +144,32 @@ def _keep_only(statement: str, keep: set[str]) -> str:
     if isinstance(new_imp, cst.ImportFrom) and len(names) == 1 and new_imp.lpar:
         new_imp = new_imp.with_changes(lpar=None, rpar=None)
     return cst.Module([]).code_for_node(new_imp)
+
+
+def paddle_import_edit(text: str) -> TextEdit | None:
+    """The edit that adds ``import paddle`` to ``text``, or None when it has one (or does not parse).
+
+    A single quick fix rewrites one use to ``paddle.…``; it carries this edit so the file
+    never uses an undefined ``paddle``.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    sites = _import_sites(tree)
+    if _paddle_bound(sites):
+        return None
+    return _insert_paddle_import(SourceText(text), tree, _torch_sites(sites))
+
+
+def _paddle_bound(sites: list[_ImportSite]) -> bool:
+    return any(name == "paddle" for s in sites if s.module_level for name, _ in import_bindings(s.node))
+
+
+def _torch_sites(sites: list[_ImportSite]) -> list[_ImportSite]:
+    """The imports that bind torch names, in source order."""
+    torch_sites = [s for s in sites if _torch_names(s.node)]
+    return sorted(torch_sites, key=lambda s: (s.node.lineno, s.node.col_offset))
 
 
 def _delete_statement(src: SourceText, node: ast.stmt, start: int, end: int) -> TextEdit:
