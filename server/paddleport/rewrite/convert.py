@@ -9,14 +9,13 @@ rather than broken code.
 from __future__ import annotations
 
 import ast
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import Analysis, analyze
 from paddleport.analysis.source import split_lines_keepends
 from paddleport.analysis.uses import Confidence, Use, UseKind
-from paddleport.rewrite.fixes import Fix, Planner
+from paddleport.rewrite.fixes import HOLE_MIN, Fix, Planner
 from paddleport.rewrite.imports import fix_imports
 from paddleport.rewrite.statements import split_scheduler_attachments
 from paddleport.rules.model import Tier
@@ -71,8 +70,32 @@ Selector = Callable[[Fix], bool]
 def plan(analysis: Analysis, planner: Planner, *, keep_noops: bool = False) -> list[Fix]:
     """A fix (or reason) for every use; no-ops (already valid Paddle) only when asked."""
     text = analysis.source.text
-    fixes = [planner.fix(use, text) for use in analysis.uses]
+    uses = analysis.uses
+    children, _ = forest(uses)
+    fixes = []
+    for i, use in enumerate(uses):
+        nested = children[i]
+        if nested and any(uses[c].end - uses[c].start >= HOLE_MIN for c in nested):
+            holes = [(uses[c].start - use.start, uses[c].end - use.start) for c in nested]
+            focus = (use.focus_start - use.start, use.focus_end - use.start)
+            fixes.append(planner.fix_nested(use, text[use.start : use.end], focus, holes))
+        else:
+            fixes.append(planner.fix(use, text))
     return fixes if keep_noops else [f for f in fixes if not f.is_noop]
+
+
+def forest(uses: list[Use]) -> tuple[list[list[int]], list[int]]:
+    """Each use's directly nested uses, and the outermost ones (spans from ``ast`` nest properly)."""
+    order = sorted(range(len(uses)), key=lambda i: (uses[i].start, -uses[i].end))
+    children: list[list[int]] = [[] for _ in uses]
+    roots: list[int] = []
+    stack: list[int] = []
+    for i in order:
+        while stack and uses[stack[-1]].end <= uses[i].start:
+            stack.pop()
+        (children[stack[-1]] if stack else roots).append(i)
+        stack.append(i)
+    return children, roots
 
 
 def default_selector(min_confidence: Confidence = Confidence.MEDIUM) -> Selector:
@@ -124,16 +147,7 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
     text is its span with its children's new texts spliced in. Linear in the text.
     """
     outcomes = [Outcome(f, False) for f in fixes]
-    order = sorted(range(len(fixes)), key=lambda i: (fixes[i].use.start, -fixes[i].use.end))
-    children: dict[int, list[int]] = {i: [] for i in order}
-    roots: list[int] = []
-    stack: list[int] = []
-    for i in order:
-        use = fixes[i].use
-        while stack and fixes[stack[-1]].use.end <= use.start:
-            stack.pop()
-        (children[stack[-1]] if stack else roots).append(i)
-        stack.append(i)
+    children, roots = forest([f.use for f in fixes])
 
     def render(i: int) -> str:
         fix = fixes[i]
@@ -141,11 +155,20 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
         pieces: list[str] = []
         pos = use.start
         changed = False
+        holes: list[tuple[int, int]] = []  # where the nested uses' new texts sit in the new span
+        length = 0
+        focus_shift = [0, 0]
         for c in children[i]:
             child = fixes[c].use
             new_child = render(c)
             pieces.append(text[pos : child.start])
+            length += child.start - pos
             pieces.append(new_child)
+            holes.append((length, length + len(new_child)))
+            length += len(new_child)
+            delta = len(new_child) - (child.end - child.start)
+            focus_shift[0] += delta if child.end <= use.focus_start else 0
+            focus_shift[1] += delta if child.end <= use.focus_end else 0
             changed = changed or new_child != text[child.start : child.end]
             pos = child.end
         pieces.append(text[pos : use.end])
@@ -156,11 +179,9 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
         if fix.replacement is None or use.kind is UseKind.IMPORT or not select(fix):
             return span
         if changed:  # nested uses changed: recompute this one on its new text
-            moved = dataclasses.replace(use, start=0, end=len(span),
-                                        focus_start=use.focus_start - use.start,
-                                        focus_end=use.focus_end - use.start)  # fmt: skip
-            fresh = planner.fix(moved, span)
-            outcomes[i].fix = Fix(use, fresh.replacement, fresh.tier, fresh.message)
+            focus = (use.focus_start - use.start + focus_shift[0], use.focus_end - use.start + focus_shift[1])
+            fresh = planner.fix_nested(use, span, focus, holes)
+            outcomes[i].fix = fresh
             if fresh.replacement is None or fresh.keeps_text:
                 outcomes[i].applied = fresh.keeps_text
                 return span

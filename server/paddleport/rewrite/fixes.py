@@ -7,7 +7,7 @@ types, almost every call is unchanged and costs a dictionary lookup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -26,6 +26,11 @@ from paddleport.rules.loader import RuleSet
 from paddleport.rules.model import Kind, Rule, Tier
 
 _CACHE_LIMIT = 20_000
+# Nested uses at least this long are stood in for by a placeholder while their parent is
+# rewritten, so deep nesting (torch.abs(torch.abs(...)), long method chains) costs linear
+# time instead of re-parsing every enclosing span; shorter ones stay inline, where rules
+# may read them (value maps, literals).
+HOLE_MIN = 80
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,37 @@ class Planner:
             tier = tier.worst(Tier.REVIEW)
             message = f"if `{_short(receiver)}` is a torch.Tensor: {message}"
         return Fix(use, replacement, tier, message)
+
+    def fix_nested(self, use: Use, span: str, focus: tuple[int, int], holes: list[tuple[int, int]]) -> Fix:
+        """The fix of ``use`` whose current text is ``span``, its nested uses at ``holes``.
+
+        ``focus`` and ``holes`` are offsets in ``span``. Long nested uses are replaced by a
+        call placeholder (never a name, so no transform takes it as safe to repeat), the
+        parent is rewritten, and the nested text is put back; a rewrite that drops or
+        repeats a placeholder is done again on the full text.
+        """
+        big = [h for h in holes if h[1] - h[0] >= HOLE_MIN]
+        names = [f"_pp_hole{k}_()" for k in range(len(big))]
+        if big and not any(n[:-2] in span for n in names):
+            pieces, pos = [], 0
+            fs, fe = focus
+            for (start, end), name in zip(big, names, strict=True):
+                pieces += [span[pos:start], name]
+                pos = end
+                delta = (end - start) - len(name)
+                fs -= delta if end <= focus[0] else 0
+                fe -= delta if end <= focus[1] else 0
+            holed = "".join([*pieces, span[pos:]])
+            fix = self.fix(replace(use, start=0, end=len(holed), focus_start=fs, focus_end=fe), holed)
+            new = fix.replacement
+            if new is None or new in (NOOP, KEEP) or all(new.count(n) == 1 for n in names):
+                message = fix.message
+                for (start, end), name in zip(big, names, strict=True):
+                    new = None if new is None else new.replace(name, span[start:end], 1)
+                    message = message.replace(name, "…")
+                return Fix(use, new, fix.tier, message)
+        fix = self.fix(replace(use, start=0, end=len(span), focus_start=focus[0], focus_end=focus[1]), span)
+        return Fix(use, fix.replacement, fix.tier, fix.message)
 
     def _compute(self, use: Use, span: str) -> tuple[str | None, Tier, str]:
         rule = use.rule
