@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 
 from paddleport.catalog import make_planner
@@ -157,3 +158,24 @@ def test_quick_fix_ignores_malformed_data() -> None:
             range=types.Range(start=zero, end=zero), message="m", source="paddleport", data=data
         )
         assert quick_fix("file:///x.py", d) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [({"debounceMs": 1e9}, "debounceMs"), ({"equivalence": {"timeout": 1e12}}, "equivalence.timeout"),
+     ({"equivalence": {"rtol": 5}}, "equivalence.rtol"), ({"debounceMs": float("nan")}, "debounceMs")],
+)
+def test_settings_out_of_range_fall_back_with_a_message(raw: dict[str, object], field: str) -> None:
+    settings, problems = parse_settings(raw)
+    assert settings.debounce_ms == Settings().debounce_ms and settings.timeout == Settings().timeout
+    assert any(p.startswith(f"paddleport.{field}:") and "up to" in p for p in problems), problems
+
+
+def test_a_large_document_says_it_is_analysed_on_save_only() -> None:
+    from paddleport.lsp.documents import ON_TYPE_MAX_CHARS
+
+    body = "import torch\nx = torch.zeros(2)\n" + "# padding\n" * (ON_TYPE_MAX_CHARS // 10 + 1)
+    state = diagnose(DocumentView("file:///big.py", body, 1), make_planner(), Settings())
+    [note, *uses] = state.diagnostics["file:///big.py"]
+    assert "when it is saved, not while you type" in note["message"]
+    assert any(d["code"] == "torch.zeros" for d in uses)

@@ -32,7 +32,7 @@ from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, python_files, read_source
 from paddleport.lsp import actions
 from paddleport.lsp.diagnostics import Json, dump, rule_error_diagnostics
-from paddleport.lsp.documents import DocumentView
+from paddleport.lsp.documents import ON_TYPE_MAX_CHARS, DocumentView
 from paddleport.lsp.positions import UTF8, UTF16, UTF32
 from paddleport.lsp.settings import Settings, parse_settings
 from paddleport.lsp.state import DocState, diagnose
@@ -457,7 +457,9 @@ def _register(server: PaddleportServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PaddleportServer, params: types.DidChangeTextDocumentParams) -> None:
-        if ls.settings.run == "onType":
+        doc = ls.workspace.text_documents.get(unquote(params.text_document.uri))
+        large = doc is not None and len(doc.source) > ON_TYPE_MAX_CHARS  # analysed on save
+        if ls.settings.run == "onType" and not large:
             ls.schedule(params.text_document.uri, ls.settings.debounce_ms / 1000)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)

@@ -20,7 +20,7 @@ from paddleport.lsp.diagnostics import (
     syntax_diagnostic,
     syntax_offset,
 )
-from paddleport.lsp.documents import MAX_CHARS, DocumentView
+from paddleport.lsp.documents import MAX_CHARS, ON_TYPE_MAX_CHARS, DocumentView
 from paddleport.lsp.positions import PositionMap
 from paddleport.lsp.settings import Settings
 from paddleport.rewrite.convert import plan
@@ -86,4 +86,11 @@ def diagnose(
     state.serialised = {uri: built.serialised.get(uri, []) for uri in state.diagnostics}
     state.memo = built.memo
     state.uses, state.fixable = status_counts(fixes)
+    if len(view.text) > ON_TYPE_MAX_CHARS:
+        note = problem_diagnostic(
+            f"paddleport analyses this large document ({len(view.text) // 1000:,} K characters, over "
+            f"{ON_TYPE_MAX_CHARS // 1000:,} K) when it is saved, not while you type"
+        )
+        state.diagnostics[first] = [note, *state.diagnostics.get(first, [])]
+        state.serialised.pop(first, None)
     return state
