@@ -33,6 +33,7 @@ from paddleport.files import ReadProblem, python_files, read_source
 from paddleport.lsp import actions
 from paddleport.lsp.diagnostics import Json, dump, rule_error_diagnostics
 from paddleport.lsp.documents import ON_TYPE_MAX_CHARS, DocumentView
+from paddleport.lsp.logs import send_logs_to_client
 from paddleport.lsp.positions import UTF8, UTF16, UTF32
 from paddleport.lsp.settings import Settings, parse_settings
 from paddleport.lsp.state import DocState, diagnose
@@ -697,7 +698,8 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
 
 
 def run_stdio(extra_rule_dirs: list[str]) -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     # An analysis allocates ~100k short-lived ast nodes: collect young objects less often.
     gc.set_threshold(50_000, 20, 20)
-    create_server(extra_rule_dirs).start_io()
+    server = create_server(extra_rule_dirs)
+    send_logs_to_client(server)
+    server.start_io()
