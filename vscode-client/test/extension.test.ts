@@ -120,7 +120,7 @@ describe('extension with a running server', () => {
         stub.openEditor('file:///ws/model.py');
         await until(() => item.visible, 'the status item');
         assert.equal(item.text, '$(flame) torch: 5');
-        assert.equal(item.tooltip, '5 torch uses, 4 fixable automatically — click to convert the file');
+        assert.equal(item.tooltip, '5 torch uses: Convert File rewrites 4; fix-all on save applies the 3 exact ones — click to convert the file');
         assert.deepEqual(item.command, {
             title: 'Convert File',
             command: 'paddleport.convertFile',

@@ -15,7 +15,7 @@ from paddleport.analysis.finder import IGNORE_MARK
 from paddleport.analysis.uses import Confidence
 from paddleport.lsp.diagnostics import SOURCE
 from paddleport.lsp.documents import DocumentView
-from paddleport.rewrite.convert import Conversion, convert_source
+from paddleport.rewrite.convert import Conversion, convert_source, exact_fix
 from paddleport.rewrite.fixes import Fix, Planner
 from paddleport.rewrite.imports import paddle_import_edit
 from paddleport.rules.model import Tier
@@ -24,9 +24,7 @@ FIX_ALL_KIND = "source.fixAll.paddleport"
 IGNORE_COMMENT = f"  # {IGNORE_MARK}"
 
 
-def exact_only(fix: Fix) -> bool:
-    """What fix-all applies: exact rewrites of uses that are surely torch."""
-    return fix.tier is Tier.EXACT and fix.use.confidence >= Confidence.MEDIUM
+exact_only = exact_fix  # what fix-all applies: one definition with the status bar's count
 
 
 def of_rule(rule_id: str) -> Callable[[Fix], bool]:

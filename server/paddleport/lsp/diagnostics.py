@@ -374,13 +374,3 @@ def _error_line(err: RuleError, lines: list[str]) -> int:
                 return i
     return start
 
-
-def status_counts(fixes: Iterable[Fix]) -> tuple[int, int]:
-    """(uses, fixable) for the status bar: imports and uses whose text stays not counted."""
-    uses = fixable = 0
-    for fix in fixes:
-        if fix.keeps_text or fix.use.kind is UseKind.IMPORT:
-            continue  # a kept spelling to review is not a torch use left to convert
-        uses += 1
-        fixable += fix.fixable and fix.use.confidence >= Confidence.MEDIUM
-    return uses, fixable

@@ -256,8 +256,9 @@ class PaddleportServer(LanguageServer):
             {
                 "uri": state.key,
                 "version": state.version,
-                "uses": state.uses,
-                "fixable": state.fixable,
+                "uses": state.counts.uses,
+                "fixable": state.counts.convertible,
+                "onSave": state.counts.on_save,
             },
         )
 
@@ -383,8 +384,9 @@ class PaddleportServer(LanguageServer):
                 {
                     "uri": s.key,
                     "version": s.version,
-                    "uses": s.uses,
-                    "fixable": s.fixable,
+                    "uses": s.counts.uses,
+                    "fixable": s.counts.convertible,
+                    "onSave": s.counts.on_save,
                     "parsed": s.parsed,
                 }
                 for s in sorted(self.states.values(), key=lambda s: s.key)
@@ -532,7 +534,7 @@ def _register(server: PaddleportServer) -> None:
         if view is None:
             return None
         state = ls.states.get(view.uri)
-        offer_fix_all = state is None or state.fixable > 0
+        offer_fix_all = state is None or state.counts.convertible > 0
         only = [str(k) for k in params.context.only] if params.context.only else None
         found = actions.code_actions(
             view,

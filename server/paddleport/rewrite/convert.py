@@ -9,7 +9,7 @@ rather than broken code.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import Analysis, analyze
@@ -65,6 +65,40 @@ class Conversion:
 
 
 Selector = Callable[[Fix], bool]
+
+
+@dataclass(frozen=True)
+class UseCounts:
+    """The one definition of the numbers the CLI, the status bar and the tooltip show.
+
+    ``uses``: reported torch uses (imports and uses already valid in Paddle not counted);
+    ``convertible``: what Convert File / ``paddleport convert`` rewrites (confident fixes);
+    ``on_save``: what fix-all on save rewrites (exact fixes only, see ``exact_fix``).
+    """
+
+    uses: int = 0
+    convertible: int = 0
+    on_save: int = 0
+
+    def __add__(self, other: UseCounts) -> UseCounts:
+        return UseCounts(self.uses + other.uses, self.convertible + other.convertible,
+                         self.on_save + other.on_save)  # fmt: skip
+
+
+def exact_fix(fix: Fix) -> bool:
+    """What fix-all (on save) applies: exact rewrites of uses that are surely torch."""
+    return fix.fixable and fix.tier is Tier.EXACT and fix.use.confidence >= Confidence.MEDIUM
+
+
+def count_uses(fixes: Iterable[Fix]) -> UseCounts:
+    uses = convertible = on_save = 0
+    for fix in fixes:
+        if fix.is_noop or fix.use.kind is UseKind.IMPORT:
+            continue
+        uses += 1
+        convertible += fix.fixable and fix.use.confidence >= Confidence.MEDIUM
+        on_save += exact_fix(fix)
+    return UseCounts(uses, convertible, on_save)
 
 
 def plan(analysis: Analysis, planner: Planner, *, keep_noops: bool = False) -> list[Fix]:
