@@ -27,6 +27,9 @@ class Scope:
     modules: set[str] = field(default_factory=set)  # names bound by non-torch imports
     # (target names, value) of simple assignments, for tensor inference
     assigns: list[tuple[list[str], ast.expr]] = field(default_factory=list)
+    # names bound once to a device/dtype dict (`dd = {'device': device, 'dtype': dtype}`) -> the dict
+    factories: dict[str, ast.expr] = field(default_factory=dict)
+    splatted: set[str] = field(default_factory=set)  # factories seen as `**name` in a call
 
     def is_module(self, name: str) -> bool:
         """True when ``name`` is bound by a non-torch import (np, math, paddle)."""
@@ -131,6 +134,8 @@ class ScopeBuilder:
                     target = node.targets[0]
                     if isinstance(target, ast.Name):
                         self.scope.assigns.append(([target.id], node.value))
+                        if is_factory_dict(node.value):
+                            self.scope.factories[target.id] = node.value
                         if isinstance(node.value, (ast.Attribute, ast.Name)):
                             self.alias_candidates[target.id] = node.value
                     elif isinstance(target, ast.Tuple) and all(
@@ -184,6 +189,11 @@ class ScopeBuilder:
         elif isinstance(target, ast.Starred):
             self._bind(target.value)
 
+    def resolve_factories(self) -> None:
+        """A factory dict assigned more than once may hold anything: forget it."""
+        for name in [n for n in self.scope.factories if self.assign_counts.get(n) != 1]:
+            del self.scope.factories[name]
+
     def resolve_aliases(self) -> None:
         """`L = nn.Linear` assigned once makes `L` an alias of torch.nn.Linear."""
         for name, value in self.alias_candidates.items():
@@ -194,6 +204,42 @@ class ScopeBuilder:
                 self.scope.torch[name] = path
                 self.scope.aliases.add(name)
                 self.scope.locals.discard(name)
+
+
+FACTORY_KEYS = frozenset({"device", "dtype"})
+
+
+def is_factory_dict(node: ast.expr) -> bool:
+    """``{'device': device, 'dtype': dtype}`` or ``dict(device=..., dtype=...)`` with plain values.
+
+    The keyword dict torch's own ``nn`` code (``factory_kwargs``) and timm (``dd``) pass as
+    ``**dd`` to every layer and tensor factory. Values must be free of side effects
+    (names, constants, attributes, ``kwargs.get(...)``): converting the dict drops them.
+    """
+    if isinstance(node, ast.Dict):
+        keys: list[ast.expr | None] = list(node.keys)
+        values = node.values
+        if not keys or not all(isinstance(k, ast.Constant) and k.value in FACTORY_KEYS for k in keys):
+            return False
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+            and not node.args and node.keywords):  # fmt: skip
+        if not all(kw.arg in FACTORY_KEYS for kw in node.keywords):
+            return False
+        values = [kw.value for kw in node.keywords]
+    else:
+        return False
+    return all(_plain(v) for v in values)
+
+
+def _plain(node: ast.expr) -> bool:
+    if isinstance(node, (ast.Name, ast.Constant)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _plain(node.value)
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+            and not node.keywords):  # fmt: skip
+        return _plain(node.func.value) and all(_plain(a) for a in node.args)
+    return False
 
 
 def dotted(node: ast.expr) -> list[str] | None:
@@ -225,4 +271,5 @@ def build_scope(node: ast.AST | None, parent: Scope | None, body: list[ast.stmt]
     builder = ScopeBuilder(scope)
     builder.collect(body, args)
     builder.resolve_aliases()
+    builder.resolve_factories()
     return scope

@@ -7,6 +7,7 @@ with the other rules, so one typo never hides the whole catalogue.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ NON_TENSOR_METHODS = {
     "numpy", "stride", "storage_offset", "__len__", "equal", "allclose", "register_hook",
     "backward",
 }  # fmt: skip
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 TENSOR_NAMESPACES = ("torch.", "torch.nn.functional.", "torch.linalg.", "torch.fft.",
                      "torch.special.")  # fmt: skip
 
@@ -54,11 +56,44 @@ class RuleSet:
     errors: list[RuleError] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    _namespaces: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def add(self, rule: Rule) -> None:
         self.rules[rule.api] = rule
         for alias in rule.aliases:
             self.aliases[alias] = rule.api
+        self._namespaces = None
+
+    def is_namespace(self, path: str) -> bool:
+        """True when some rule lives under ``path`` (``torch.nn``): a torch module the rules know."""
+        if self._namespaces is None:
+            spaces: set[str] = set()
+            for api in (*self.rules, *self.aliases):
+                parts = api.split(".")
+                spaces.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            self._namespaces = spaces
+        return path in self._namespaces
+
+    def runtime_names(self, module: str) -> dict[str, str]:
+        """``{torch name: Paddle name}`` for what a runtime lookup in ``module`` may return.
+
+        ``getattr(nn, name)(...)`` passes torch's arguments to whatever it finds, so only
+        rules that rename and at most drop arguments qualify (a dropped argument passed by
+        keyword then fails loudly under Paddle); exact rules only: a review rule's note would
+        go unread at run time.
+        """
+        out: dict[str, str] = {}
+        prefix = module + "."
+        for rule in self.rules.values():
+            if (rule.tier is not Tier.EXACT or rule.paddle is None or rule.kind is Kind.METHOD
+                    or not _DOTTED.fullmatch(rule.paddle) or rule.rename or rule.pack
+                    or rule.values or rule.defaults or rule.transform or rule.unsupported):  # fmt: skip
+                continue
+            for api in (rule.api, *rule.aliases):
+                name = api[len(prefix):]
+                if api.startswith(prefix) and name.isidentifier() and not name.startswith("_"):
+                    out[name] = rule.paddle
+        return dict(sorted(out.items()))
 
     def get(self, api: str) -> Rule | None:
         return self.rules.get(self.aliases.get(api, api))
