@@ -233,9 +233,14 @@ class _Finder:
         self._factory_dicts(inner)
 
     def _factory_dicts(self, scope: Scope) -> None:
-        """The device/dtype dicts of this scope that a call splats (``**dd``): evidence enough."""
-        for name in scope.splatted:
-            start, end = self.src.node_span(scope.factories[name])
+        """The device/dtype dicts of this scope that a call splats (``**dd``), and those it returns.
+
+        A splat is the evidence for a dict bound to a name; a returned dict with exactly
+        both keys (timm's ``get_device_dtype``) exists for its callers to splat.
+        """
+        dicts = [scope.factories[name] for name in scope.splatted]
+        for node in (*dicts, *scope.factory_returns):
+            start, end = self.src.node_span(node)
             self._factory_uses.append(
                 Use(FACTORY_KWARGS_API, None, UseKind.FACTORY_KWARGS, start, end, start, end))
 
@@ -419,8 +424,8 @@ class _Finder:
         if base is None or via_alias:
             return False
         module = canonical(".".join([base, *parts[1:]]))
-        if not self.rules.is_namespace(module) or self.rules.get(module) is not None:
-            return False  # a class such as torch.Tensor, or a torch name no rule lives under
+        if self.rules.get(module) is not None:
+            return False  # a class such as torch.Tensor: its attributes are its rules' business
         start, end = self.src.node_span(node)
         attr = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else None
         literal = attr is not None

@@ -30,6 +30,7 @@ class Scope:
     # names bound once to a device/dtype dict (`dd = {'device': device, 'dtype': dtype}`) -> the dict
     factories: dict[str, ast.expr] = field(default_factory=dict)
     splatted: set[str] = field(default_factory=set)  # factories seen as `**name` in a call
+    factory_returns: list[ast.expr] = field(default_factory=list)  # return {'device': .., 'dtype': ..}
 
     def is_module(self, name: str) -> bool:
         """True when ``name`` is bound by a non-torch import (np, math, paddle)."""
@@ -150,6 +151,10 @@ class ScopeBuilder:
                     self.scope.assigns.append(([node.target.id], node.value))
             elif t is ast.AugAssign:
                 self._bind(node.target)  # type: ignore[attr-defined]
+            elif t is ast.Return:
+                value = node.value  # type: ignore[attr-defined]
+                if value is not None and is_factory_dict(value, both=True):
+                    self.scope.factory_returns.append(value)
             elif t is ast.Global:
                 self.scope.globals.update(node.names)  # type: ignore[attr-defined]
             elif t is ast.For or t is ast.AsyncFor:
@@ -209,21 +214,26 @@ class ScopeBuilder:
 FACTORY_KEYS = frozenset({"device", "dtype"})
 
 
-def is_factory_dict(node: ast.expr) -> bool:
+def is_factory_dict(node: ast.expr, *, both: bool = False) -> bool:
     """``{'device': device, 'dtype': dtype}`` or ``dict(device=..., dtype=...)`` with plain values.
 
     The keyword dict torch's own ``nn`` code (``factory_kwargs``) and timm (``dd``) pass as
     ``**dd`` to every layer and tensor factory. Values must be free of side effects
     (names, constants, attributes, ``kwargs.get(...)``): converting the dict drops them.
+    ``both``: the keys are exactly device and dtype (a helper returning such a dict).
     """
     if isinstance(node, ast.Dict):
         keys: list[ast.expr | None] = list(node.keys)
         values = node.values
         if not keys or not all(isinstance(k, ast.Constant) and k.value in FACTORY_KEYS for k in keys):
             return False
+        if both and {k.value for k in keys if isinstance(k, ast.Constant)} != FACTORY_KEYS:
+            return False
     elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
             and not node.args and node.keywords):  # fmt: skip
         if not all(kw.arg in FACTORY_KEYS for kw in node.keywords):
+            return False
+        if both and {kw.arg for kw in node.keywords} != FACTORY_KEYS:
             return False
         values = [kw.value for kw in node.keywords]
     else:

@@ -164,7 +164,10 @@ def add_namespaces(code: str, modules: set[str], rules: RuleSet) -> str:
         line = anchor.end_lineno or anchor.lineno
         offset = src.line_starts[line] if line < len(src.line_starts) else len(code)
         prefix = "" if code[:offset].endswith("\n") else "\n"
-        return apply_edits(code, [TextEdit(offset, offset, f"{prefix}\n\n{block}\n")])
+        rest = code[offset:]
+        blank = len(rest) - len(rest.lstrip("\n"))  # the blank lines already between imports and code
+        suffix = "\n" * max(0, 2 - blank)
+        return apply_edits(code, [TextEdit(offset, offset, f"{prefix}\n\n{block}{suffix}")])
     if first_use < len(tree.body):
         stmt = tree.body[first_use]
         line = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
