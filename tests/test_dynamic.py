@@ -339,3 +339,33 @@ def test_timm_style_module_converts_and_runs_under_paddle_alone(
                          timeout=300, env={"GLOG_minloglevel": "2", "PATH": "/usr/bin:/bin"})  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     assert "ran paddle.float32" in run.stdout
+
+
+# -- torch version checks -------------------------------------------------------------
+
+
+def test_version_checks_fold_for_the_verified_torch_release(convert: Convert) -> None:
+    before = """
+    import torch
+
+    new = torch.__version__ >= '2.0'
+    old = torch.__version__ < (1, 12)
+    later = '2.9' <= torch.__version__
+    same = torch.__version__ >= '2.13'
+    exact = torch.__version__ == '2.0'
+    """
+    out = convert(before)
+    lines = out.code.splitlines()
+    assert lines[2:5] == ["new = True", "old = False", "later = True"]  # torch compares as versions
+    assert lines[5:7] == ["same = torch.__version__ >= '2.13'", "exact = torch.__version__ == '2.0'"]
+    folded = [o for o in out.outcomes if o.use.kind is UseKind.LOOKUP and o.applied]
+    assert len(folded) == 3 and all(o.fix.tier is Tier.REVIEW for o in folded)
+    assert any("manual" in o.fix.message for o in out.outcomes if not o.applied)
+
+
+def test_the_folding_release_is_the_pinned_torch() -> None:
+    from importlib.metadata import version
+
+    from paddleport.rewrite.dynamic import TORCH_VERSION
+
+    assert version("torch").split("+")[0] == TORCH_VERSION

@@ -184,7 +184,7 @@ class _Finder:
             self.visit(node.target, scope)
             if node.value is not None:
                 self.visit(node.value, scope)
-        elif t is ast.Constant:
+        elif t is ast.Constant or (t is ast.Compare and self._version_check(node, scope)):  # type: ignore[arg-type]
             return
         else:
             fields = _CHILD_FIELDS.get(t)
@@ -451,6 +451,29 @@ class _Finder:
             self.uses.append(Use(api, rule, kind, start, end, start, end))
         if outer is not None:
             self._call_arguments(outer, scope)
+        return True
+
+    def _version_check(self, node: ast.Compare, scope: Scope) -> bool:
+        """``torch.__version__ >= '2.0'``: one ``LOOKUP`` use on the whole comparison.
+
+        Only an ordering against literal strings or tuples qualifies; the rewrite folds it
+        for the torch release the rules are verified against, or leaves it with a reason.
+        """
+        operands = [node.left, *node.comparators]
+        versions = [o for o in operands if isinstance(o, ast.Attribute) and o.attr == "__version__"]
+        if len(versions) != 1 or len(operands) != 2:
+            return False
+        parts = dotted(versions[0])
+        base = scope.lookup(parts[0])[0] if parts else None
+        if parts is None or base is None or canonical(".".join([base, *parts[1:]])) != "torch.__version__":
+            return False
+        other = operands[1] if versions[0] is operands[0] else operands[0]
+        if not isinstance(other, (ast.Constant, ast.Tuple)):
+            return False
+        start, end = self.src.node_span(node)
+        fstart, fend = self.src.node_span(versions[0])
+        self.uses.append(Use("torch.__version__", self.rules.get("torch.__version__"), UseKind.LOOKUP,
+                             start, end, fstart, fend))  # fmt: skip
         return True
 
     def _call_arguments(self, node: ast.Call, scope: Scope) -> None:

@@ -31,6 +31,8 @@ factory. What becomes of each:
 from __future__ import annotations
 
 import ast
+import operator
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -42,6 +44,8 @@ from paddleport.rules.loader import RuleSet
 from paddleport.rules.model import Tier
 
 NAMESPACE_PREFIX = "_paddleport_"
+# The torch release the rule examples are verified against (pyproject.toml pins it; a test checks).
+TORCH_VERSION = "2.13.0"
 
 FACTORY_NOTE = (
     "Paddle layers and tensor factories take no device/dtype: placement is global "
@@ -72,11 +76,13 @@ def factory_kwargs(span: str) -> Result:
 
 
 def lookup(use: Use, span: str, rules: RuleSet) -> Result:
-    """``hasattr``/``getattr`` on a torch module, or its ``__dict__``."""
+    """``hasattr``/``getattr`` on a torch module, its ``__dict__``, or a torch version check."""
     try:
         node = cst.parse_expression(span)
     except cst.ParserSyntaxError:
         node = cst.parse_expression(f"({span})").with_changes(lpar=[], rpar=[])
+    if isinstance(node, cst.Comparison):
+        return version_check(node, use)
     if isinstance(node, cst.Attribute):  # nn.__dict__
         return _runtime(use.api, rules, f"{namespace_name(use.api)}.__dict__")
     assert isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
@@ -110,6 +116,59 @@ def lookup(use: Use, span: str, rules: RuleSet) -> Result:
         f"feature probe → False: `{use.api}` does not convert ({why}) — review: the converted "
         "program takes the code path for a torch without it"
     )
+
+
+def version_check(node: cst.Comparison, use: Use) -> Result:
+    """``torch.__version__ >= '2.0'`` → ``True``: evaluated for ``TORCH_VERSION``.
+
+    The rules convert current torch APIs and their examples are verified against that
+    release, so the converted program takes the branch written for it. torch compares
+    ``__version__`` as a version (``'2.13' > '2.9'``), never as a string; only orderings
+    of plain release numbers are folded.
+    """
+    target = tuple(int(p) for p in TORCH_VERSION.split("."))
+    comparison = node.comparisons[0]
+    op = type(comparison.operator)
+    left_is_version = isinstance(node.left, cst.Attribute)
+    other = comparison.comparator if left_is_version else node.left
+    release = _release(other)
+    guide = (use.rule.guide if use.rule is not None and use.rule.guide
+             else "rewrite or remove the torch version check")  # fmt: skip
+    if release is None or op not in _ORDER or _padded(release) == _padded(target):
+        # the same release: a build's local tag (+cpu) decides, so leave it to a human
+        return None, Tier.MANUAL, f"`torch.__version__` needs a manual port: {guide}"
+    a, b = (_padded(target), _padded(release)) if left_is_version else (_padded(release), _padded(target))
+    value = _ORDER[op](a, b)
+    return str(value), Tier.REVIEW, (
+        f"torch version check → {value}, evaluated for torch {TORCH_VERSION}, the release "
+        "paddleport's rules are verified against — review: the branch for that torch is the one kept"
+    )
+
+
+def _release(node: cst.BaseExpression) -> tuple[int, ...] | None:
+    """``'2.0'`` / ``'2.0.1'`` / ``(2, 0)`` as numbers; None for anything else (``'2.1.0a0'``)."""
+    if isinstance(node, cst.SimpleString):
+        text = node.evaluated_value
+        if isinstance(text, str) and text and all(p.isdigit() for p in text.split(".")):
+            return tuple(int(p) for p in text.split("."))
+        return None
+    if isinstance(node, cst.Tuple) and node.elements:
+        values = [e.value for e in node.elements]
+        if all(isinstance(v, cst.Integer) for v in values):
+            return tuple(int(v.value) for v in values if isinstance(v, cst.Integer))
+    return None
+
+
+def _padded(release: tuple[int, ...]) -> tuple[int, ...]:
+    return release + (0,) * (4 - len(release))
+
+
+_ORDER: dict[type, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
+    cst.LessThan: operator.lt,
+    cst.LessThanEqual: operator.le,
+    cst.GreaterThan: operator.gt,
+    cst.GreaterThanEqual: operator.ge,
+}
 
 
 def _runtime(module: str, rules: RuleSet, replacement: str) -> Result:
