@@ -157,3 +157,12 @@ def test_quick_fix_ignores_malformed_data() -> None:
             range=types.Range(start=zero, end=zero), message="m", source="paddleport", data=data
         )
         assert quick_fix("file:///x.py", d) is None
+
+
+def test_a_runtime_lookup_gets_no_span_edit_but_a_feature_probe_does() -> None:
+    """A lookup's name map comes with whole-file conversion; a span edit alone would name nothing."""
+    text = "import torch.nn as nn\nact = getattr(nn, name)()\nok = hasattr(nn, 'ReLU')\n"
+    state = diagnose(DocumentView("file:///m.py", text, 1), make_planner(), Settings())
+    by_code = {d["code"]: d for d in state.diagnostics["file:///m.py"]}
+    assert by_code["torch.nn"]["data"]["fix"] is None
+    assert by_code["torch.nn.ReLU"]["data"]["fix"]["edits"]
