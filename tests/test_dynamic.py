@@ -147,6 +147,30 @@ def test_feature_probes_answer_for_the_converted_program(convert: Convert) -> No
     assert convert(out.code).code == out.code
 
 
+def test_membership_in_dir_is_the_same_probe(convert: Convert) -> None:
+    before = """
+    import torch
+    import torch.nn.functional as F
+
+    a = 'relu' in dir(F)
+    b = 'silu' in dir(torch.nn.functional)
+    c = 'relu' not in dir(F)
+    names = dir(torch.nn)
+    """
+    after = """
+    import paddle
+
+    a = hasattr(paddle.nn.functional, 'relu')
+    b = False
+    c = not hasattr(paddle.nn.functional, 'relu')
+    names = dir(_paddleport_torch_nn)
+    """
+    out = convert(before)
+    body = out.code.split("ReLU = paddle.nn.ReLU\n", 1)[-1]
+    assert out.code.startswith("import paddle\n\n\nclass _paddleport_torch_nn:")
+    assert body.strip() == dedent(after).split("\n", 2)[2].strip()
+
+
 def test_getattr_with_a_literal_is_the_attribute(convert: Convert) -> None:
     before = """
     import torch

@@ -134,7 +134,7 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {
 
 _ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION, _ROLE_TYPE_CHECK = range(5)
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
-_LOOKUPS = frozenset({"getattr", "hasattr"})
+_LOOKUPS = frozenset({"getattr", "hasattr", "dir"})
 FACTORY_KWARGS_API = "factory_kwargs"  # the `api` of a device/dtype dict's use (no torch name)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -184,7 +184,7 @@ class _Finder:
             self.visit(node.target, scope)
             if node.value is not None:
                 self.visit(node.value, scope)
-        elif t is ast.Constant or (t is ast.Compare and self._version_check(node, scope)):  # type: ignore[arg-type]
+        elif t is ast.Constant or (t is ast.Compare and self._compare(node, scope)):  # type: ignore[arg-type]
             return
         else:
             fields = _CHILD_FIELDS.get(t)
@@ -403,7 +403,7 @@ class _Finder:
             self.visit(kw.value, scope)
 
     def _lookup(self, node: ast.Call, scope: Scope, outer: ast.Call | None) -> bool:
-        """``getattr``/``hasattr`` on a torch module: False when ``node`` is not one.
+        """``getattr``/``hasattr``/``dir`` on a torch module: False when ``node`` is not one.
 
         A literal name resolves statically: ``getattr(nn, 'ReLU')`` is ``nn.ReLU`` (called:
         a call of it, with its argument mapping), ``hasattr(F, 'gelu')`` asks whether the
@@ -412,21 +412,19 @@ class _Finder:
         """
         func = node.func
         assert isinstance(func, ast.Name)
-        if node.keywords or not 2 <= len(node.args) <= (3 if func.id == "getattr" else 2):
+        low, high = {"getattr": (2, 3), "hasattr": (2, 2), "dir": (1, 1)}[func.id]
+        if node.keywords or not low <= len(node.args) <= high or not self._builtin(func.id, scope):
             return False
-        if any(func.id in s.locals or func.id in s.torch for s in _chain_of(scope)):
-            return False  # a local `getattr`: not the builtin
-        target, name = node.args[0], node.args[1]
-        parts = dotted(target) if isinstance(target, (ast.Attribute, ast.Name)) else None
-        if parts is None:
+        module = self._module_of(node.args[0], scope)
+        if module is None:
             return False
-        base, via_alias = scope.lookup(parts[0])
-        if base is None or via_alias:
-            return False
-        module = canonical(".".join([base, *parts[1:]]))
-        if self.rules.get(module) is not None:
-            return False  # a class such as torch.Tensor: its attributes are its rules' business
         start, end = self.src.node_span(node)
+        if func.id == "dir":  # dir(nn): the names a runtime lookup may find
+            self.uses.append(Use(module, None, UseKind.LOOKUP, start, end, start, end))
+            if outer is not None:
+                self._call_arguments(outer, scope)
+            return True
+        target, name = node.args[0], node.args[1]
         attr = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else None
         literal = attr is not None
         api = canonical(f"{module}.{attr}") if attr is not None else module
@@ -451,6 +449,46 @@ class _Finder:
             self.uses.append(Use(api, rule, kind, start, end, start, end))
         if outer is not None:
             self._call_arguments(outer, scope)
+        return True
+
+    def _compare(self, node: ast.Compare, scope: Scope) -> bool:
+        return self._dir_probe(node, scope) or self._version_check(node, scope)
+
+    def _builtin(self, name: str, scope: Scope) -> bool:
+        """``name`` is not bound anywhere in reach: the builtin (``getattr``, ``dir``)."""
+        return not any(name in s.locals or name in s.torch for s in _chain_of(scope))
+
+    def _module_of(self, node: ast.expr, scope: Scope) -> str | None:
+        """The torch module ``node`` names (``F`` → torch.nn.functional), if it is one."""
+        parts = dotted(node) if isinstance(node, (ast.Attribute, ast.Name)) else None
+        if parts is None:
+            return None
+        base, via_alias = scope.lookup(parts[0])
+        if base is None or via_alias:
+            return None
+        module = canonical(".".join([base, *parts[1:]]))
+        if self.rules.get(module) is not None:
+            return None  # a class such as torch.Tensor: its attributes are its rules' business
+        return module
+
+    def _dir_probe(self, node: ast.Compare, scope: Scope) -> bool:
+        """``'silu' in dir(F)``: the same feature probe as ``hasattr(F, 'silu')``."""
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.In, ast.NotIn)):
+            return False
+        left, right = node.left, node.comparators[0]
+        if not (isinstance(left, ast.Constant) and isinstance(left.value, str)
+                and isinstance(right, ast.Call) and isinstance(right.func, ast.Name)
+                and right.func.id == "dir" and len(right.args) == 1 and not right.keywords
+                and self._builtin("dir", scope)):  # fmt: skip
+            return False
+        module = self._module_of(right.args[0], scope)
+        if module is None:
+            return False
+        api = canonical(f"{module}.{left.value}")
+        rule = self.rules.get(api)
+        start, end = self.src.node_span(node)
+        fstart, fend = self.src.node_span(right.args[0])
+        self.uses.append(Use(rule.api if rule else api, rule, UseKind.LOOKUP, start, end, fstart, fend))
         return True
 
     def _version_check(self, node: ast.Compare, scope: Scope) -> bool:

@@ -76,29 +76,43 @@ def factory_kwargs(span: str) -> Result:
 
 
 def lookup(use: Use, span: str, rules: RuleSet) -> Result:
-    """``hasattr``/``getattr`` on a torch module, its ``__dict__``, or a torch version check."""
+    """``hasattr``/``getattr``/``dir`` on a torch module, its ``__dict__``, ``'x' in dir(M)``, or a
+    torch version check."""
     try:
         node = cst.parse_expression(span)
     except cst.ParserSyntaxError:
         node = cst.parse_expression(f"({span})").with_changes(lpar=[], rpar=[])
     if isinstance(node, cst.Comparison):
+        operator_ = node.comparisons[0].operator
+        if isinstance(operator_, (cst.In, cst.NotIn)):  # 'silu' in dir(F): a feature probe
+            probe, tier, message = _probe(use, rules)
+            if isinstance(operator_, cst.NotIn):
+                probe = str(probe != "True") if probe in ("True", "False") else f"not {probe}"
+            return probe, tier, message
         return version_check(node, use)
     if isinstance(node, cst.Attribute):  # nn.__dict__
         return _runtime(use.api, rules, f"{namespace_name(use.api)}.__dict__")
     assert isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+    if node.func.value == "dir":
+        return _runtime(use.api, rules, f"dir({namespace_name(use.api)})")
     name = node.args[1].value
     if not isinstance(name, (cst.SimpleString, cst.ConcatenatedString)):
         target = cst.Arg(value=cst.Name(namespace_name(use.api)), comma=node.args[0].comma)
         new = node.with_changes(args=[target, *node.args[1:]])
         return _runtime(use.api, rules, code_of(new))
-    rule = use.rule
-    converts = rule is not None and rule.tier is not Tier.MANUAL and rule.paddle is not None
     if node.func.value == "getattr":  # with a default, and nothing in Paddle
         default = code_of(node.args[2].value)
         return default, Tier.REVIEW, (
             f"`{use.api}` has no Paddle conversion, so the converted program sees it as missing: "
             f"getattr(...) → {default} — review: the code path for a torch without it is taken"
         )
+    return _probe(use, rules)
+
+
+def _probe(use: Use, rules: RuleSet) -> Result:
+    """Whether the converted program has ``use.api``, as an expression."""
+    rule = use.rule
+    converts = rule is not None and rule.tier is not Tier.MANUAL and rule.paddle is not None
     if converts:
         assert rule is not None and rule.paddle is not None
         parent, _, last = rule.paddle.rpartition(".")
