@@ -77,17 +77,19 @@ class RuleSet:
     def runtime_names(self, module: str) -> dict[str, str]:
         """``{torch name: Paddle name}`` for what a runtime lookup in ``module`` may return.
 
-        ``getattr(nn, name)(...)`` passes torch's arguments to whatever it finds, so only
-        rules that rename and at most drop arguments qualify (a dropped argument passed by
-        keyword then fails loudly under Paddle); exact rules only: a review rule's note would
-        go unread at run time.
+        ``getattr(F, name)(x)`` passes torch's arguments to whatever it finds, so only rules
+        that at most rename and drop arguments qualify, and only where positions still agree
+        (no dropped parameter before a kept one): positional calls then mean the same, and a
+        keyword Paddle spells differently (``dim=``, ``inplace=``) fails loudly under Paddle.
+        Exact rules only: a review rule's note would go unread at run time.
         """
         out: dict[str, str] = {}
         prefix = module + "."
         for rule in self.rules.values():
             if (rule.tier is not Tier.EXACT or rule.paddle is None or rule.kind is Kind.METHOD
-                    or not _DOTTED.fullmatch(rule.paddle) or rule.rename or rule.pack
-                    or rule.values or rule.defaults or rule.transform or rule.unsupported):  # fmt: skip
+                    or not _DOTTED.fullmatch(rule.paddle) or rule.pack or rule.values
+                    or rule.defaults or rule.transform or rule.unsupported
+                    or not _positions_agree(rule)):  # fmt: skip
                 continue
             for api in (rule.api, *rule.aliases):
                 name = api[len(prefix):]
@@ -106,6 +108,16 @@ class RuleSet:
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules.values())
+
+
+def _positions_agree(rule: Rule) -> bool:
+    """No positional parameter the rule drops comes before one it keeps."""
+    if not rule.drop or rule.signature is None:
+        return True
+    names = [p.name for p in rule.signature.positional]
+    dropped = [i for i, n in enumerate(names) if n in rule.drop]
+    kept = [i for i, n in enumerate(names) if n not in rule.drop]
+    return not dropped or not kept or min(dropped) > max(kept)
 
 
 def builtin_rules_dir() -> Path:
