@@ -86,13 +86,32 @@ def test_factory_dict_spellings(convert: Convert) -> None:
     assert tiers == [Tier.REVIEW, Tier.EXACT, Tier.REVIEW]  # values all None: nothing can change
 
 
-def test_dicts_that_are_not_plain_factory_dicts_stay(convert: Convert) -> None:
+def test_a_factory_dict_with_side_effects_keeps_them(convert: Convert) -> None:
     before = """
     import torch.nn as nn
 
     def popped(**kwargs):
         dd = {'device': kwargs.pop('device', None), 'dtype': kwargs.pop('dtype', None)}
-        return nn.Linear(2, 3, **dd), kwargs
+        return nn.Linear(2, 3, **dd), norm(3, **dd), kwargs
+    """
+    after = """
+    import paddle
+
+    def popped(**kwargs):
+        dd = {k: v for k, v in {'device': kwargs.pop('device', None), 'dtype': kwargs.pop('dtype', None)}.items() if v is not None}
+        return paddle.nn.Linear(2, 3), norm(3, **dd), kwargs
+    """
+    out = convert(before)
+    assert out.code == dedent(after)
+    kwargs = {"device": None, "dtype": None, "bias": 1}
+    dd = eval(out.code.split("dd = ", 1)[1].split("\n", 1)[0], {}, {"kwargs": kwargs})
+    assert dd == {} and kwargs == {"bias": 1}  # popped as before: kwargs no longer carries them
+    assert convert(out.code).code == out.code
+
+
+def test_dicts_that_are_not_factory_dicts_stay(convert: Convert) -> None:
+    before = """
+    import torch.nn as nn
 
     def reassigned(device=None):
         dd = {'device': device}
@@ -110,7 +129,6 @@ def test_dicts_that_are_not_plain_factory_dicts_stay(convert: Convert) -> None:
     """
     out = convert(before)
     assert not [o for o in out.outcomes if o.use.kind is UseKind.FACTORY_KWARGS]
-    assert "paddle.nn.Linear(2, 3, **dd), kwargs" in out.code  # side effects kept: left for a human
     assert "meta = {'device': device, 'dtype': dtype}" in out.code
 
 

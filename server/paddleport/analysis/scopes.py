@@ -215,41 +215,22 @@ FACTORY_KEYS = frozenset({"device", "dtype"})
 
 
 def is_factory_dict(node: ast.expr, *, both: bool = False) -> bool:
-    """``{'device': device, 'dtype': dtype}`` or ``dict(device=..., dtype=...)`` with plain values.
+    """``{'device': device, 'dtype': dtype}`` or ``dict(device=..., dtype=...)``.
 
     The keyword dict torch's own ``nn`` code (``factory_kwargs``) and timm (``dd``) pass as
-    ``**dd`` to every layer and tensor factory. Values must be free of side effects
-    (names, constants, attributes, ``kwargs.get(...)``): converting the dict drops them.
-    ``both``: the keys are exactly device and dtype (a helper returning such a dict).
+    ``**dd`` to every layer and tensor factory. ``both``: the keys are exactly device and
+    dtype (a helper returning such a dict).
     """
     if isinstance(node, ast.Dict):
-        keys: list[ast.expr | None] = list(node.keys)
-        values = node.values
-        if not keys or not all(isinstance(k, ast.Constant) and k.value in FACTORY_KEYS for k in keys):
-            return False
-        if both and {k.value for k in keys if isinstance(k, ast.Constant)} != FACTORY_KEYS:
-            return False
+        keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
     elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
-            and not node.args and node.keywords):  # fmt: skip
-        if not all(kw.arg in FACTORY_KEYS for kw in node.keywords):
-            return False
-        if both and {kw.arg for kw in node.keywords} != FACTORY_KEYS:
-            return False
-        values = [kw.value for kw in node.keywords]
+            and not node.args):  # fmt: skip
+        keys = [kw.arg for kw in node.keywords]
     else:
         return False
-    return all(_plain(v) for v in values)
-
-
-def _plain(node: ast.expr) -> bool:
-    if isinstance(node, (ast.Name, ast.Constant)):
-        return True
-    if isinstance(node, ast.Attribute):
-        return _plain(node.value)
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-            and not node.keywords):  # fmt: skip
-        return _plain(node.func.value) and all(_plain(a) for a in node.args)
-    return False
+    if not keys or not all(k in FACTORY_KEYS for k in keys):
+        return False
+    return not both or set(keys) == FACTORY_KEYS
 
 
 def dotted(node: ast.expr) -> list[str] | None:

@@ -26,7 +26,8 @@ factory. What becomes of each:
   take the default dtype, ``paddle.set_default_dtype``), and emptying the dict where it
   is built also covers layer classes that reach ``norm_layer(dim, **dd)`` at run time.
   With the values None, as by default, nothing computed changes; a caller passing a
-  dtype is what the review note is for.
+  dtype is what the review note is for. Values with side effects (``kwargs.pop``) still
+  run: the dict keeps only its entries that are not None.
 """
 
 from __future__ import annotations
@@ -64,16 +65,41 @@ def namespace_name(module: str) -> str:
 
 
 def factory_kwargs(span: str) -> Result:
-    """The device/dtype dict where it is built: emptied."""
+    """The device/dtype dict where it is built: ``{}``, or its non-None entries when its
+    values have side effects (``kwargs.pop('device', None)``) and must still run."""
     try:
         node = cst.parse_expression(span)
     except cst.ParserSyntaxError:
         return None, Tier.MANUAL, "device/dtype dict left as is: could not parse it"
-    values = [e.value for e in node.elements] if isinstance(node, cst.Dict) else []
-    all_none = bool(values) and all(isinstance(v, cst.Name) and v.value == "None" for v in values)
-    tier = Tier.EXACT if all_none else Tier.REVIEW
-    message = "device/dtype dict → {} (its splats into converted calls are dropped)"
-    return "{}", tier, message if all_none else f"{message} — review: {FACTORY_NOTE}"
+    if isinstance(node, cst.Dict):
+        values = [e.value for e in node.elements if isinstance(e, cst.DictElement)]
+    elif isinstance(node, cst.Call):
+        values = [a.value for a in node.args]
+    else:
+        return None, Tier.MANUAL, "device/dtype dict left as is: not a dict display or dict() call"
+    if all(_plain(v) for v in values):
+        all_none = all(isinstance(v, cst.Name) and v.value == "None" for v in values)
+        message = "device/dtype dict → {} (its splats into converted calls are dropped)"
+        if all_none:
+            return "{}", Tier.EXACT, message
+        return "{}", Tier.REVIEW, f"{message} — review: {FACTORY_NOTE}"
+    kept = f"{{k: v for k, v in {span.strip()}.items() if v is not None}}"
+    return kept, Tier.REVIEW, (
+        "device/dtype dict → its entries that are not None (its values have side effects, so "
+        "they still run; its splats into converted calls are dropped) — review: a device or dtype "
+        f"passed on reaches Paddle, which rejects it. {FACTORY_NOTE}"
+    )
+
+
+def _plain(node: cst.BaseExpression) -> bool:
+    """A name, constant, attribute or ``.get(...)``: dropping it drops no side effect."""
+    if isinstance(node, (cst.Name, cst.BaseNumber, cst.BaseString)):
+        return True
+    if isinstance(node, cst.Attribute):
+        return _plain(node.value)
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get":
+        return _plain(node.func.value) and all(_plain(a.value) and a.keyword is None for a in node.args)
+    return False
 
 
 def lookup(use: Use, span: str, rules: RuleSet) -> Result:
