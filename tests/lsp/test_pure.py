@@ -204,3 +204,12 @@ def test_one_definition_of_the_counts_everywhere() -> None:
     assert applied(exact_only) == cli.on_save
     assert applied(default_selector()) == cli.convertible
     assert 0 < cli.on_save < cli.convertible < cli.uses
+
+
+def test_a_runtime_lookup_gets_no_span_edit_but_a_feature_probe_does() -> None:
+    """A lookup's name map comes with whole-file conversion; a span edit alone would name nothing."""
+    text = "import torch.nn as nn\nact = getattr(nn, name)()\nok = hasattr(nn, 'ReLU')\n"
+    state = diagnose(DocumentView("file:///m.py", text, 1), make_planner(), Settings())
+    by_code = {d["code"]: d for d in state.diagnostics["file:///m.py"]}
+    assert by_code["torch.nn"]["data"]["fix"] is None
+    assert by_code["torch.nn.ReLU"]["data"]["fix"]["edits"]

@@ -23,6 +23,7 @@ from paddleport.files import ReadProblem, read_regular
 from paddleport.lsp.notebooks import JoinedCells
 from paddleport.lsp.positions import PositionMap
 from paddleport.lsp.settings import Settings
+from paddleport.rewrite.dynamic import NAMESPACE_PREFIX
 from paddleport.rewrite.edits import TextEdit, minimal_edits
 from paddleport.rewrite.fixes import Fix
 from paddleport.rules.loader import RuleError
@@ -207,7 +208,9 @@ def build(
         rule = use.rule is not None
         plain = (focus, sev, api, fix.message, fix.tier, use.confidence, rule)
         key: tuple[Any, ...] | None = plain
-        with_edits = fix.fixable and use.kind is not UseKind.IMPORT
+        # a runtime lookup's name map is defined by whole-file conversion, not by a span edit
+        with_edits = (fix.fixable and use.kind is not UseKind.IMPORT
+                      and not (use.kind is UseKind.LOOKUP and NAMESPACE_PREFIX in (fix.replacement or "")))
         if with_edits:
             # the edits' positions follow from where the span starts and what it holds
             span = locator.span(use.start, use.end)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from paddleport.analysis.finder import Analysis, analyze
 from paddleport.analysis.source import split_lines_keepends
 from paddleport.analysis.uses import Confidence, Use, UseKind
+from paddleport.rewrite.dynamic import add_namespaces, namespace_name
 from paddleport.rewrite.fixes import HOLE_MIN, Fix, Planner
 from paddleport.rewrite.imports import fix_imports
 from paddleport.rewrite.statements import split_scheduler_attachments
@@ -161,7 +162,9 @@ def convert_source(
     chosen = select or default_selector()
     code, outcomes = _apply(text, fixes, chosen, planner)  # nesting depth < ast's own limit
     if any(o.applied for o in outcomes):
-        code = fix_imports(split_scheduler_attachments(code))
+        code = split_scheduler_attachments(code)
+        code = add_namespaces(code, _namespaces(outcomes), planner.rules)
+        code = fix_imports(code)
     if annotate:
         code = _annotate(code, planner)
     try:
@@ -171,6 +174,13 @@ def convert_source(
             o.applied = False
         return Conversion(text, text, outcomes, f"internal error, file left unchanged: {exc}")
     return Conversion(text, code, outcomes)
+
+
+def _namespaces(outcomes: list[Outcome]) -> set[str]:
+    """The torch modules whose generated name maps the applied runtime lookups refer to."""
+    return {o.use.api for o in outcomes
+            if o.applied and o.use.kind is UseKind.LOOKUP and o.fix.replacement
+            and namespace_name(o.use.api) in o.fix.replacement}  # fmt: skip
 
 
 def _apply(text: str, fixes: list[Fix], select: Selector,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import libcst as cst
 
 from paddleport.analysis.uses import Confidence, Use, UseKind
+from paddleport.rewrite import dynamic
 from paddleport.rewrite.arguments import (
     AlreadyPaddle,
     Bound,
@@ -70,11 +71,12 @@ class Planner:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool], tuple[str | None, Tier, str]] = {}
+        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, tuple[str, ...]],
+                         tuple[str | None, Tier, str]] = {}  # fmt: skip
 
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
-        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default)
+        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.splats)
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -125,6 +127,13 @@ class Planner:
             return None, Tier.EXACT, (
                 f"`{use.api}` import: replaced by `import paddle` once nothing uses it"
             )
+        if use.kind is UseKind.FACTORY_KWARGS:
+            return dynamic.factory_kwargs(span)
+        if use.kind is UseKind.LOOKUP:
+            try:
+                return dynamic.lookup(use, span, self.rules)
+            except (cst.ParserSyntaxError, RecursionError) as exc:
+                return None, Tier.MANUAL, f"`{use.api}` left as is: could not rewrite ({exc})"
         if rule is None:
             return None, Tier.MANUAL, (
                 f"`{use.api}` has no paddleport rule yet: port it by hand, or add a rule "
@@ -206,6 +215,13 @@ class Planner:
             node = node.with_changes(lpar=[], rpar=[])
         if not isinstance(node, cst.Call):
             raise Unconvertible("not a plain call")
+        dropped = ""
+        if use.splats:  # `**dd` of a device/dtype dict: emptied where it is built, so dropped here
+            kept = [a for a in node.args if not (a.star == "**" and isinstance(a.value, cst.Name)
+                                                 and a.value.value in use.splats)]  # fmt: skip
+            if len(kept) < len(node.args):
+                dropped = ", ".join(f"**{n}" for n in use.splats)
+                node = node.with_changes(args=join_arguments(node.args, kept))
         try:
             bound = bind(node, rule)
         except AlreadyPaddle:
@@ -213,7 +229,7 @@ class Planner:
                 raise
             # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
             new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
-            return new, rule.summary(used=())
+            return new, _with_dropped(rule.summary(used=()), dropped)
         args = join_arguments(node.args, map_arguments(node, rule, bound))
         if use.kind is UseKind.METHOD_CALL:
             assert isinstance(node.func, cst.Attribute)
@@ -224,6 +240,7 @@ class Planner:
             func = cst.parse_expression(rule.paddle)
         mapped = node.with_changes(func=func, args=args)
         summary = rule.summary(used=set(bound.by_name), packed=len(bound.var_positional) > 0)
+        summary = _with_dropped(summary, dropped)
         plain = code_of(mapped)
         if rule.transform:
             transformed = code_of(TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule)))
@@ -242,6 +259,14 @@ def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, st
     return KEEP, tier.worst(Tier.REVIEW), (
         f"{rule.api}: stays as written (the same spelling in Paddle) — review: " + "; ".join(notes)
     )
+
+
+def _with_dropped(summary: str, dropped: str) -> str:
+    """Name the device/dtype dict splats a call lost in its summary."""
+    if not dropped:
+        return summary
+    note = f"drop {dropped} (device/dtype)"
+    return f"{summary[:-1]}, {note})" if summary.endswith(")") else f"{summary} ({note})"
 
 
 def _short(text: str) -> str:

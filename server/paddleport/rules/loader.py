@@ -7,6 +7,7 @@ with the other rules, so one typo never hides the whole catalogue.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ NON_TENSOR_METHODS = {
     "numpy", "stride", "storage_offset", "__len__", "equal", "allclose", "register_hook",
     "backward",
 }  # fmt: skip
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 TENSOR_NAMESPACES = ("torch.", "torch.nn.functional.", "torch.linalg.", "torch.fft.",
                      "torch.special.")  # fmt: skip
 
@@ -57,11 +59,46 @@ class RuleSet:
     errors: list[RuleError] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    _namespaces: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def add(self, rule: Rule) -> None:
         self.rules[rule.api] = rule
         for alias in rule.aliases:
             self.aliases[alias] = rule.api
+        self._namespaces = None
+
+    def is_namespace(self, path: str) -> bool:
+        """True when some rule lives under ``path`` (``torch.nn``): a torch module the rules know."""
+        if self._namespaces is None:
+            spaces: set[str] = set()
+            for api in (*self.rules, *self.aliases):
+                parts = api.split(".")
+                spaces.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            self._namespaces = spaces
+        return path in self._namespaces
+
+    def runtime_names(self, module: str) -> dict[str, str]:
+        """``{torch name: Paddle name}`` for what a runtime lookup in ``module`` may return.
+
+        ``getattr(F, name)(x)`` passes torch's arguments to whatever it finds, so only rules
+        that at most rename and drop arguments qualify, and only where positions still agree
+        (no dropped parameter before a kept one): positional calls then mean the same, and a
+        keyword Paddle spells differently (``dim=``, ``inplace=``) fails loudly under Paddle.
+        Exact rules only: a review rule's note would go unread at run time.
+        """
+        out: dict[str, str] = {}
+        prefix = module + "."
+        for rule in self.rules.values():
+            if (rule.tier is not Tier.EXACT or rule.paddle is None or rule.kind is Kind.METHOD
+                    or not _DOTTED.fullmatch(rule.paddle) or rule.pack or rule.values
+                    or rule.defaults or rule.transform or rule.unsupported
+                    or not _positions_agree(rule)):  # fmt: skip
+                continue
+            for api in (rule.api, *rule.aliases):
+                name = api[len(prefix):]
+                if api.startswith(prefix) and name.isidentifier() and not name.startswith("_"):
+                    out[name] = rule.paddle
+        return dict(sorted(out.items()))
 
     def get(self, api: str) -> Rule | None:
         return self.rules.get(self.aliases.get(api, api))
@@ -74,6 +111,16 @@ class RuleSet:
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules.values())
+
+
+def _positions_agree(rule: Rule) -> bool:
+    """No positional parameter the rule drops comes before one it keeps."""
+    if not rule.drop or rule.signature is None:
+        return True
+    names = [p.name for p in rule.signature.positional]
+    dropped = [i for i, n in enumerate(names) if n in rule.drop]
+    kept = [i for i, n in enumerate(names) if n not in rule.drop]
+    return not dropped or not kept or min(dropped) > max(kept)
 
 
 def builtin_rules_dir() -> Path:
