@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import inspect
 import logging
 import os
@@ -390,6 +391,12 @@ class PaddleportServer(LanguageServer):
                     "parsed": s.parsed,
                 }
                 for s in sorted(self.states.values(), key=lambda s: s.key)
+            ],
+            # What the server holds of each open text, to compare with the editor's (sync bugs).
+            "documents": [
+                {"uri": d.uri, "version": d.version,
+                 "sha256": hashlib.sha256(d.source.encode("utf-8", "surrogatepass")).hexdigest()}
+                for d in sorted(self.workspace.text_documents.values(), key=lambda d: d.uri)
             ],
             "pid": os.getpid(),
             "torchImported": "torch" in sys.modules,
