@@ -37,6 +37,9 @@ class Block(nn.Module):  # a comment
 PIECES = ["a", "x", " ", "(", ")", ",", "torch.", "torch.zeros(2, 3)", "nn.Conv2d(3, 8, 3)", ".view(2, -1)",
           "\n", "\r\n", "\r", "\x0c", "\u2028", "\u2029", "\x85", "é", "😀", "\t", "#", "'", "\"\"\"", "\\"]
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
+VALID_TAILS = ["", "z = torch.zeros(2, 3).view(3, 2)\n", "m = nn.Conv2d(3, 8, 3, bias=False)  # c\n",
+               "s = '\x0c\u2028'\nw = torch.cat([torch.ones(2), torch.ones(2)], dim=0)\n",
+               "def f(x):\n    return torch.sum(x, dim=0) + x.max(1)[1]\n"]
 
 
 def units(line: str) -> int:
@@ -105,9 +108,11 @@ async def run_session(client: LanguageClient, uri: str, steps: int, seed: int, c
     for step in range(steps):
         rng_range = random_range(rng, text)
         new = "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 3)))
-        if len(text) > 4000:  # keep the document a realistic size
-            rng_range = types.Range(start=types.Position(0, 0), end=types.Position(len(LINE_BREAK.split(text)) // 2, 0))
-            new = ""
+        if step % 20 == 0 or len(text) > 4000:  # back to a valid program now and then, as after an undo
+            lines = LINE_BREAK.split(text)
+            rng_range = types.Range(start=types.Position(0, 0),
+                                    end=types.Position(len(lines) - 1, units(lines[-1])))  # fmt: skip
+            new = START.replace("\n", rng.choice(["\n", "\r\n", "\r"])) + rng.choice(VALID_TAILS)
         text = text[: offset(text, rng_range.start)] + new + text[offset(text, rng_range.end):]
         version += 1
         client.text_document_did_change(types.DidChangeTextDocumentParams(
