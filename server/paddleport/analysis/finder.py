@@ -7,6 +7,7 @@ libcst's metadata pass is ~100x slower and stays out of this path.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass, field
 
 from paddleport.analysis.canonical import canonical
@@ -170,20 +171,60 @@ class _Finder:
                 self.visit(node.value, scope)
         elif t is ast.Constant:
             return
+        elif t is ast.Expr or t is ast.Assign:
+            n = len(self.uses)
+            self._generic(node, t, scope)
+            if len(self.uses) > n:
+                self._whole_statement(node, n)  # type: ignore[arg-type]
         else:
-            fields = _CHILD_FIELDS.get(t)
-            if fields is None:
-                for child in ast.iter_child_nodes(node):
-                    self.visit(child, scope)
+            self._generic(node, t, scope)
+
+    def _generic(self, node: ast.AST, t: type, scope: Scope) -> None:
+        fields = _CHILD_FIELDS.get(t)
+        if fields is None:
+            for child in ast.iter_child_nodes(node):
+                self.visit(child, scope)
+            return
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                for child in value:
+                    if child is not None:
+                        self.visit(child, scope)
+            elif value is not None:
+                self.visit(value, scope)
+
+    def _whole_statement(self, node: ast.Expr | ast.Assign, first: int) -> None:
+        """Widen a use to its statement when its rule rewrites whole statements.
+
+        ``torch.backends.cudnn.benchmark = True`` (a store of an attribute rule)
+        and ``torch.set_float32_matmul_precision("high")`` (a call standing alone)
+        have no expression in Paddle; a rule's ``statement`` replaces the statement.
+        """
+        use = self.uses[first]
+        rule = use.rule
+        if rule is None or rule.statement is None:
+            return
+        if isinstance(node, ast.Assign):
+            target = node.targets[0]
+            if (len(node.targets) != 1 or use.kind is not UseKind.ATTRIBUTE
+                    or not isinstance(target, (ast.Attribute, ast.Name))
+                    or (use.focus_start, use.focus_end) != self.src.node_span(target)):  # fmt: skip
                 return
-            for name in fields:
-                value = getattr(node, name)
-                if type(value) is list:
-                    for child in value:
-                        if child is not None:
-                            self.visit(child, scope)
-                elif value is not None:
-                    self.visit(value, scope)
+        elif use.kind is not UseKind.CALL or (use.start, use.end) != self.src.node_span(node.value):
+            return
+        start, end = self.src.node_span(node)
+        text = self.src.text
+        line_start = self.src.line_starts[node.lineno - 1]
+        line_end = text.find("\n", end)
+        rest = text[end : len(text) if line_end == -1 else line_end].strip()
+        alone = not text[line_start:start].strip() and (not rest or rest.startswith("#"))
+        indent = text[line_start:start] if alone else None
+        if isinstance(node, ast.Assign):  # the use becomes the assignment, value included
+            self.uses[first] = dataclasses.replace(use, start=start, end=end, store=True,
+                                                   statement=indent)  # fmt: skip
+        elif alone:
+            self.uses[first] = dataclasses.replace(use, statement=indent)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                   class_scope_bases: list[str] | None) -> None:  # fmt: skip

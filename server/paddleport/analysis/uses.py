@@ -45,3 +45,8 @@ class Use:
     via_alias: bool = False  # the callee is a local alias such as L = nn.Linear
     store: bool = False  # an attribute that is assigned to: x.requires_grad = False
     via_default: bool = False  # the callee is a parameter whose default is this class
+    # The use is a whole statement on lines of its own (`cudnn.benchmark = True`,
+    # `torch.set_float32_matmul_precision("high")`): its indentation, so the rule's
+    # `statement` can replace it; None otherwise.
+    statement: str | None = None
+    keep_layout: bool = False  # a layer whose parameters the code assigns: keep torch's layout

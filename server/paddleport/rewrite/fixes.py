@@ -7,7 +7,9 @@ types, almost every call is unchanged and costs a dictionary lookup.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from string import Template
 
 import libcst as cst
 
@@ -22,7 +24,7 @@ from paddleport.rewrite.arguments import (
     map_arguments,
 )
 from paddleport.rewrite.transforms import TRANSFORMS, TransformInput
-from paddleport.rules.loader import RuleSet
+from paddleport.rules.loader import RuleSet, template_names
 from paddleport.rules.model import Kind, Rule, Tier
 
 _CACHE_LIMIT = 20_000
@@ -55,11 +57,13 @@ class Planner:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool], tuple[str | None, Tier, str]] = {}
+        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, str | None, bool],
+                         tuple[str | None, Tier, str]] = {}  # fmt: skip
 
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
-        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default)
+        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.statement,
+               use.keep_layout)  # fmt: skip
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -84,10 +88,15 @@ class Planner:
                 f"`{use.api}` has no paddleport rule yet: port it by hand, or add a rule "
                 "in a project rule folder (see `paddleport rules show`)"
             )
-        if rule.tier is Tier.MANUAL or rule.paddle is None:
+        if not rule.converts:
             return None, Tier.MANUAL, f"`{rule.api}` needs a manual port: {rule.guide}"
         try:
-            new, tier, extra, summary = self._rewrite(use, rule, span)
+            if rule.statement is not None and use.statement is not None:
+                new, tier, extra, summary = statement_for(use, rule, span), rule.tier, None, rule.summary()
+            elif (rule.paddle is None and not rule.writes_code) or (rule.statement is not None and use.store):
+                raise Unconvertible(_statement_only(use, rule))
+            else:
+                new, tier, extra, summary = self._rewrite(use, rule, span)
         except AlreadyPaddle:
             return NOOP, Tier.EXACT, "already valid Paddle"
         except Unconvertible as exc:
@@ -105,7 +114,6 @@ class Planner:
 
     def _rewrite(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None, str]:
         """New text, tier, an extra review note, and the summary of what this use gets."""
-        assert rule.paddle is not None
         tier = rule.tier
         kind = use.kind
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
@@ -116,6 +124,8 @@ class Planner:
                         "class; a different class passed in may need others")  # fmt: skip
                 return code, tier.worst(Tier.REVIEW), note, summary
             return code, tier, None, summary
+        if rule.paddle is None:
+            raise Unconvertible("only a call converts: its Paddle code is written from the call")
         new, tier, extra = self._rewrite_name(use, rule, span)
         return new, tier, extra, rule.summary(used=())
 
@@ -148,7 +158,6 @@ class Planner:
 
     def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str]:
         """The call's new text, and a summary naming only the changes this call gets."""
-        assert rule.paddle is not None
         try:
             node = cst.parse_expression(span)
             wrapped = False
@@ -163,7 +172,7 @@ class Planner:
         try:
             bound = bind(node, rule)
         except AlreadyPaddle:
-            if use.kind is UseKind.METHOD_CALL or use.via_alias:
+            if use.kind is UseKind.METHOD_CALL or use.via_alias or rule.paddle is None:
                 raise
             # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
             new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
@@ -172,7 +181,7 @@ class Planner:
         if use.kind is UseKind.METHOD_CALL:
             assert isinstance(node.func, cst.Attribute)
             func: cst.BaseExpression = node.func.with_changes(attr=cst.Name(rule.short_paddle or ""))
-        elif use.via_alias:
+        elif use.via_alias or rule.paddle is None:  # a formula rule writes the whole call
             func = node.func
         else:
             func = cst.parse_expression(rule.paddle)
@@ -186,6 +195,64 @@ class Planner:
                 summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
             return transformed, summary
         return plain, summary
+
+
+def _statement_only(use: Use, rule: Rule) -> str:
+    """Why a rule that rewrites whole statements cannot rewrite this use."""
+    what = (f"an assignment `{rule.api} = ...`" if rule.kind is Kind.ATTRIBUTE
+            else f"a call `{rule.api}(...)` standing as a statement")  # fmt: skip
+    where = "" if use.store or use.kind is UseKind.CALL else "; reading it has no Paddle counterpart"
+    return (f"Paddle has no expression for it: only {what} on a line of its own converts "
+            f"(to `{rule.statement_code}`){where}")
+
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.Imaginary,
+          cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Dict, cst.Set,
+          cst.ListComp, cst.DictComp, cst.SetComp)  # fmt: skip
+
+
+def _atomic(node: cst.BaseExpression) -> bool:
+    """Safe next to any operator in a template without parentheses."""
+    return isinstance(node, _ATOMS) or bool(getattr(node, "lpar", ()))
+
+
+def statement_for(use: Use, rule: Rule, span: str) -> str:
+    """The rule's statement template filled from the statement ``span`` and indented like it."""
+    assert rule.statement is not None and use.statement is not None
+    module = cst.parse_module(span)
+    line = module.body[0] if len(module.body) == 1 else None
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        raise Unconvertible("not a single statement")
+    node = line.body[0]
+    given: dict[str, cst.BaseExpression] = {}
+    defaults: dict[str, str] = {}
+    if isinstance(node, cst.Assign):
+        given["value"] = node.value
+    elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+        bound = bind(node.value, rule)
+        if bound.extra_keywords or bound.var_positional or bound.passthrough_star:
+            raise Unconvertible("*args, **kwargs or unknown keywords cannot be placed in the statement")
+        given = {name: arg.value for name, arg in bound.by_name.items()}
+        if rule.signature is not None:
+            defaults = {p.name: p.default for p in rule.signature.params if p.default is not None}
+    else:
+        raise Unconvertible("not an assignment or a call statement")
+    used = template_names(rule.statement)
+    values: dict[str, str] = {}
+    for name, value in given.items():
+        text = code_of(value)
+        if name not in used:
+            if any(isinstance(n, ast.Call) for n in ast.walk(ast.parse(text.strip(), mode="eval"))):
+                raise Unconvertible(f"Paddle needs no `{name}` here, but its value calls a function "
+                                    "that would no longer run: compute it in a statement of its own")
+            continue
+        values[name] = text if _atomic(value) else f"({text})"
+    for name in used - values.keys():
+        if name not in defaults:
+            raise Unconvertible(f"missing argument `{name}`")
+        values[name] = defaults[name]
+    lines = Template(rule.statement.strip("\n")).substitute(values).split("\n")
+    return "\n".join([lines[0], *(use.statement + ln if ln.strip() else ln for ln in lines[1:])])
 
 
 def _short(text: str) -> str:

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from paddleport.rules.model import Compare, Example, Kind, Rule, Tier
@@ -19,7 +20,7 @@ from paddleport.rules.signature import ParamKind, Signature, SignatureError, par
 RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
-    "examples", "compare", "rtol", "atol", "why", "returns", "needs",
+    "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -168,8 +169,10 @@ def _build_rule(
     default_kind = "method" if api.startswith("torch.Tensor.") else "callable"
     kind = _enum(Kind, entry.get("kind", default_kind), "kind", err)
     paddle = _opt_str(entry, "paddle", err)
-    if tier is not None and tier is not Tier.MANUAL and not paddle:
-        err("paddle", "required unless tier = 'manual'")
+    statement = _opt_str(entry, "statement", err)
+    writes_code = entry.get("transform") == "formula"
+    if tier is not None and tier is not Tier.MANUAL and not paddle and not statement and not writes_code:
+        err("paddle", "required unless tier = 'manual', the rule has a 'statement' or a formula")
     if paddle is not None and not paddle.startswith("paddle"):
         err("paddle", f"must be a qualified paddle name, got {paddle!r}")
 
@@ -222,6 +225,11 @@ def _build_rule(
         check_param("unsupported", pname.strip())
         if literal and not _is_expression(literal):
             err("unsupported", f"{key!r}: the value after '=' must be a Python literal")
+    if statement is not None:
+        _check_statement(statement, kind, signature, err)
+    torch_layout = _opt_str(entry, "torch_layout", err)
+    if torch_layout is not None and not torch_layout.startswith("paddle"):
+        err("torch_layout", f"must be a qualified paddle name, got {torch_layout!r}")
     transform = _opt_str(entry, "transform", err)
     if transform is not None and known_transforms is not None and transform not in known_transforms:
         err("transform", f"unknown transform {transform!r} (known: {', '.join(sorted(known_transforms))})")
@@ -249,8 +257,43 @@ def _build_rule(
         rename=rename, drop=tuple(drop), pack=pack, values=values, defaults=defaults,
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
-        needs_gpu=needs == "gpu",
+        needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
     )  # fmt: skip
+
+
+def _check_statement(text: str, kind: Kind | None, signature: Signature | None, err: Any) -> None:
+    """A statement template parses, and its placeholders are ones a use can fill."""
+    if kind is Kind.METHOD:
+        err("statement", "tensor methods cannot become statements")
+        return
+    if kind is Kind.ATTRIBUTE:
+        allowed = {"value"}
+    else:
+        allowed = {p.name for p in signature.params} if signature is not None else set()
+    try:
+        names = template_names(text)
+    except ValueError as exc:
+        err("statement", f"bad placeholder: {exc}")
+        return
+    for name in sorted(names - allowed):
+        where = "an assignment's $value" if kind is Kind.ATTRIBUTE else "a signature parameter"
+        err("statement", f"${name} is not {where}")
+    try:
+        ast.parse(Template(text).safe_substitute({n: "_x" for n in names}))
+    except SyntaxError as exc:
+        err("statement", f"does not parse: line {exc.lineno}: {exc.msg}")
+
+
+def template_names(text: str) -> set[str]:
+    """The ``$name`` placeholders of a statement template (``$$`` is a literal ``$``)."""
+    names: set[str] = set()
+    for match in Template.pattern.finditer(text):
+        if match.group("invalid") is not None:
+            raise ValueError(f"stray '$' at offset {match.start()}")
+        name = match.group("named") or match.group("braced")
+        if name:
+            names.add(name)
+    return names
 
 
 def _returns_tensor_by_default(api: str, kind: Kind) -> bool:
