@@ -97,6 +97,14 @@ def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
     return False
 
 
+def _self_layer_weight(node: ast.expr) -> str | None:
+    """``A`` for ``self.A.weight``, else None."""
+    if (isinstance(node, ast.Attribute) and node.attr == "weight" and isinstance(node.value, ast.Attribute)
+            and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"):  # fmt: skip
+        return node.value.attr
+    return None
+
+
 # Child fields of the commonest nodes, read directly: faster than ast.iter_child_nodes.
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {
     ast.Assign: ("targets", "value"),
@@ -135,6 +143,7 @@ class _Finder:
         self.rules = rules
         self.uses: list[Use] = []
         self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
+        self.kept_layout: set[int] = set()  # ids of calls creating layers whose weight is assigned
         self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
 
     # -- traversal -------------------------------------------------------
@@ -304,8 +313,15 @@ class _Finder:
         self.class_tensors.pop()
 
     def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
-        """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`."""
+        """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.
+
+        On the way it finds layers whose weight the class assigns (weight tying,
+        `self.lm_head.weight = self.emb.weight`) and records the calls that create
+        them in ``kept_layout``: Paddle's own Linear stores that weight transposed.
+        """
         found: set[str] = set()
+        created: dict[str, list[ast.Call]] = {}
+        assigned: set[str] = set()
         stack: list[ast.stmt] = [s for s in node.body if isinstance(s, _FUNCS)]
         while stack:
             stmt = stack.pop()
@@ -314,8 +330,17 @@ class _Finder:
             elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
                 if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                        and target.value.id == "self" and self._holds_tensor(stmt.value, scope)):  # fmt: skip
-                    found.add(target.attr)
+                        and target.value.id == "self"):  # fmt: skip
+                    if self._holds_tensor(stmt.value, scope):
+                        found.add(target.attr)
+                    if isinstance(stmt.value, ast.Call):
+                        created.setdefault(target.attr, []).append(stmt.value)
+                owner = _self_layer_weight(target)
+                if owner is not None:
+                    assigned.add(owner)
+                    source = _self_layer_weight(stmt.value)
+                    if source is not None:
+                        assigned.add(source)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 call = stmt.value
                 if (isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer"
@@ -327,6 +352,8 @@ class _Finder:
                     inner = getattr(stmt, field, None)
                     if isinstance(inner, list):
                         stack.extend(s for s in inner if isinstance(s, ast.stmt))
+        for name in assigned:
+            self.kept_layout.update(id(call) for call in created.get(name, ()))
         return found
 
     def _holds_tensor(self, value: ast.expr, scope: Scope) -> bool:
@@ -454,8 +481,9 @@ class _Finder:
         else:
             start, end = fstart, fend
         via_default = via_alias and _bound_by_default(scope, parts[0])
+        keep_layout = call is not None and kind is UseKind.CALL and id(call) in self.kept_layout
         self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias,
-                             via_default=via_default))  # fmt: skip
+                             via_default=via_default, keep_layout=keep_layout))  # fmt: skip
         return True
 
     def _resolve(self, base: str, rest: tuple[str, ...]) -> tuple[Rule | None, str, int]:

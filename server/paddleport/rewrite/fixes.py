@@ -90,8 +90,14 @@ class Planner:
             )
         if not rule.converts:
             return None, Tier.MANUAL, f"`{rule.api}` needs a manual port: {rule.guide}"
+        note = rule.note if rule.tier is Tier.REVIEW else None
         try:
-            if rule.statement is not None and use.statement is not None:
+            if use.keep_layout and rule.torch_layout and use.kind is UseKind.CALL and not use.via_alias:
+                # the code assigns this layer's weight (tying): torch's layout and arguments stay
+                new, tier, extra, note = _with_callee(span, rule.torch_layout), Tier.EXACT, None, None
+                summary = (f"{rule.api} → {rule.torch_layout} (keeps torch's weight layout: the "
+                           "class assigns this layer's weight)")  # fmt: skip
+            elif rule.statement is not None and use.statement is not None:
                 new, tier, extra, summary = statement_for(use, rule, span), rule.tier, None, rule.summary()
             elif (rule.paddle is None and not rule.writes_code) or (rule.statement is not None and use.store):
                 raise Unconvertible(_statement_only(use, rule))
@@ -106,8 +112,8 @@ class Planner:
         if new == span:
             return NOOP, Tier.EXACT, "already valid Paddle"
         message = summary
-        if rule.tier is Tier.REVIEW and rule.note:
-            message += f" — review: {rule.note}"
+        if note:
+            message += f" — review: {note}"
         if extra:
             message += f" — review: {extra}"
         return new, tier, message
@@ -195,6 +201,14 @@ class Planner:
                 summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
             return transformed, summary
         return plain, summary
+
+
+def _with_callee(span: str, callee: str) -> str:
+    """The call in ``span`` with only its callee replaced."""
+    node = cst.parse_expression(span)
+    if not isinstance(node, cst.Call):
+        raise Unconvertible("not a plain call")
+    return code_of(node.with_changes(func=cst.parse_expression(callee)))
 
 
 def _statement_only(use: Use, rule: Rule) -> str:
