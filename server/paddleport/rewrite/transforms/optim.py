@@ -205,7 +205,7 @@ def formula(t: TransformInput) -> cst.BaseExpression:
                 f"Paddle has no {t.rule.api.rsplit('.', 1)[-1]}; paddleport writes it as "
                 f"{template.format_map(_Show())}, which repeats `{name}`: assign it to a name first"
             )
-        bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float))
+        bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
         values[name] = code_of(value) if bare else f"({code_of(value)})"
     try:
         return cst.parse_expression(template.format(**values))
