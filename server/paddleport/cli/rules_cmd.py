@@ -145,6 +145,8 @@ def target(rule: Rule) -> str | None:
         return rule.statement_code
     from paddleport.rewrite.transforms.optim import FORMULAS
 
+    if rule.transform == "drop_call":
+        return "(the receiver itself)"
     return FORMULAS.get(rule.api, "Paddle code")
 
 

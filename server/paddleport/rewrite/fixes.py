@@ -184,10 +184,10 @@ class Planner:
             new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
             return new, rule.summary(used=())
         args = join_arguments(node.args, map_arguments(node, rule, bound))
-        if use.kind is UseKind.METHOD_CALL:
+        if use.kind is UseKind.METHOD_CALL and rule.paddle is not None:
             assert isinstance(node.func, cst.Attribute)
             func: cst.BaseExpression = node.func.with_changes(attr=cst.Name(rule.short_paddle or ""))
-        elif use.via_alias or rule.paddle is None:  # a formula rule writes the whole call
+        elif use.via_alias or rule.paddle is None:  # its transform writes the whole call
             func = node.func
         else:
             func = cst.parse_expression(rule.paddle)

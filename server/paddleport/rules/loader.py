@@ -14,7 +14,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from paddleport.rules.model import Compare, Example, Kind, Rule, Tier
+from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
 
 RULE_KEYS = {
@@ -170,9 +170,10 @@ def _build_rule(
     kind = _enum(Kind, entry.get("kind", default_kind), "kind", err)
     paddle = _opt_str(entry, "paddle", err)
     statement = _opt_str(entry, "statement", err)
-    writes_code = entry.get("transform") == "formula"
+    writes_code = entry.get("transform") in CODE_WRITING_TRANSFORMS
     if tier is not None and tier is not Tier.MANUAL and not paddle and not statement and not writes_code:
-        err("paddle", "required unless tier = 'manual', the rule has a 'statement' or a formula")
+        err("paddle", "required unless tier = 'manual', the rule has a 'statement' or a transform "
+            f"that writes the code ({', '.join(sorted(CODE_WRITING_TRANSFORMS))})")
     if paddle is not None and not paddle.startswith("paddle"):
         err("paddle", f"must be a qualified paddle name, got {paddle!r}")
 

@@ -14,6 +14,10 @@ from pathlib import Path
 
 from paddleport.rules.signature import Signature
 
+# Transforms that write the whole Paddle expression themselves (an expression over the
+# arguments, or the receiver alone): their rules need no `paddle` name.
+CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call"})
+
 
 class Tier(enum.Enum):
     """How far a rewrite can be trusted.
@@ -107,7 +111,7 @@ class Rule:
     @property
     def writes_code(self) -> bool:
         """Its transform writes the whole Paddle expression, so it needs no ``paddle`` name."""
-        return self.transform == "formula"
+        return self.transform in CODE_WRITING_TRANSFORMS
 
     @property
     def changes_arguments(self) -> bool:
