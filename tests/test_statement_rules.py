@@ -240,3 +240,20 @@ def test_training_preamble_converts_fully_and_runs_without_torch(
     assert run.returncode == 0, run.stderr[-3000:]
     assert "accelerator: False 0" in run.stdout
     assert "saved ['emb.weight', 'lm_head.weight'] (2, 3)" in run.stdout
+
+
+def test_the_editor_fix_replaces_the_statement_and_its_title_is_one_line(planner: Planner) -> None:
+    from paddleport.analysis.finder import analyze
+    from paddleport.lsp.diagnostics import fix_edits, fix_title
+    from paddleport.rewrite.convert import plan
+    from paddleport.rewrite.edits import apply_edits
+
+    text = "import torch\n\ndef f():\n    torch.backends.cudnn.deterministic = True  # why\n"
+    (fix,) = [f for f in plan(analyze(text, planner.rules), planner) if f.use.rule is not None]
+    assert text[fix.use.focus_start : fix.use.focus_end] == "torch.backends.cudnn.deterministic"
+    assert "\n" not in fix_title(fix) and fix_title(fix).startswith("Paddleport (torch.backends.cudnn.deterministic)")
+    fixed = apply_edits(text, fix_edits(fix, text))
+    assert fixed.endswith(
+        "    if paddle.is_compiled_with_cuda():\n"
+        '        paddle.set_flags({"FLAGS_cudnn_deterministic": True})  # why\n'
+    )
