@@ -257,3 +257,22 @@ def test_the_editor_fix_replaces_the_statement_and_its_title_is_one_line(planner
         "    if paddle.is_compiled_with_cuda():\n"
         '        paddle.set_flags({"FLAGS_cudnn_deterministic": True})  # why\n'
     )
+
+
+def test_a_file_from_with_open_becomes_its_path_for_paddle_save_and_load(shipped_planner: Planner) -> None:
+    before = dedent("""
+        import torch
+
+        def checkpoint(obj, path, f):
+            with open(path, "wb") as fh:
+                torch.save(obj, fh)  # weights
+            with open(path, "rb") as fh, open("log.txt", "a") as log:
+                state = torch.load(f=fh, map_location="cpu")
+            torch.save(obj, f)
+            return state
+        """)
+    out = convert_source(before, shipped_planner)
+    assert "        paddle.save(obj, fh.name)  # weights\n" in out.code
+    assert "        state = paddle.load(path=fh.name)\n" in out.code
+    assert "    paddle.save(obj, f)\n" in out.code  # not known to be a file: the review note says what to check
+    assert convert_source(out.code, shipped_planner).code == out.code

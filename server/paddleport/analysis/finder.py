@@ -144,6 +144,7 @@ class _Finder:
         self.uses: list[Use] = []
         self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
         self.kept_layout: set[int] = set()  # ids of calls creating layers whose weight is assigned
+        self.open_files: set[str] = set()  # names bound by an enclosing `with open(...) as name`
         self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
 
     # -- traversal -------------------------------------------------------
@@ -180,6 +181,8 @@ class _Finder:
                 self.visit(node.value, scope)
         elif t is ast.Constant:
             return
+        elif (t is ast.With or t is ast.AsyncWith) and self.rules.has_file_args:
+            self._with(node, scope)  # type: ignore[arg-type]
         elif t is ast.Expr or t is ast.Assign:
             n = len(self.uses)
             self._generic(node, t, scope)
@@ -202,6 +205,22 @@ class _Finder:
                         self.visit(child, scope)
             elif value is not None:
                 self.visit(value, scope)
+
+    def _with(self, node: ast.With | ast.AsyncWith, scope: Scope) -> None:
+        """Visit a ``with``, knowing which names hold files it opened (``with open(p) as f``)."""
+        opened = set()
+        for item in node.items:
+            self.visit(item, scope)
+            ctx, name = item.context_expr, item.optional_vars
+            if (isinstance(ctx, ast.Call) and isinstance(ctx.func, ast.Name) and ctx.func.id == "open"
+                    and isinstance(name, ast.Name) and name.id not in self.open_files):  # fmt: skip
+                opened.add(name.id)
+        self.open_files |= opened
+        try:
+            for stmt in node.body:
+                self.visit(stmt, scope)
+        finally:
+            self.open_files -= opened
 
     def _whole_statement(self, node: ast.Expr | ast.Assign, first: int) -> None:
         """Widen a use to its statement when its rule rewrites whole statements.
@@ -482,8 +501,13 @@ class _Finder:
             start, end = fstart, fend
         via_default = via_alias and _bound_by_default(scope, parts[0])
         keep_layout = call is not None and kind is UseKind.CALL and id(call) in self.kept_layout
+        files: frozenset[str] = frozenset()
+        if self.open_files and call is not None and rule is not None and rule.file_arg:
+            passed = [*call.args, *(k.value for k in call.keywords)]
+            files = frozenset(a.id for a in passed if isinstance(a, ast.Name) and a.id in self.open_files)
         self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias,
-                             via_default=via_default, keep_layout=keep_layout))  # fmt: skip
+                             via_default=via_default, keep_layout=keep_layout,
+                             open_files=files))  # fmt: skip
         return True
 
     def _resolve(self, base: str, rest: tuple[str, ...]) -> tuple[Rule | None, str, int]:

@@ -50,3 +50,4 @@ class Use:
     # `statement` can replace it; None otherwise.
     statement: str | None = None
     keep_layout: bool = False  # a layer whose parameters the code assigns: keep torch's layout
+    open_files: frozenset[str] = frozenset()  # argument names bound by an enclosing `with open(...) as f`

@@ -57,13 +57,13 @@ class Planner:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, str | None, bool],
+        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, str | None, bool, frozenset[str]],
                          tuple[str | None, Tier, str]] = {}  # fmt: skip
 
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
         key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.statement,
-               use.keep_layout)  # fmt: skip
+               use.keep_layout, use.open_files)  # fmt: skip
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -183,6 +183,12 @@ class Planner:
             # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
             new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
             return new, rule.summary(used=())
+        opened = _opened_file(use, rule, bound)
+        if opened is not None:  # `with open(p) as f: torch.save(x, f)`: Paddle takes p, which is f.name
+            arg = bound.by_name[opened]
+            path = cst.Attribute(value=arg.value, attr=cst.Name("name"))
+            node = node.with_changes(args=[a.with_changes(value=path) if a is arg else a for a in node.args])
+            bound = bind(node, rule)
         args = join_arguments(node.args, map_arguments(node, rule, bound))
         if use.kind is UseKind.METHOD_CALL and rule.paddle is not None:
             assert isinstance(node.func, cst.Attribute)
@@ -193,6 +199,8 @@ class Planner:
             func = cst.parse_expression(rule.paddle)
         mapped = node.with_changes(func=func, args=args)
         summary = rule.summary(used=set(bound.by_name), packed=len(bound.var_positional) > 0)
+        if opened is not None:
+            summary += " (the file opened by `with open(...)` → its path, `.name`: Paddle takes no file)"
         plain = code_of(mapped)
         if rule.transform:
             transformed = code_of(TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule)))
@@ -201,6 +209,14 @@ class Planner:
                 summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
             return transformed, summary
         return plain, summary
+
+
+def _opened_file(use: Use, rule: Rule, bound: Bound) -> str | None:
+    """The rule's file parameter when the call passes it a file from an enclosing ``with open(...)``."""
+    if not use.open_files or rule.file_arg is None:
+        return None
+    value = bound.value(rule.file_arg)
+    return rule.file_arg if isinstance(value, cst.Name) and value.value in use.open_files else None
 
 
 def _with_callee(span: str, callee: str) -> str:

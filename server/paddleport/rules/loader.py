@@ -21,6 +21,7 @@ RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
+    "file_arg",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -56,8 +57,11 @@ class RuleSet:
     aliases: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
+    has_file_args: bool = False  # some rule has a file_arg: the finder tracks `with open(...)`
+
     def add(self, rule: Rule) -> None:
         self.rules[rule.api] = rule
+        self.has_file_args = self.has_file_args or rule.file_arg is not None
         for alias in rule.aliases:
             self.aliases[alias] = rule.api
 
@@ -231,6 +235,9 @@ def _build_rule(
     torch_layout = _opt_str(entry, "torch_layout", err)
     if torch_layout is not None and not torch_layout.startswith("paddle"):
         err("torch_layout", f"must be a qualified paddle name, got {torch_layout!r}")
+    file_arg = _opt_str(entry, "file_arg", err)
+    if file_arg is not None:
+        check_param("file_arg", file_arg)
     transform = _opt_str(entry, "transform", err)
     if transform is not None and known_transforms is not None and transform not in known_transforms:
         err("transform", f"unknown transform {transform!r} (known: {', '.join(sorted(known_transforms))})")
@@ -259,6 +266,7 @@ def _build_rule(
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
         needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
+        file_arg=file_arg,
     )  # fmt: skip
 
 

@@ -85,6 +85,7 @@ class Rule:
     needs_gpu: bool = False  # its example cannot run without a GPU, so it stays unverified here
     statement: str | None = None  # what a whole statement using it becomes ($value / $param)
     torch_layout: str | None = None  # the Paddle class keeping torch's parameter layout
+    file_arg: str | None = None  # a parameter taking a path or a file object; Paddle takes the path
 
     @property
     def id(self) -> str:
