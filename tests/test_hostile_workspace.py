@@ -93,3 +93,18 @@ def test_an_injecting_project_rule_is_named_by_check_and_validate(tmp_path: Path
     result = subprocess.run([sys.executable, "-m", "paddleport", *args], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     assert "must be a dotted name" in result.stderr + result.stdout
+
+
+def test_a_project_rule_may_not_carry_a_statement_template(tmp_path: Path) -> None:
+    """Statement templates are code: only the shipped rules have them."""
+    from paddleport.rewrite.transforms import TRANSFORMS
+    from paddleport.rules.loader import load_rules
+
+    (tmp_path / "evil.toml").write_text('''[[rule]]
+api = "torch.backends.cudnn.benchmark"
+kind = "attribute"
+statement = "__import__('os').system('touch pwned')"
+''')
+    rules = load_rules([tmp_path], known_transforms=TRANSFORMS.keys())
+    assert any(":statement: a statement template is code" in str(e) for e in rules.errors)
+    assert rules.get("torch.backends.cudnn.benchmark").statement != "__import__('os').system('touch pwned')"

@@ -7,6 +7,7 @@ libcst's metadata pass is ~100x slower and stays out of this path.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass, field
 
 from paddleport.analysis.canonical import canonical
@@ -105,6 +106,14 @@ def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
     return False
 
 
+def _self_layer_weight(node: ast.expr) -> str | None:
+    """``A`` for ``self.A.weight``, else None."""
+    if (isinstance(node, ast.Attribute) and node.attr == "weight" and isinstance(node.value, ast.Attribute)
+            and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"):  # fmt: skip
+        return node.value.attr
+    return None
+
+
 # Child fields of the commonest nodes, read directly: faster than ast.iter_child_nodes.
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {
     ast.Assign: ("targets", "value"),
@@ -145,6 +154,8 @@ class _Finder:
         self.rules = rules
         self.uses: list[Use] = []
         self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
+        self.kept_layout: set[int] = set()  # ids of calls creating layers whose weight is assigned
+        self.open_files: set[str] = set()  # names bound by an enclosing `with open(...) as name`
         self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
         self._factory_uses: list[Use] = []
         self._imports_torch = False
@@ -186,20 +197,78 @@ class _Finder:
                 self.visit(node.value, scope)
         elif t is ast.Constant or (t is ast.Compare and self._compare(node, scope)):  # type: ignore[arg-type]
             return
+        elif (t is ast.With or t is ast.AsyncWith) and self.rules.has_file_args:
+            self._with(node, scope)  # type: ignore[arg-type]
+        elif t is ast.Expr or t is ast.Assign:
+            n = len(self.uses)
+            self._generic(node, t, scope)
+            if len(self.uses) > n:
+                self._whole_statement(node, n)  # type: ignore[arg-type]
         else:
-            fields = _CHILD_FIELDS.get(t)
-            if fields is None:
-                for child in ast.iter_child_nodes(node):
-                    self.visit(child, scope)
+            self._generic(node, t, scope)
+
+    def _generic(self, node: ast.AST, t: type, scope: Scope) -> None:
+        fields = _CHILD_FIELDS.get(t)
+        if fields is None:
+            for child in ast.iter_child_nodes(node):
+                self.visit(child, scope)
+            return
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                for child in value:
+                    if child is not None:
+                        self.visit(child, scope)
+            elif value is not None:
+                self.visit(value, scope)
+
+    def _with(self, node: ast.With | ast.AsyncWith, scope: Scope) -> None:
+        """Visit a ``with``, knowing which names hold files it opened (``with open(p) as f``)."""
+        opened = set()
+        for item in node.items:
+            self.visit(item, scope)
+            ctx, name = item.context_expr, item.optional_vars
+            if (isinstance(ctx, ast.Call) and isinstance(ctx.func, ast.Name) and ctx.func.id == "open"
+                    and isinstance(name, ast.Name) and name.id not in self.open_files):  # fmt: skip
+                opened.add(name.id)
+        self.open_files |= opened
+        try:
+            for stmt in node.body:
+                self.visit(stmt, scope)
+        finally:
+            self.open_files -= opened
+
+    def _whole_statement(self, node: ast.Expr | ast.Assign, first: int) -> None:
+        """Widen a use to its statement when its rule rewrites whole statements.
+
+        ``torch.backends.cudnn.benchmark = True`` (a store of an attribute rule)
+        and ``torch.set_float32_matmul_precision("high")`` (a call standing alone)
+        have no expression in Paddle; a rule's ``statement`` replaces the statement.
+        """
+        use = self.uses[first]
+        rule = use.rule
+        if rule is None or rule.statement is None:
+            return
+        if isinstance(node, ast.Assign):
+            target = node.targets[0]
+            if (len(node.targets) != 1 or use.kind is not UseKind.ATTRIBUTE
+                    or not isinstance(target, (ast.Attribute, ast.Name))
+                    or (use.focus_start, use.focus_end) != self.src.node_span(target)):  # fmt: skip
                 return
-            for name in fields:
-                value = getattr(node, name)
-                if type(value) is list:
-                    for child in value:
-                        if child is not None:
-                            self.visit(child, scope)
-                elif value is not None:
-                    self.visit(value, scope)
+        elif use.kind is not UseKind.CALL or (use.start, use.end) != self.src.node_span(node.value):
+            return
+        start, end = self.src.node_span(node)
+        text = self.src.text
+        line_start = self.src.line_starts[node.lineno - 1]
+        line_end = text.find("\n", end)
+        rest = text[end : len(text) if line_end == -1 else line_end].strip()
+        alone = not text[line_start:start].strip() and (not rest or rest.startswith("#"))
+        indent = text[line_start:start] if alone else None
+        if isinstance(node, ast.Assign):  # the use becomes the assignment, value included
+            self.uses[first] = dataclasses.replace(use, start=start, end=end, store=True,
+                                                   statement=indent)  # fmt: skip
+        elif alone:
+            self.uses[first] = dataclasses.replace(use, statement=indent)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                   class_scope_bases: list[str] | None) -> None:  # fmt: skip
@@ -310,8 +379,15 @@ class _Finder:
         self.class_tensors.pop()
 
     def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
-        """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`."""
+        """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.
+
+        On the way it finds layers whose weight the class assigns (weight tying,
+        `self.lm_head.weight = self.emb.weight`) and records the calls that create
+        them in ``kept_layout``: Paddle's own Linear stores that weight transposed.
+        """
         found: set[str] = set()
+        created: dict[str, list[ast.Call]] = {}
+        assigned: set[str] = set()
         stack: list[ast.stmt] = [s for s in node.body if isinstance(s, _FUNCS)]
         while stack:
             stmt = stack.pop()
@@ -320,8 +396,17 @@ class _Finder:
             elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
                 if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                        and target.value.id == "self" and self._holds_tensor(stmt.value, scope)):  # fmt: skip
-                    found.add(target.attr)
+                        and target.value.id == "self"):  # fmt: skip
+                    if self._holds_tensor(stmt.value, scope):
+                        found.add(target.attr)
+                    if isinstance(stmt.value, ast.Call):
+                        created.setdefault(target.attr, []).append(stmt.value)
+                owner = _self_layer_weight(target)
+                if owner is not None:
+                    assigned.add(owner)
+                    source = _self_layer_weight(stmt.value)
+                    if source is not None:
+                        assigned.add(source)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 call = stmt.value
                 if (isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer"
@@ -333,6 +418,8 @@ class _Finder:
                     inner = getattr(stmt, field, None)
                     if isinstance(inner, list):
                         stack.extend(s for s in inner if isinstance(s, ast.stmt))
+        for name in assigned:
+            self.kept_layout.update(id(call) for call in created.get(name, ()))
         return found
 
     def _holds_tensor(self, value: ast.expr, scope: Scope) -> bool:
@@ -591,8 +678,14 @@ class _Finder:
         else:
             start, end = fstart, fend
         via_default = via_alias and _bound_by_default(scope, parts[0])
+        keep_layout = call is not None and kind is UseKind.CALL and id(call) in self.kept_layout
+        files: frozenset[str] = frozenset()
+        if self.open_files and call is not None and rule is not None and rule.file_arg:
+            passed = [*call.args, *(k.value for k in call.keywords)]
+            files = frozenset(a.id for a in passed if isinstance(a, ast.Name) and a.id in self.open_files)
         self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias,
-                             via_default=via_default, splats=splats))  # fmt: skip
+                             via_default=via_default, splats=splats, keep_layout=keep_layout,
+                             open_files=files))  # fmt: skip
         return True
 
     def _module_dict(self, node: ast.Attribute | ast.Name, parts: list[str], base: str) -> bool:

@@ -48,3 +48,9 @@ class Use:
     store: bool = False  # an attribute that is assigned to: x.requires_grad = False
     via_default: bool = False  # the callee is a parameter whose default is this class
     splats: tuple[str, ...] = ()  # `**dd` arguments of this call that are device/dtype dicts: dropped
+    # The use is a whole statement on lines of its own (`cudnn.benchmark = True`,
+    # `torch.set_float32_matmul_precision("high")`): its indentation, so the rule's
+    # `statement` can replace it; None otherwise.
+    statement: str | None = None
+    keep_layout: bool = False  # a layer whose parameters the code assigns: keep torch's layout
+    open_files: frozenset[str] = frozenset()  # argument names bound by an enclosing `with open(...) as f`

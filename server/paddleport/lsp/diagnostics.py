@@ -129,7 +129,8 @@ def fix_title(fix: Fix) -> str:
     rule = fix.use.rule
     member = fix.use.kind in (UseKind.METHOD_CALL, UseKind.TENSOR_ATTRIBUTE)
     if rule is None or not rule.paddle:
-        return f"Paddleport ({fix.use.api}): Replace with {fix.replacement or '?'}"
+        shown = " ".join((fix.replacement or "?").split())  # a statement may span lines
+        return f"Paddleport ({fix.use.api}): Replace with {shown if len(shown) <= 80 else shown[:77] + '...'}"
     return _title(fix.use.api, rule.paddle, rule.short_paddle if member else None)
 
 

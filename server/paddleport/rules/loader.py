@@ -12,17 +12,19 @@ import tomllib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from paddleport.files import ReadProblem, read_regular
-from paddleport.rules.model import Compare, Example, Kind, Rule, Tier
+from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier
 from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
 
 RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
-    "examples", "compare", "rtol", "atol", "why", "returns", "needs",
+    "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
+    "file_arg",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -61,8 +63,11 @@ class RuleSet:
     files: list[Path] = field(default_factory=list)
     _namespaces: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
+    has_file_args: bool = False  # some rule has a file_arg: the finder tracks `with open(...)`
+
     def add(self, rule: Rule) -> None:
         self.rules[rule.api] = rule
+        self.has_file_args = self.has_file_args or rule.file_arg is not None
         for alias in rule.aliases:
             self.aliases[alias] = rule.api
         self._namespaces = None
@@ -136,9 +141,15 @@ def load_rules(
     known_transforms: Collection[str] | None = None,
     require_examples_in: Collection[Path] | None = None,
     include_builtin: bool = True,
+    code_templates_in: Collection[Path] = (),
 ) -> RuleSet:
-    """Load the built-in rules, then each folder in ``dirs``; later rules override earlier ones."""
+    """Load the built-in rules, then each folder in ``dirs``; later rules override earlier ones.
+
+    Only the built-in folder (and ``code_templates_in``, for paddleport's own test rules) may hold
+    statement templates: they are code, and project folders come from untrusted workspaces.
+    """
     builtin = builtin_rules_dir()
+    shipped = {builtin.resolve(), *(Path(p).resolve() for p in code_templates_in)}
     folders = [builtin, *(dirs or [])] if include_builtin else list(dirs or [])
     strict = {builtin.resolve(), *(Path(p).resolve() for p in (require_examples_in or []))}
     ruleset = RuleSet()
@@ -149,7 +160,8 @@ def load_rules(
             continue
         for path in sorted(folder.glob("*.toml")):
             ruleset.files.append(path)
-            load_file(path, ruleset, known_transforms, folder.resolve() in strict)
+            load_file(path, ruleset, known_transforms, folder.resolve() in strict,
+                      shipped=folder.resolve() in shipped)
     return ruleset
 
 
@@ -158,7 +170,11 @@ def load_file(
     ruleset: RuleSet,
     known_transforms: Collection[str] | None = None,
     require_examples: bool = True,
+    *,
+    shipped: bool = False,
 ) -> None:
+    """Load one rule file into ``ruleset``; ``shipped``: it is one of paddleport's own rules, which
+    alone may carry code templates."""
     name = str(path)
     try:
         data = tomllib.loads(read_regular(path, RULE_FILE_LIMIT).decode("utf-8"))
@@ -184,7 +200,7 @@ def load_file(
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         errors: list[RuleError] = []
-        rule = _build_rule(path, index, entry, errors, known_transforms, require_examples)
+        rule = _build_rule(path, index, entry, errors, known_transforms, require_examples, shipped)
         if rule is not None and rule.api in seen:
             errors.append(RuleError(name, rule.api, "api", "defined twice in this file"))
         ruleset.errors.extend(errors)
@@ -200,6 +216,7 @@ def _build_rule(
     errors: list[RuleError],
     known_transforms: Collection[str] | None,
     require_examples: bool,
+    shipped: bool = False,
 ) -> Rule | None:
     file = str(path)
     if not isinstance(entry, dict):
@@ -224,8 +241,15 @@ def _build_rule(
     default_kind = "method" if api.startswith("torch.Tensor.") else "callable"
     kind = _enum(Kind, entry.get("kind", default_kind), "kind", err)
     paddle = _opt_str(entry, "paddle", err)
-    if tier is not None and tier is not Tier.MANUAL and not paddle:
-        err("paddle", "required unless tier = 'manual'")
+    statement = _opt_str(entry, "statement", err)
+    if statement is not None and not shipped:
+        err("statement", "a statement template is code written into user files: only the shipped rules "
+            "may have one (map the API with 'paddle' and argument fields instead)")
+        statement = None
+    writes_code = entry.get("transform") in CODE_WRITING_TRANSFORMS
+    if tier is not None and tier is not Tier.MANUAL and not paddle and not statement and not writes_code:
+        err("paddle", "required unless tier = 'manual', the rule has a 'statement' or a transform "
+            f"that writes the code ({', '.join(sorted(CODE_WRITING_TRANSFORMS))})")
     if paddle is not None and (problem := dotted_name_problem(paddle, "paddle")) is not None:
         err("paddle", problem)
 
@@ -289,6 +313,14 @@ def _build_rule(
         check_param("unsupported", pname.strip())
         if literal and value_problem(literal) is not None:
             err("unsupported", f"{key!r}: the value after '=' must be a Python literal")
+    if statement is not None:
+        _check_statement(statement, kind, signature, err)
+    torch_layout = _opt_str(entry, "torch_layout", err)
+    if torch_layout is not None and (problem := dotted_name_problem(torch_layout, "paddle")) is not None:
+        err("torch_layout", problem)
+    file_arg = _opt_str(entry, "file_arg", err)
+    if file_arg is not None:
+        check_param("file_arg", file_arg)
     transform = _opt_str(entry, "transform", err)
     if transform is not None and known_transforms is not None and transform not in known_transforms:
         err("transform", f"unknown transform {transform!r} (known: {', '.join(sorted(known_transforms))})")
@@ -319,8 +351,44 @@ def _build_rule(
         rename=rename, drop=tuple(drop), pack=pack, values=values, defaults=defaults,
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
-        needs_gpu=needs == "gpu",
+        needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
+        file_arg=file_arg,
     )  # fmt: skip
+
+
+def _check_statement(text: str, kind: Kind | None, signature: Signature | None, err: Any) -> None:
+    """A statement template parses, and its placeholders are ones a use can fill."""
+    if kind is Kind.METHOD:
+        err("statement", "tensor methods cannot become statements")
+        return
+    if kind is Kind.ATTRIBUTE:
+        allowed = {"value"}
+    else:
+        allowed = {p.name for p in signature.params} if signature is not None else set()
+    try:
+        names = template_names(text)
+    except ValueError as exc:
+        err("statement", f"bad placeholder: {exc}")
+        return
+    for name in sorted(names - allowed):
+        where = "an assignment's $value" if kind is Kind.ATTRIBUTE else "a signature parameter"
+        err("statement", f"${name} is not {where}")
+    try:
+        ast.parse(Template(text).safe_substitute({n: "_x" for n in names}))
+    except SyntaxError as exc:
+        err("statement", f"does not parse: line {exc.lineno}: {exc.msg}")
+
+
+def template_names(text: str) -> set[str]:
+    """The ``$name`` placeholders of a statement template (``$$`` is a literal ``$``)."""
+    names: set[str] = set()
+    for match in Template.pattern.finditer(text):
+        if match.group("invalid") is not None:
+            raise ValueError(f"stray '$' at offset {match.start()}")
+        name = match.group("named") or match.group("braced")
+        if name:
+            names.add(name)
+    return names
 
 
 def _returns_tensor_by_default(api: str, kind: Kind) -> bool:
