@@ -61,7 +61,7 @@ def test_check_clean_file_exits_0(project: Path) -> None:
 def test_convert_tree_to_tree(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run(*RULES, "convert", str(project), "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # torch.some_new_api stays: still needs torch
     converted = (out / "pkg" / "model.py").read_text(encoding="utf-8")
     assert "paddle.nn.Conv2D(3, 8, 3, bias_attr=False)  # stem" in converted
     assert "torch.some_new_api(x)" in converted
@@ -73,10 +73,10 @@ def test_convert_tree_to_tree(project: Path, tmp_path: Path) -> None:
 
 def test_convert_refuses_to_overwrite_without_force(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run(*RULES, "convert", str(project), "-o", str(out)).returncode == 0
+    assert run(*RULES, "convert", str(project), "-o", str(out)).returncode == 3
     again = run(*RULES, "convert", str(project), "-o", str(out))
     assert again.returncode == 2 and "--force" in again.stderr
-    assert run(*RULES, "convert", str(project), "-o", str(out), "--force").returncode == 0
+    assert run(*RULES, "convert", str(project), "-o", str(out), "--force").returncode == 3
 
 
 def test_convert_in_place_and_diff(project: Path) -> None:
@@ -84,7 +84,7 @@ def test_convert_in_place_and_diff(project: Path) -> None:
     diff = run(*RULES, "convert", str(model), "--diff")
     assert "-y = torch.sum(x, dim=1)" in diff.stdout and "+y = paddle.sum(x, axis=1)" in diff.stdout
     assert model.read_text(encoding="utf-8") == TORCH_FILE  # --diff alone writes nothing
-    assert run(*RULES, "convert", str(model), "--in-place").returncode == 0
+    assert run(*RULES, "convert", str(model), "--in-place").returncode == 3
     assert "paddle.sum(x, axis=1)" in model.read_text(encoding="utf-8")
 
 
@@ -110,7 +110,8 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
         (src / f"m{i}.py").write_text(TORCH_FILE.replace("dim=1", f"dim={i}"), encoding="utf-8")
     a = run(*RULES, "convert", str(src), "-o", str(tmp_path / "a"), "--jobs", "1", "--format", "json")
     b = run(*RULES, "convert", str(src), "-o", str(tmp_path / "b"), "--jobs", "2", "--format", "json")
-    assert json.loads(a.stdout) == json.loads(b.stdout)
+    assert json.loads(a.stdout.replace(str(tmp_path / "a"), "OUT")) == json.loads(
+        b.stdout.replace(str(tmp_path / "b"), "OUT"))  # paths name the output files
     for i in range(8):
         assert (tmp_path / "a" / f"m{i}.py").read_text() == (tmp_path / "b" / f"m{i}.py").read_text()
 
@@ -130,7 +131,7 @@ def test_bad_input_gets_a_message_and_the_run_goes_on(tmp_path: Path) -> None:
     (broken_rules / "broken.toml").write_text('[[rule]]\napi = "torch.sum"\npaddle = 1\n', encoding="utf-8")
     out = tmp_path / "out"
     result = run("--rules", str(broken_rules), "convert", str(src), "-o", str(out), "--no-jedi")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr
     report = result.stdout
     assert "syntax.py: line 2" in report
     assert "latin1.py: skipped: not UTF-8" in report

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import Analysis, analyze
+from paddleport.analysis.source import SourceText
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rewrite.fixes import Fix, Planner
 from paddleport.rewrite.imports import fix_imports
@@ -21,6 +23,7 @@ from paddleport.rewrite.statements import split_scheduler_attachments
 from paddleport.rules.model import Tier
 
 ANNOTATION_MARK = "# paddleport: manual"
+REVIEW_MARK = "# paddleport: review"
 
 
 @dataclass
@@ -29,6 +32,7 @@ class Outcome:
 
     fix: Fix
     applied: bool
+    at: tuple[int, int] | None = None  # (1-based line, 0-based column) in the converted code
 
     @property
     def use(self) -> Use:
@@ -101,28 +105,78 @@ def convert_source(
         return Conversion(text, text, [], f"line {err.line}: {err.message}")
     fixes = plan(analysis, planner, keep_noops=True)
     chosen = select or default_selector()
-    code, outcomes = _apply(text, fixes, chosen, planner)  # nesting depth < ast's own limit
+    code, outcomes, offsets = _apply(text, fixes, chosen, planner)  # nesting depth < ast's own limit
+    rewritten = code
     if any(o.applied for o in outcomes):
         code = fix_imports(split_scheduler_attachments(code))
+    _locate(outcomes, offsets, rewritten, code)
     if annotate:
-        code = _annotate(code, planner)
+        code = _annotate(code, planner, outcomes)
     try:
         ast.parse(code)
     except SyntaxError as exc:  # a paddleport bug: never hand out broken code
+        original = SourceText(text)
         for o in outcomes:
             o.applied = False
+            o.at = original.position(o.use.focus_start)
         return Conversion(text, text, outcomes, f"internal error, file left unchanged: {exc}")
     return Conversion(text, code, outcomes)
 
 
+def _locate(outcomes: list[Outcome], offsets: list[int], rewritten: str, final: str) -> None:
+    """Give each outcome its place in the final code, so reports point where the user looks.
+
+    ``offsets`` are positions in the text right after the per-use rewrites; the
+    import and statement tidying after that only adds, drops or splits whole
+    lines, so a line alignment carries the positions over.
+    """
+    if not outcomes:
+        return
+    src = SourceText(rewritten)
+    line_of = _line_map(rewritten, final) if final != rewritten else None
+    for o, offset in zip(outcomes, offsets, strict=True):
+        line, col = src.position(offset)
+        o.at = (line_of(line) if line_of else line, col)
+
+
+def _line_map(a: str, b: str) -> Callable[[int], int]:
+    """Map 1-based lines of ``a`` to the lines of ``b`` they became (nearest for changed ones)."""
+    la, lb = a.split("\n"), b.split("\n")
+    head = 0
+    while head < min(len(la), len(lb)) and la[head] == lb[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(la), len(lb)) - head and la[-1 - tail] == lb[-1 - tail]:
+        tail += 1
+    mid_a, mid_b = la[head : len(la) - tail], lb[head : len(lb) - tail]
+    matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
+    blocks = matcher.get_opcodes() if mid_a and mid_b else []
+
+    def line_of(line: int) -> int:
+        i = line - 1
+        if i < head:
+            return line
+        if i >= len(la) - tail:
+            return line + len(lb) - len(la)
+        k = i - head
+        for _, a1, a2, b1, b2 in blocks:
+            if a1 <= k < a2:
+                return head + b1 + min(k - a1, max(b2 - b1 - 1, 0)) + 1
+        return min(head + len(mid_b), len(lb) - tail) if mid_b else head + 1
+    return line_of
+
+
 def _apply(text: str, fixes: list[Fix], select: Selector,
-           planner: Planner) -> tuple[str, list[Outcome]]:  # fmt: skip
+           planner: Planner) -> tuple[str, list[Outcome], list[int]]:  # fmt: skip
     """Apply chosen fixes innermost first; a use whose nested uses changed is recomputed.
 
     Spans from ``ast`` nest properly, so the uses form a forest; each node's new
     text is its span with its children's new texts spliced in. Linear in the text.
+    Also returns each use's focus offset in the new text (a rewritten use: where it starts).
     """
     outcomes = [Outcome(f, False) for f in fixes]
+    at = [0] * len(fixes)  # each use's start in the new text
+    focus = [f.use.focus_start - f.use.start for f in fixes]  # focus offset within the span
     order = sorted(range(len(fixes)), key=lambda i: (fixes[i].use.start, -fixes[i].use.end))
     children: dict[int, list[int]] = {i: [] for i in order}
     roots: list[int] = []
@@ -134,21 +188,41 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
         (children[stack[-1]] if stack else roots).append(i)
         stack.append(i)
 
-    def render(i: int) -> str:
+    def shift(i: int, delta: int) -> None:
+        at[i] += delta
+        for c in children[i]:
+            shift(c, delta)
+
+    def replaced(i: int, new: str, rendered: dict[int, str]) -> str:
+        """``i`` became ``new``: its nested uses move to where their text is in it (else its start)."""
+        focus[i] = 0
+        for c in children[i]:
+            found = new.find(rendered[c]) if rendered[c] else -1
+            shift(c, at[i] + (found if found >= 0 else 0) - at[c])
+        return new
+
+    def render(i: int, start: int) -> str:
         fix = fixes[i]
         use = fix.use
+        at[i] = start
         pieces: list[str] = []
+        rendered: dict[int, str] = {}
         pos = use.start
+        out_pos = start
         changed = False
         for c in children[i]:
             child = fixes[c].use
-            new_child = render(c)
             pieces.append(text[pos : child.start])
+            out_pos += child.start - pos
+            new_child = rendered[c] = render(c, out_pos)
             pieces.append(new_child)
+            out_pos += len(new_child)
             changed = changed or new_child != text[child.start : child.end]
             pos = child.end
         pieces.append(text[pos : use.end])
         span = "".join(pieces)
+        if changed:  # text before the focus may have grown or shrunk
+            focus[i] = _focus_in(span, use, [(fixes[c].use, rendered[c]) for c in children[i]])
         if fix.is_noop:
             outcomes[i].applied = True
             return span
@@ -163,26 +237,42 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
             if fresh.replacement is None or fresh.is_noop:
                 return span
             outcomes[i].applied = True
-            return fresh.replacement
+            return replaced(i, fresh.replacement, rendered)
         outcomes[i].applied = True
-        return fix.replacement
+        return replaced(i, fix.replacement, rendered)
 
     out: list[str] = []
     pos = 0
+    length = 0
     for r in roots:
         use = fixes[r].use
         out.append(text[pos : use.start])
-        out.append(render(r))
+        length += use.start - pos
+        out.append(render(r, length))
+        length += len(out[-1])
         pos = use.end
     out.append(text[pos:])
-    return "".join(out), outcomes
+    return "".join(out), outcomes, [a + f for a, f in zip(at, focus, strict=True)]
 
 
-def _annotate(code: str, planner: Planner) -> str:
-    """Add `# paddleport: manual — why` after each statement that keeps an unconverted use.
+def _focus_in(span: str, use: Use, children: list[tuple[Use, str]]) -> int:
+    """The focus offset of ``use`` inside its new span, after its nested uses were rewritten."""
+    growth = 0
+    for child, new in children:
+        if child.end <= use.focus_start:
+            growth += len(new) - (child.end - child.start)
+        elif child.start <= use.focus_start:  # the focus lies inside a rewritten child
+            return child.start - use.start + growth
+    return min(use.focus_start - use.start + growth, len(span))
 
-    Works on the converted text, so whatever is still torch there is exactly
-    what needs a human, and annotating twice adds nothing.
+
+def _annotate(code: str, planner: Planner, outcomes: Sequence[Outcome] = ()) -> str:
+    """Mark each statement that keeps an unconverted use, or holds a conversion to review.
+
+    `# paddleport: manual — why` comes from the converted text, so whatever is
+    still torch there is exactly what needs a human; `# paddleport: review — why`
+    from this conversion's review outcomes. A line gets one mark, and a marked
+    line is never marked again, so annotating twice adds nothing.
     """
     analysis = analyze(code, planner.rules)
     if analysis.syntax_error is not None:
@@ -195,18 +285,29 @@ def _annotate(code: str, planner: Planner) -> str:
         for n in ast.walk(tree)
         if isinstance(n, ast.stmt) and not isinstance(n, compound)
     )
-    notes: dict[int, str] = {}
+
+    def statement_end(line: int) -> int:
+        return max((e for s, e in stmt_spans if s <= line <= e), default=line)
+
+    notes: dict[int, tuple[str, list[str]]] = {}  # statement end line -> mark, reasons
+
+    def note(line: int, mark: str, fix: Fix) -> None:
+        kind, reasons = notes.setdefault(statement_end(line), (mark, []))
+        if kind == mark:
+            reasons.append(fix.use.api if reasons else _why(fix.message))
+
     for fix in plan(analysis, planner):
-        if fix.use.kind is UseKind.IMPORT or fix.tier is not Tier.MANUAL:
-            continue
-        line = analysis.source.position(fix.use.focus_start)[0]
-        end = max((e for s, e in stmt_spans if s <= line <= e), default=line)
-        notes.setdefault(end, _why(fix.message))
+        if fix.use.kind is not UseKind.IMPORT and fix.tier is Tier.MANUAL:
+            note(analysis.source.position(fix.use.focus_start)[0], ANNOTATION_MARK, fix)
+    for o in outcomes:
+        if o.applied and o.at is not None and o.fix.tier is Tier.REVIEW and not o.fix.is_noop:
+            note(o.at[0], REVIEW_MARK, o.fix)
     lines = code.split("\n")
-    for end_line, why in notes.items():
+    for end_line, (mark, reasons) in notes.items():
         i = end_line - 1
-        if 0 <= i < len(lines) and ANNOTATION_MARK not in lines[i]:
-            lines[i] = f"{lines[i].rstrip()}  {ANNOTATION_MARK} — {why}"
+        if 0 <= i < len(lines) and ANNOTATION_MARK not in lines[i] and REVIEW_MARK not in lines[i]:
+            more = f" (also {', '.join(dict.fromkeys(reasons[1:]))})" if len(reasons) > 1 else ""
+            lines[i] = f"{lines[i].rstrip()}  {mark} — {reasons[0]}{more}"
     return "\n".join(lines)
 
 
