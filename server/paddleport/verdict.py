@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from paddleport.analysis.finder import analyze
+from paddleport.analysis.scopes import dotted
 from paddleport.analysis.source import SourceText
 from paddleport.analysis.uses import UseKind
 from paddleport.rewrite.convert import Conversion
@@ -39,6 +40,7 @@ BLOCKING_KINDS = (IMPORT, BLOCKING)
 _NAME_KINDS = frozenset({UseKind.CALL, UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK,
                          UseKind.ANNOTATION, UseKind.ATTRIBUTE})  # fmt: skip
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+_IDENT = re.compile(r"[^\W\d]\w*")
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)[ \t]+((?:torch|torchvision|torchaudio)\b[\w.]*)", re.M)
 
 
@@ -100,16 +102,34 @@ def _dynamic_import(node: ast.Call) -> str | None:
     return None
 
 
-def torch_imports(code: str) -> list[Item]:
-    """Every import of torch, torchvision or torchaudio in ``code``, as IMPORT or OPTIONAL items."""
+@dataclass
+class _Scan:
+    imports: list[Item]
+    required: dict[str, str]  # name bound by an import that runs -> the module path it binds
+    optional: dict[str, str]  # name bound only by optional imports -> path
+    tree: ast.Module | None
+
+
+def _bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
+    """(bound name, dotted path) for the torch-family names an import binds."""
+    if isinstance(node, ast.Import):
+        return [(a.asname or a.name.split(".", 1)[0], a.name if a.asname else a.name.split(".", 1)[0])
+                for a in node.names if _root(a.name)]  # fmt: skip
+    if node.level or not node.module or not _root(node.module):
+        return []
+    return [(a.asname or a.name, f"{node.module}.{a.name}") for a in node.names if a.name != "*"]
+
+
+def _scan(code: str) -> _Scan:
     try:
         tree = ast.parse(code)
     except SyntaxError:  # cannot tell the forms apart: every import line counts
         src = SourceText(code)
         why = "still imported (the file does not parse)"
-        return [Item(*src.position(m.start(1)), IMPORT, m.group(1), why) for m in _IMPORT_LINE.finditer(code)]
+        lines = _IMPORT_LINE.finditer(code)
+        return _Scan([Item(*src.position(m.start(1)), IMPORT, m.group(1), why) for m in lines], {}, {}, None)
     src = SourceText(code)
-    items: list[Item] = []
+    scan = _Scan([], {}, {}, tree)
     stack: list[tuple[ast.AST, str | None]] = [(tree, None)]  # node, why it is optional
     while stack:
         node, optional = stack.pop()
@@ -122,11 +142,13 @@ def torch_imports(code: str) -> list[Item]:
         elif isinstance(node, ast.Call):
             dynamic = _dynamic_import(node)
             modules = [dynamic] if dynamic else []
+        if modules and isinstance(node, (ast.Import, ast.ImportFrom)):
+            (scan.optional if optional else scan.required).update(_bindings(node))
         for module in modules:
             line, col = src.position(src.offset(node.lineno, node.col_offset))  # type: ignore[attr-defined]
             statement = src.line_text(line).strip()
-            why = optional or f"runs: the file needs {_root(module)}"
-            items.append(Item(line, col, OPTIONAL if optional else IMPORT, module, f"`{statement}` {why}"))
+            why = f"`{statement}` {optional or f'runs: the file needs {_root(module)}'}"
+            scan.imports.append(Item(line, col, OPTIONAL if optional else IMPORT, module, why))
         if isinstance(node, (ast.Try, ast.TryStar)):
             fallback = "has a fallback (except ImportError)" if _catches_import_error(node) else None
             inner = optional or fallback
@@ -139,17 +161,65 @@ def torch_imports(code: str) -> list[Item]:
             stack.extend((s, optional) for s in node.orelse)
             continue
         stack.extend((child, optional) for child in ast.iter_child_nodes(node))
-    return sorted(items)
+    for name in scan.required:
+        scan.optional.pop(name, None)
+    return scan
+
+
+def torch_imports(code: str) -> list[Item]:
+    """Every import of torch, torchvision or torchaudio in ``code``, as IMPORT or OPTIONAL items."""
+    return sorted(_scan(code).imports)
+
+
+_OPTIONAL_USE = "uses a name from an import with a fallback: this code needs {root} when it runs"
+_VALUE_USE = ("`{name}` stays: paddleport converts calls and attributes of torch names, not the module "
+              "used as a value (hasattr, getattr, passed on): port by hand")  # fmt: skip
+_NO_RULES = "`{name}` stays: {root} has no paddleport rules yet: port by hand (paddle.vision, paddle.audio)"
+
+
+def _name_items(scan: _Scan, src: SourceText, seen: set[int]) -> list[Item]:
+    """Torch-family names the analysis does not report: bare modules, torchvision, torchaudio."""
+    items: list[Item] = []
+    if scan.tree is None:
+        return items
+    bound = {**scan.optional, **scan.required}
+    stack: list[ast.AST] = [scan.tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Attribute, ast.Name)) and isinstance(node.ctx, ast.Load):
+            parts = dotted(node)
+            if parts is not None and parts[0] in bound:
+                start = src.offset(node.lineno, node.col_offset)
+                if start not in seen:
+                    path = ".".join([bound[parts[0]], *parts[1:]])
+                    root = _root(path) or "torch"
+                    kind = OPTIONAL if parts[0] in scan.optional else BLOCKING
+                    why = _VALUE_USE if root == "torch" else _NO_RULES
+                    if kind == OPTIONAL:
+                        why = _OPTIONAL_USE
+                    items.append(Item(*src.position(start), kind, path, why.format(name=path, root=root)))
+                continue
+        stack.extend(ast.iter_child_nodes(node))
+    return items
 
 
 def file_items(conv: Conversion, planner: Planner) -> list[Item]:
     """Blockers, optional imports, manual and review items of one conversion, sorted by place."""
-    items = torch_imports(conv.code)
+    scan = _scan(conv.code)
+    items = list(scan.imports)
     analysis = analyze(conv.code, planner.rules)  # no uses when it does not parse
+    seen: set[int] = set()
     for use in analysis.uses:
+        seen.add(use.focus_start)
         if use.kind in _NAME_KINDS and not use.via_default:
             line, col = analysis.source.position(use.focus_start)
-            items.append(Item(line, col, BLOCKING, use.api, planner.fix(use, conv.code).message))
+            root = _IDENT.match(conv.code, use.focus_start)
+            if root is not None and root.group() in scan.optional:
+                message = _OPTIONAL_USE.format(root=_root(scan.optional[root.group()]))
+                items.append(Item(line, col, OPTIONAL, use.api, message))
+            else:
+                items.append(Item(line, col, BLOCKING, use.api, planner.fix(use, conv.code).message))
+    items += _name_items(scan, analysis.source, seen)
     for o in conv.outcomes:
         if o.use.kind is UseKind.IMPORT or o.fix.is_noop or o.at is None:
             continue

@@ -107,7 +107,10 @@ def convert_source(
     chosen = select or default_selector()
     code, outcomes, offsets = _apply(text, fixes, chosen, planner)  # nesting depth < ast's own limit
     rewritten = code
-    if any(o.applied for o in outcomes):
+    # A whole-file conversion also drops torch imports nothing uses (any more, or ever): the
+    # converted program must not import torch for nothing. Chosen fixes only touch imports they free.
+    has_import = select is None and any(o.use.kind is UseKind.IMPORT for o in outcomes)
+    if has_import or any(o.applied for o in outcomes):
         code = fix_imports(split_scheduler_attachments(code))
     _locate(outcomes, offsets, rewritten, code)
     if annotate:

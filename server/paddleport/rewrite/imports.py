@@ -86,9 +86,26 @@ def _import_sites(tree: ast.Module) -> list[_ImportSite]:
     return sites
 
 
+def _exported(tree: ast.Module) -> set[str]:
+    """Names a module lists in ``__all__``: it re-exports them, so their imports must stay."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and isinstance(
+            value, (ast.List, ast.Tuple, ast.Set)
+        ):
+            names.update(e.value for e in value.elts if isinstance(e, ast.Constant) and type(e.value) is str)
+    return names
+
+
 def _loads(tree: ast.Module) -> set[str]:
-    """Names loaded where they still resolve to a torch import (scope-aware), plus `paddle`."""
-    used: set[str] = set()
+    """Names loaded where they still resolve to a torch import (scope-aware), re-exported ones, `paddle`."""
+    used: set[str] = _exported(tree)
     module = build_scope(None, None, tree.body, None)
     stack: list[tuple[ast.AST, Scope]] = [(s, module) for s in tree.body]
     while stack:
