@@ -142,13 +142,13 @@ class Summary:
         n = len(self.torch_files)
         if n:
             uses = len(self.of_kind(BLOCKING))
-            return (f"The converted project will NOT run without torch: {n} of {self.files} "
-                    f"file{'s' if self.files != 1 else ''} still import torch "
-                    f"({len(self.of_kind(IMPORT))} imports, {uses} torch uses left).")  # fmt: skip
+            imports = _plural(len(self.of_kind(IMPORT)), "import")
+            return (f"The converted project will NOT run without torch: {n} of {_plural(self.files, 'file')} "
+                    f"still import torch ({imports}, {_plural(uses, 'torch use')} left).")  # fmt: skip
         optional = len(self.of_kind(OPTIONAL))
         return "No file imports or uses torch any more." + (
-            f" ({optional} optional import{'s' if optional != 1 else ''} with a fallback or for type "
-            "checkers only remain.)" if optional else ""
+            f" ({_plural(optional, 'optional use')} of torch remain: imports with a fallback or for type "
+            "checkers only, and code that runs only when they succeed.)" if optional else ""
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -160,7 +160,7 @@ class Summary:
             "verdict": self.verdict(),
             "torch_files": [self._torch_file(p) for p in self.torch_files],
             "blockers": sum(1 for items in self.items.values() for i in items if i.blocking),
-            "optional_imports": [d for p, i in self.of_kind(OPTIONAL) for d in listed(p, [i])],
+            "optional": [d for p, i in self.of_kind(OPTIONAL) for d in listed(p, [i])],
             "review_items": len(self.of_kind(REVIEW)),
             "manual_items": len(self.of_kind(MANUAL)),
             "files": self.files,
@@ -195,6 +195,10 @@ class Summary:
             "review_items": sum(1 for i in items if i.kind == REVIEW),
             "manual_items": sum(1 for i in items if i.kind == MANUAL),
         }
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def summarise(results: Iterable[FileResult], shown: Mapping[Path, Path | None] | None = None) -> Summary:

@@ -192,8 +192,9 @@ _SECTIONS = [
     ((MANUAL,), "Left as written",
      "Tensor methods on a receiver paddleport could not type: confirm and port by hand."),
     ((REVIEW,), "Converted, to review", "Converted, but torch and Paddle differ here in a documented way."),
-    ((OPTIONAL,), "Optional torch imports",
-     "Imports with a fallback (try/except ImportError) or for type checkers only: not needed to run."),
+    ((OPTIONAL,), "Optional torch uses",
+     "Imports with a fallback (try/except ImportError) or for type checkers only, and the code that "
+     "uses them: the program runs without torch, but this code only where torch is installed."),
 ]  # fmt: skip
 
 
