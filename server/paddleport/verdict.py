@@ -40,6 +40,7 @@ BLOCKING_KINDS = (IMPORT, BLOCKING)
 _NAME_KINDS = frozenset({UseKind.CALL, UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK,
                          UseKind.ANNOTATION, UseKind.ATTRIBUTE})  # fmt: skip
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+_MAYBE_IMPORT = re.compile(r"\b(?:import|from)\s+(?:torch|torchvision|torchaudio)\b|__import__|import_module")
 _IDENT = re.compile(r"[^\W\d]\w*")
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)[ \t]+((?:torch|torchvision|torchaudio)\b[\w.]*)", re.M)
 
@@ -121,6 +122,8 @@ def _bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
 
 
 def _scan(code: str) -> _Scan:
+    if _MAYBE_IMPORT.search(code) is None:  # most converted files: no parse, no walk
+        return _Scan([], {}, {}, None)
     try:
         tree = ast.parse(code)
     except SyntaxError:  # cannot tell the forms apart: every import line counts
@@ -207,7 +210,8 @@ def file_items(conv: Conversion, planner: Planner) -> list[Item]:
     """Blockers, optional imports, manual and review items of one conversion, sorted by place."""
     scan = _scan(conv.code)
     items = list(scan.imports)
-    analysis = analyze(conv.code, planner.rules)  # no uses when it does not parse
+    # Torch names resolve through imports: without one, no use of torch is left to find.
+    analysis = analyze(conv.code if scan.imports else "", planner.rules)
     seen: set[int] = set()
     for use in analysis.uses:
         seen.add(use.focus_start)
@@ -219,7 +223,8 @@ def file_items(conv: Conversion, planner: Planner) -> list[Item]:
                 items.append(Item(line, col, OPTIONAL, use.api, message))
             else:
                 items.append(Item(line, col, BLOCKING, use.api, planner.fix(use, conv.code).message))
-    items += _name_items(scan, analysis.source, seen)
+    if scan.imports:
+        items += _name_items(scan, analysis.source, seen)
     for o in conv.outcomes:
         if o.use.kind is UseKind.IMPORT or o.fix.is_noop or o.at is None:
             continue
