@@ -221,3 +221,10 @@ def test_summary_says_plainly_whether_torch_is_still_needed(convert: Convert, pl
     assert [f["needs_torch"] for f in data["per_file"]] == [True, False]  # type: ignore[index]
     free = summarise([clean])
     assert not free.needs_torch and free.verdict() == "No file imports or uses torch any more."
+
+
+def test_annotate_never_writes_into_a_string_or_after_a_backslash(planner: Planner) -> None:
+    before = 'import torch\nif torch.some_new_api("""a\nb""") and \\\n   torch.other_api(1):\n    pass\n'
+    lines = convert_source(before, planner, annotate=True).code.splitlines()
+    assert lines[1:3] == ['if torch.some_new_api("""a', 'b""") and \\']  # no room for a mark here
+    assert lines[3].startswith("   torch.other_api(1):  # paddleport: manual — ")

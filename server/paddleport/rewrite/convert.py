@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import io
+import tokenize
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -306,12 +308,27 @@ def _annotate(code: str, planner: Planner, outcomes: Sequence[Outcome] = ()) -> 
         if o.applied and o.at is not None and o.fix.tier is Tier.REVIEW and not o.fix.is_noop:
             note(o.at[0], REVIEW_MARK, o.fix)
     lines = code.split("\n")
+    unsafe = _lines_without_room(code) if notes else set()
     for end_line, (mark, reasons) in notes.items():
         i = end_line - 1
+        if end_line in unsafe:
+            continue
         if 0 <= i < len(lines) and ANNOTATION_MARK not in lines[i] and REVIEW_MARK not in lines[i]:
             more = f" (also {', '.join(dict.fromkeys(reasons[1:]))})" if len(reasons) > 1 else ""
             lines[i] = f"{lines[i].rstrip()}  {mark} — {reasons[0]}{more}"
     return "\n".join(lines)
+
+
+def _lines_without_room(code: str) -> set[int]:
+    """Lines where a trailing comment would land inside a string or after a backslash continuation."""
+    unsafe = {n for n, line in enumerate(code.split("\n"), 1) if line.rstrip().endswith("\\")}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.start[0] < tok.end[0] and tok.type != tokenize.NL:
+                unsafe.update(range(tok.start[0], tok.end[0]))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return unsafe
 
 
 def _why(message: str) -> str:
