@@ -228,3 +228,13 @@ def test_annotate_never_writes_into_a_string_or_after_a_backslash(planner: Plann
     lines = convert_source(before, planner, annotate=True).code.splitlines()
     assert lines[1:3] == ['if torch.some_new_api("""a', 'b""") and \\']  # no room for a mark here
     assert lines[3].startswith("   torch.other_api(1):  # paddleport: manual — ")
+
+
+def test_positions_survive_dropped_imports_around_many_identical_lines(convert: Convert, planner: Planner) -> None:
+    body = "y = torch.sum(x, dim=1)\n" * 5000
+    conv = convert("import torch\n" + body + "def f(t):\n    import torch.nn as nn\n    return nn.Linear(2, 3), t.view(2)\n")
+    lines = conv.code.splitlines()
+    assert lines[-2:] == ["def f(t):", "    return paddle.nn.Linear(2, 3), t.view(2)"]
+    items = file_items(conv, planner)
+    assert kinds(items) == [(f"{len(lines)}:12", "review", "torch.nn.Linear"),
+                            (f"{len(lines)}:38", "manual", "torch.Tensor.view")]  # fmt: skip

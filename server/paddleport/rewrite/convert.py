@@ -9,6 +9,7 @@ rather than broken code.
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import difflib
 import io
@@ -154,8 +155,9 @@ def _line_map(a: str, b: str) -> Callable[[int], int]:
     while tail < min(len(la), len(lb)) - head and la[-1 - tail] == lb[-1 - tail]:
         tail += 1
     mid_a, mid_b = la[head : len(la) - tail], lb[head : len(lb) - tail]
-    matcher = difflib.SequenceMatcher(None, mid_a, mid_b, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, mid_a, mid_b)  # autojunk: frequent lines cannot go quadratic
     blocks = matcher.get_opcodes() if mid_a and mid_b else []
+    starts = [a1 for _, a1, _, _, _ in blocks]
 
     def line_of(line: int) -> int:
         i = line - 1
@@ -164,10 +166,11 @@ def _line_map(a: str, b: str) -> Callable[[int], int]:
         if i >= len(la) - tail:
             return line + len(lb) - len(la)
         k = i - head
-        for _, a1, a2, b1, b2 in blocks:
-            if a1 <= k < a2:
-                return head + b1 + min(k - a1, max(b2 - b1 - 1, 0)) + 1
-        return min(head + len(mid_b), len(lb) - tail) if mid_b else head + 1
+        n = bisect.bisect_right(starts, k) - 1
+        if n >= 0 and blocks[n][1] <= k < blocks[n][2]:
+            _, a1, _, b1, b2 = blocks[n]
+            return head + b1 + min(k - a1, max(b2 - b1 - 1, 0)) + 1
+        return head + 1  # its lines were all dropped: the line that follows them
     return line_of
 
 
