@@ -115,6 +115,7 @@ def test_convert_json_summary(project: Path, tmp_path: Path) -> None:
                       "message": summary["torch_files"][0]["blockers"][0]["message"]}],
     }]  # fmt: skip
     assert summary["blockers"] == 2 and summary["optional"] == []
+    assert summary["blocking_apis"] == [{"api": "torch.some_new_api", "count": 1}]
     per_file = {Path(f["path"]).name: f for f in summary["per_file"]}
     assert per_file["model.py"]["needs_torch"] is True and per_file["plain.py"]["needs_torch"] is False
     assert per_file["model.py"]["exact"] == 2 and per_file["model.py"]["blockers"] == 2
@@ -127,7 +128,7 @@ def test_convert_lists_blockers_first_and_exits_3(project: Path, tmp_path: Path)
     model = out / "pkg" / "model.py"
     lines = result.stdout.splitlines()
     assert lines[:4] == [
-        "still need torch:    1 file(s)",
+        "still need torch:    1 of 3 files",
         f"  {model}:1:1 torch: `import torch` runs: the file needs torch",
         f"  {model}:6:5 torch.some_new_api: `torch.some_new_api` has no paddleport rule yet: port it by "
         "hand, or add a rule in a project rule folder (see `paddleport rules show`)",

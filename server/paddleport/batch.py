@@ -137,6 +137,10 @@ class Summary:
     def of_kind(self, *kinds: str) -> list[tuple[Path, Item]]:
         return [(p, i) for p, items in self.items.items() for i in items if i.kind in kinds]
 
+    def blocking_apis(self) -> Counter[str]:
+        """How often each torch API still blocks (imports not counted)."""
+        return Counter(i.api for _, i in self.of_kind(BLOCKING))
+
     def verdict(self) -> str:
         """One plain sentence: does the converted project still need torch?"""
         n = len(self.torch_files)
@@ -160,6 +164,7 @@ class Summary:
             "verdict": self.verdict(),
             "torch_files": [self._torch_file(p) for p in self.torch_files],
             "blockers": sum(1 for items in self.items.values() for i in items if i.blocking),
+            "blocking_apis": [{"api": a, "count": n} for a, n in self.blocking_apis().most_common(20)],
             "optional": [d for p, i in self.of_kind(OPTIONAL) for d in listed(p, [i])],
             "review_items": len(self.of_kind(REVIEW)),
             "manual_items": len(self.of_kind(MANUAL)),

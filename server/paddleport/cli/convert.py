@@ -153,13 +153,15 @@ def print_summary(s: Summary, file: object = sys.stdout, report: Path | None = N
     lines: list[str] = []
     torch_files = s.torch_files
     if torch_files:
-        lines.append(f"still need torch:    {len(torch_files)} file(s)")
+        lines.append(f"still need torch:    {len(torch_files)} of {s.files} files")
         blockers = [(p, i) for p in torch_files for i in s.items[p] if i.blocking]
         for path, item in blockers[:max_blockers]:
             lines.append(f"  {_line(path, item)}")
         if len(blockers) > max_blockers:
             more = f"; all in {report}" if report else "; pass --report FILE for all"
             lines.append(f"  ... and {len(blockers) - max_blockers} more{more}")
+            top = ", ".join(f"{api} ×{n}" for api, n in s.blocking_apis().most_common(8))
+            lines.append(f"most frequent blockers: {top}")
     lines.append(s.verdict())
     review, manual = len(s.of_kind(REVIEW)), len(s.of_kind(MANUAL))
     if report is not None:
