@@ -238,3 +238,10 @@ def test_positions_survive_dropped_imports_around_many_identical_lines(convert: 
     items = file_items(conv, planner)
     assert kinds(items) == [(f"{len(lines)}:12", "review", "torch.nn.Linear"),
                             (f"{len(lines)}:38", "manual", "torch.Tensor.view")]  # fmt: skip
+
+
+def test_a_call_left_as_written_through_an_alias_is_manual(convert: Convert, planner: Planner) -> None:
+    conv = convert("import torch.nn as nn\nL = nn.Linear\nm = L(2, 3, *extra)\n")
+    assert conv.code == "import paddle\nL = paddle.nn.Linear\nm = L(2, 3, *extra)\n"
+    assert kinds(file_items(conv, planner)) == [("2:5", "review", "torch.nn.Linear"),
+                                                ("3:5", "manual", "torch.nn.Linear")]  # fmt: skip

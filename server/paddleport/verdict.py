@@ -225,10 +225,11 @@ def file_items(conv: Conversion, planner: Planner) -> list[Item]:
                 items.append(Item(line, col, BLOCKING, use.api, planner.fix(use, conv.code).message))
     if scan.imports:
         items += _name_items(scan, analysis.source, seen)
+    blocked = {(i.line, i.col) for i in items if i.kind in (BLOCKING, OPTIONAL)}
     for o in conv.outcomes:
         if o.use.kind is UseKind.IMPORT or o.fix.is_noop or o.at is None:
             continue
-        if not o.applied and o.use.kind not in _NAME_KINDS:
+        if not o.applied and o.at not in blocked:  # e.g. a tensor method, or a call through an alias
             items.append(Item(*o.at, MANUAL, o.use.api, o.fix.message))
         elif o.applied and o.fix.tier is Tier.REVIEW:
             items.append(Item(*o.at, REVIEW, o.use.api, o.fix.message))
