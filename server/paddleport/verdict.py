@@ -38,7 +38,7 @@ BLOCKING_KINDS = (IMPORT, BLOCKING)
 
 # Uses resolved through a torch name (not through a receiver's guessed type).
 _NAME_KINDS = frozenset({UseKind.CALL, UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK,
-                         UseKind.ANNOTATION, UseKind.ATTRIBUTE})  # fmt: skip
+                         UseKind.ANNOTATION, UseKind.ATTRIBUTE, UseKind.LOOKUP})  # fmt: skip
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 _MAYBE_IMPORT = re.compile(r"\b(?:import|from)\s+(?:torch|torchvision|torchaudio)\b|__import__|import_module")
 _IDENT = re.compile(r"[^\W\d]\w*")

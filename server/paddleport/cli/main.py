@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from paddleport import __version__
 from paddleport.catalog import project_rule_dir
@@ -92,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "convert":
             from paddleport.cli.convert import run_convert
 
+            _report_rule_errors(args.rules)
             return run_convert(args)
         if args.command == "rules":
             from paddleport.cli.rules_cmd import run_rules
@@ -112,3 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     return 2
+
+
+def _report_rule_errors(rule_dirs: Sequence[str]) -> None:
+    """Project rule files that do not load are named before a conversion, which goes on without them.
+
+    Only the extra folders are read here (the built-in rules are tested); each worker loads its own.
+    """
+    if not rule_dirs:
+        return
+    from paddleport.rewrite.transforms import TRANSFORMS
+    from paddleport.rules.loader import load_rules
+
+    for err in load_rules([Path(d) for d in rule_dirs], known_transforms=TRANSFORMS.keys(),
+                          include_builtin=False).errors:  # fmt: skip
+        print(f"rule error: {err}", file=sys.stderr)

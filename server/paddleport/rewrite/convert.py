@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import ast
 import bisect
-import dataclasses
 import difflib
 import io
 import tokenize
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import Analysis, analyze
-from paddleport.analysis.source import SourceText
+from paddleport.analysis.source import SourceText, split_lines, split_lines_keepends
 from paddleport.analysis.uses import Confidence, Use, UseKind
-from paddleport.rewrite.fixes import Fix, Planner
+from paddleport.rewrite.dynamic import add_namespaces, namespace_name
+from paddleport.rewrite.fixes import HOLE_MIN, Fix, Planner
 from paddleport.rewrite.imports import fix_imports
 from paddleport.rewrite.statements import split_scheduler_attachments
 from paddleport.rules.model import Tier
@@ -74,11 +74,69 @@ class Conversion:
 Selector = Callable[[Fix], bool]
 
 
+@dataclass(frozen=True)
+class UseCounts:
+    """The one definition of the numbers the CLI, the status bar and the tooltip show.
+
+    ``uses``: reported torch uses (imports and uses already valid in Paddle not counted);
+    ``convertible``: what Convert File / ``paddleport convert`` rewrites (confident fixes);
+    ``on_save``: what fix-all on save rewrites (exact fixes only, see ``exact_fix``).
+    """
+
+    uses: int = 0
+    convertible: int = 0
+    on_save: int = 0
+
+    def __add__(self, other: UseCounts) -> UseCounts:
+        return UseCounts(self.uses + other.uses, self.convertible + other.convertible,
+                         self.on_save + other.on_save)  # fmt: skip
+
+
+def exact_fix(fix: Fix) -> bool:
+    """What fix-all (on save) applies: exact rewrites of uses that are surely torch."""
+    return fix.fixable and fix.tier is Tier.EXACT and fix.use.confidence >= Confidence.MEDIUM
+
+
+def count_uses(fixes: Iterable[Fix]) -> UseCounts:
+    uses = convertible = on_save = 0
+    for fix in fixes:
+        if fix.is_noop or fix.use.kind is UseKind.IMPORT:
+            continue
+        uses += 1
+        convertible += fix.fixable and fix.use.confidence >= Confidence.MEDIUM
+        on_save += exact_fix(fix)
+    return UseCounts(uses, convertible, on_save)
+
+
 def plan(analysis: Analysis, planner: Planner, *, keep_noops: bool = False) -> list[Fix]:
     """A fix (or reason) for every use; no-ops (already valid Paddle) only when asked."""
     text = analysis.source.text
-    fixes = [planner.fix(use, text) for use in analysis.uses]
+    uses = analysis.uses
+    children, _ = forest(uses)
+    fixes = []
+    for i, use in enumerate(uses):
+        nested = children[i]
+        if nested and any(uses[c].end - uses[c].start >= HOLE_MIN for c in nested):
+            holes = [(uses[c].start - use.start, uses[c].end - use.start) for c in nested]
+            focus = (use.focus_start - use.start, use.focus_end - use.start)
+            fixes.append(planner.fix_nested(use, text[use.start : use.end], focus, holes))
+        else:
+            fixes.append(planner.fix(use, text))
     return fixes if keep_noops else [f for f in fixes if not f.is_noop]
+
+
+def forest(uses: list[Use]) -> tuple[list[list[int]], list[int]]:
+    """Each use's directly nested uses, and the outermost ones (spans from ``ast`` nest properly)."""
+    order = sorted(range(len(uses)), key=lambda i: (uses[i].start, -uses[i].end))
+    children: list[list[int]] = [[] for _ in uses]
+    roots: list[int] = []
+    stack: list[int] = []
+    for i in order:
+        while stack and uses[stack[-1]].end <= uses[i].start:
+            stack.pop()
+        (children[stack[-1]] if stack else roots).append(i)
+        stack.append(i)
+    return children, roots
 
 
 def default_selector(min_confidence: Confidence = Confidence.MEDIUM) -> Selector:
@@ -114,7 +172,9 @@ def convert_source(
     # converted program must not import torch for nothing. Chosen fixes only touch imports they free.
     has_import = select is None and any(o.use.kind is UseKind.IMPORT for o in outcomes)
     if has_import or any(o.applied for o in outcomes):
-        code = fix_imports(split_scheduler_attachments(code))
+        code = split_scheduler_attachments(code)
+        code = add_namespaces(code, _namespaces(outcomes), planner.rules)
+        code = fix_imports(code)
     _locate(outcomes, offsets, rewritten, code)
     if annotate:
         code = _annotate(code, planner, outcomes)
@@ -147,7 +207,7 @@ def _locate(outcomes: list[Outcome], offsets: list[int], rewritten: str, final: 
 
 def _line_map(a: str, b: str) -> Callable[[int], int]:
     """Map 1-based lines of ``a`` to the lines of ``b`` they became (nearest for changed ones)."""
-    la, lb = a.split("\n"), b.split("\n")
+    la, lb = split_lines(a), split_lines(b)
     head = 0
     while head < min(len(la), len(lb)) and la[head] == lb[head]:
         head += 1
@@ -174,6 +234,13 @@ def _line_map(a: str, b: str) -> Callable[[int], int]:
     return line_of
 
 
+def _namespaces(outcomes: list[Outcome]) -> set[str]:
+    """The torch modules whose generated name maps the applied runtime lookups refer to."""
+    return {o.use.api for o in outcomes
+            if o.applied and o.use.kind is UseKind.LOOKUP and o.fix.replacement
+            and namespace_name(o.use.api) in o.fix.replacement}  # fmt: skip
+
+
 def _apply(text: str, fixes: list[Fix], select: Selector,
            planner: Planner) -> tuple[str, list[Outcome], list[int]]:  # fmt: skip
     """Apply chosen fixes innermost first; a use whose nested uses changed is recomputed.
@@ -183,66 +250,55 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
     Also returns each use's focus offset in the new text (a rewritten use: where it starts).
     """
     outcomes = [Outcome(f, False) for f in fixes]
-    at = [0] * len(fixes)  # each use's start in the new text
-    focus = [f.use.focus_start - f.use.start for f in fixes]  # focus offset within the span
-    order = sorted(range(len(fixes)), key=lambda i: (fixes[i].use.start, -fixes[i].use.end))
-    children: dict[int, list[int]] = {i: [] for i in order}
-    roots: list[int] = []
-    stack: list[int] = []
-    for i in order:
-        use = fixes[i].use
-        while stack and fixes[stack[-1]].use.end <= use.start:
-            stack.pop()
-        (children[stack[-1]] if stack else roots).append(i)
-        stack.append(i)
-
-    def shift(i: int, delta: int) -> None:
-        at[i] += delta
-        for c in children[i]:
-            shift(c, delta)
+    children, roots = forest([f.use for f in fixes])
+    rel = [0] * len(fixes)  # start in the parent's new text (a root: in the new text)
+    focus_at = [f.use.focus_start - f.use.start for f in fixes]  # focus offset in its own new text
 
     def replaced(i: int, new: str, rendered: dict[int, str]) -> str:
         """``i`` became ``new``: its nested uses move to where their text is in it (else its start)."""
-        focus[i] = 0
+        focus_at[i] = 0
         for c in children[i]:
-            found = new.find(rendered[c]) if rendered[c] else -1
-            shift(c, at[i] + (found if found >= 0 else 0) - at[c])
+            rel[c] = max(new.find(rendered[c]), 0) if rendered[c] else 0
         return new
 
-    def render(i: int, start: int) -> str:
+    def render(i: int) -> str:
         fix = fixes[i]
         use = fix.use
-        at[i] = start
         pieces: list[str] = []
         rendered: dict[int, str] = {}
         pos = use.start
-        out_pos = start
         changed = False
+        holes: list[tuple[int, int]] = []  # where the nested uses' new texts sit in the new span
+        length = 0
+        focus_shift = [0, 0]
         for c in children[i]:
             child = fixes[c].use
+            new_child = rendered[c] = render(c)
             pieces.append(text[pos : child.start])
-            out_pos += child.start - pos
-            new_child = rendered[c] = render(c, out_pos)
+            length += child.start - pos
             pieces.append(new_child)
-            out_pos += len(new_child)
+            rel[c] = length
+            holes.append((length, length + len(new_child)))
+            length += len(new_child)
+            delta = len(new_child) - (child.end - child.start)
+            focus_shift[0] += delta if child.end <= use.focus_start else 0
+            focus_shift[1] += delta if child.end <= use.focus_end else 0
             changed = changed or new_child != text[child.start : child.end]
             pos = child.end
         pieces.append(text[pos : use.end])
         span = "".join(pieces)
-        if changed:  # text before the focus may have grown or shrunk
-            focus[i] = _focus_in(span, use, [(fixes[c].use, rendered[c]) for c in children[i]])
-        if fix.is_noop:
+        focus_at[i] += focus_shift[0]
+        if fix.keeps_text:
             outcomes[i].applied = True
             return span
         if fix.replacement is None or use.kind is UseKind.IMPORT or not select(fix):
             return span
         if changed:  # nested uses changed: recompute this one on its new text
-            moved = dataclasses.replace(use, start=0, end=len(span),
-                                        focus_start=use.focus_start - use.start,
-                                        focus_end=use.focus_end - use.start)  # fmt: skip
-            fresh = planner.fix(moved, span)
-            outcomes[i].fix = Fix(use, fresh.replacement, fresh.tier, fresh.message)
-            if fresh.replacement is None or fresh.is_noop:
+            focus = (use.focus_start - use.start + focus_shift[0], use.focus_end - use.start + focus_shift[1])
+            fresh = planner.fix_nested(use, span, focus, holes)
+            outcomes[i].fix = fresh
+            if fresh.replacement is None or fresh.keeps_text:
+                outcomes[i].applied = fresh.keeps_text
                 return span
             outcomes[i].applied = True
             return replaced(i, fresh.replacement, rendered)
@@ -256,22 +312,19 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
         use = fixes[r].use
         out.append(text[pos : use.start])
         length += use.start - pos
-        out.append(render(r, length))
+        out.append(render(r))
+        rel[r] = length
         length += len(out[-1])
         pos = use.end
     out.append(text[pos:])
-    return "".join(out), outcomes, [a + f for a, f in zip(at, focus, strict=True)]
-
-
-def _focus_in(span: str, use: Use, children: list[tuple[Use, str]]) -> int:
-    """The focus offset of ``use`` inside its new span, after its nested uses were rewritten."""
-    growth = 0
-    for child, new in children:
-        if child.end <= use.focus_start:
-            growth += len(new) - (child.end - child.start)
-        elif child.start <= use.focus_start:  # the focus lies inside a rewritten child
-            return child.start - use.start + growth
-    return min(use.focus_start - use.start + growth, len(span))
+    at = list(rel)  # parents before children: each start becomes absolute
+    todo = list(roots)
+    while todo:
+        i = todo.pop()
+        for c in children[i]:
+            at[c] += at[i]
+            todo.append(c)
+    return "".join(out), outcomes, [a + f for a, f in zip(at, focus_at, strict=True)]
 
 
 def _annotate(code: str, planner: Planner, outcomes: Sequence[Outcome] = ()) -> str:
@@ -310,7 +363,7 @@ def _annotate(code: str, planner: Planner, outcomes: Sequence[Outcome] = ()) -> 
     for o in outcomes:
         if o.applied and o.at is not None and o.fix.tier is Tier.REVIEW and not o.fix.is_noop:
             note(o.at[0], REVIEW_MARK, o.fix)
-    lines = code.split("\n")
+    lines = split_lines_keepends(code)
     unsafe = _lines_without_room(code) if notes else set()
     for end_line, (mark, reasons) in notes.items():
         i = end_line - 1
@@ -318,13 +371,14 @@ def _annotate(code: str, planner: Planner, outcomes: Sequence[Outcome] = ()) -> 
             continue
         if 0 <= i < len(lines) and ANNOTATION_MARK not in lines[i] and REVIEW_MARK not in lines[i]:
             more = f" (also {', '.join(dict.fromkeys(reasons[1:]))})" if len(reasons) > 1 else ""
-            lines[i] = f"{lines[i].rstrip()}  {mark} — {reasons[0]}{more}"
-    return "\n".join(lines)
+            body = lines[i].rstrip("\r\n")
+            lines[i] = f"{body.rstrip()}  {mark} — {reasons[0]}{more}{lines[i][len(body):]}"
+    return "".join(lines)
 
 
 def _lines_without_room(code: str) -> set[int]:
     """Lines where a trailing comment would land inside a string or after a backslash continuation."""
-    unsafe = {n for n, line in enumerate(code.split("\n"), 1) if line.rstrip().endswith("\\")}
+    unsafe = {n for n, line in enumerate(split_lines(code), 1) if line.rstrip().endswith("\\")}
     try:
         for tok in tokenize.generate_tokens(io.StringIO(code).readline):
             if tok.start[0] < tok.end[0] and tok.type != tokenize.NL:

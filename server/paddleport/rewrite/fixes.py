@@ -7,11 +7,12 @@ types, almost every call is unchanged and costs a dictionary lookup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
 from paddleport.analysis.uses import Confidence, Use, UseKind
+from paddleport.rewrite import dynamic
 from paddleport.rewrite.arguments import (
     AlreadyPaddle,
     Bound,
@@ -26,6 +27,11 @@ from paddleport.rules.loader import RuleSet
 from paddleport.rules.model import Kind, Rule, Tier
 
 _CACHE_LIMIT = 20_000
+# Nested uses at least this long are stood in for by a placeholder while their parent is
+# rewritten, so deep nesting (torch.abs(torch.abs(...)), long method chains) costs linear
+# time instead of re-parsing every enclosing span; shorter ones stay inline, where rules
+# may read them (value maps, literals).
+HOLE_MIN = 80
 
 
 @dataclass(frozen=True)
@@ -39,15 +45,25 @@ class Fix:
 
     @property
     def fixable(self) -> bool:
-        return self.replacement is not None and not self.is_noop
+        return self.replacement is not None and not self.keeps_text
 
     @property
     def is_noop(self) -> bool:
         """The use is already valid Paddle (e.g. ``x.mean()``): nothing to report."""
         return self.replacement == NOOP
 
+    @property
+    def keeps_text(self) -> bool:
+        """Converting leaves the text as it is: already Paddle, or the same spelling to review."""
+        return self.replacement in (NOOP, KEEP)
 
-NOOP = "\0noop"  # marks a use whose rewrite would not change its text
+
+# A use whose rewrite would not change its text, under an exact rule whose example proves
+# the same behaviour: nothing to report.
+NOOP = "\0noop"
+# The same spelling under a review rule (`x.copy_(src)`, `x.chunk(2)`): the text stays, but
+# Paddle behaves differently in cases the note names, so it is reported for review.
+KEEP = "\0keep"
 
 
 class Planner:
@@ -55,11 +71,12 @@ class Planner:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool], tuple[str | None, Tier, str]] = {}
+        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, tuple[str, ...]],
+                         tuple[str | None, Tier, str]] = {}  # fmt: skip
 
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
-        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default)
+        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.splats)
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -73,12 +90,50 @@ class Planner:
             message = f"if `{_short(receiver)}` is a torch.Tensor: {message}"
         return Fix(use, replacement, tier, message)
 
+    def fix_nested(self, use: Use, span: str, focus: tuple[int, int], holes: list[tuple[int, int]]) -> Fix:
+        """The fix of ``use`` whose current text is ``span``, its nested uses at ``holes``.
+
+        ``focus`` and ``holes`` are offsets in ``span``. Long nested uses are replaced by a
+        call placeholder (never a name, so no transform takes it as safe to repeat), the
+        parent is rewritten, and the nested text is put back; a rewrite that drops or
+        repeats a placeholder is done again on the full text.
+        """
+        big = [h for h in holes if h[1] - h[0] >= HOLE_MIN]
+        names = [f"_pp_hole{k}_()" for k in range(len(big))]
+        if big and not any(n[:-2] in span for n in names):
+            pieces, pos = [], 0
+            fs, fe = focus
+            for (start, end), name in zip(big, names, strict=True):
+                pieces += [span[pos:start], name]
+                pos = end
+                delta = (end - start) - len(name)
+                fs -= delta if end <= focus[0] else 0
+                fe -= delta if end <= focus[1] else 0
+            holed = "".join([*pieces, span[pos:]])
+            fix = self.fix(replace(use, start=0, end=len(holed), focus_start=fs, focus_end=fe), holed)
+            new = fix.replacement
+            if new is None or new in (NOOP, KEEP) or all(new.count(n) == 1 for n in names):
+                message = fix.message
+                for (start, end), name in zip(big, names, strict=True):
+                    new = None if new is None else new.replace(name, span[start:end], 1)
+                    message = message.replace(name, "…")
+                return Fix(use, new, fix.tier, message)
+        fix = self.fix(replace(use, start=0, end=len(span), focus_start=focus[0], focus_end=focus[1]), span)
+        return Fix(use, fix.replacement, fix.tier, fix.message)
+
     def _compute(self, use: Use, span: str) -> tuple[str | None, Tier, str]:
         rule = use.rule
         if use.kind is UseKind.IMPORT:
             return None, Tier.EXACT, (
                 f"`{use.api}` import: replaced by `import paddle` once nothing uses it"
             )
+        if use.kind is UseKind.FACTORY_KWARGS:
+            return dynamic.factory_kwargs(span)
+        if use.kind is UseKind.LOOKUP:
+            try:
+                return dynamic.lookup(use, span, self.rules)
+            except (cst.ParserSyntaxError, RecursionError) as exc:
+                return None, Tier.MANUAL, f"`{use.api}` left as is: could not rewrite ({exc})"
         if rule is None:
             return None, Tier.MANUAL, (
                 f"`{use.api}` has no paddleport rule yet: port it by hand, or add a rule "
@@ -89,13 +144,13 @@ class Planner:
         try:
             new, tier, extra, summary = self._rewrite(use, rule, span)
         except AlreadyPaddle:
-            return NOOP, Tier.EXACT, "already valid Paddle"
+            return _unchanged(rule, rule.tier, None)
         except Unconvertible as exc:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: {exc}"
         except (cst.ParserSyntaxError, RecursionError) as exc:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: could not rewrite ({exc})"
         if new == span:
-            return NOOP, Tier.EXACT, "already valid Paddle"
+            return _unchanged(rule, tier, extra)
         message = summary
         if rule.tier is Tier.REVIEW and rule.note:
             message += f" — review: {rule.note}"
@@ -160,6 +215,13 @@ class Planner:
             node = node.with_changes(lpar=[], rpar=[])
         if not isinstance(node, cst.Call):
             raise Unconvertible("not a plain call")
+        dropped = ""
+        if use.splats:  # `**dd` of a device/dtype dict: emptied where it is built, so dropped here
+            kept = [a for a in node.args if not (a.star == "**" and isinstance(a.value, cst.Name)
+                                                 and a.value.value in use.splats)]  # fmt: skip
+            if len(kept) < len(node.args):
+                dropped = ", ".join(f"**{n}" for n in use.splats)
+                node = node.with_changes(args=join_arguments(node.args, kept))
         try:
             bound = bind(node, rule)
         except AlreadyPaddle:
@@ -167,7 +229,7 @@ class Planner:
                 raise
             # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
             new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
-            return new, rule.summary(used=())
+            return new, _with_dropped(rule.summary(used=()), dropped)
         args = join_arguments(node.args, map_arguments(node, rule, bound))
         if use.kind is UseKind.METHOD_CALL:
             assert isinstance(node.func, cst.Attribute)
@@ -178,6 +240,7 @@ class Planner:
             func = cst.parse_expression(rule.paddle)
         mapped = node.with_changes(func=func, args=args)
         summary = rule.summary(used=set(bound.by_name), packed=len(bound.var_positional) > 0)
+        summary = _with_dropped(summary, dropped)
         plain = code_of(mapped)
         if rule.transform:
             transformed = code_of(TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule)))
@@ -186,6 +249,24 @@ class Planner:
                 summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
             return transformed, summary
         return plain, summary
+
+
+def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, str]:
+    """A use whose text stays: silent only when an exact rule's example proves the behaviour."""
+    if tier is Tier.EXACT and extra is None:
+        return NOOP, Tier.EXACT, "already valid Paddle"
+    notes = [n for n in (rule.note, extra) if n]
+    return KEEP, tier.worst(Tier.REVIEW), (
+        f"{rule.api}: stays as written (the same spelling in Paddle) — review: " + "; ".join(notes)
+    )
+
+
+def _with_dropped(summary: str, dropped: str) -> str:
+    """Name the device/dtype dict splats a call lost in its summary."""
+    if not dropped:
+        return summary
+    note = f"drop {dropped} (device/dtype)"
+    return f"{summary[:-1]}, {note})" if summary.endswith(")") else f"{summary} ({note})"
 
 
 def _short(text: str) -> str:

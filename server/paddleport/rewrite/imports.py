@@ -34,15 +34,11 @@ def fix_imports(text: str) -> str:
         return text
     src = SourceText(text)
     sites = _import_sites(tree)
-    paddle_bound = any(
-        name == "paddle" for s in sites if s.module_level for name, _ in import_bindings(s.node)
-    )
     loads = _loads(tree)
-    needs_paddle = "paddle" in loads and not paddle_bound
+    needs_paddle = "paddle" in loads and not _paddle_bound(sites)
     edits: list[TextEdit] = []
     paddle_placed = not needs_paddle
-    torch_sites = [s for s in sites if _torch_names(s.node)]
-    torch_sites.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
+    torch_sites = _torch_sites(sites)
     for site in torch_sites:
         node = site.node
         bindings = import_bindings(node)
@@ -167,6 +163,32 @@ def _keep_only(statement: str, keep: set[str]) -> str:
     return cst.Module([]).code_for_node(new_imp)
 
 
+def paddle_import_edit(text: str) -> TextEdit | None:
+    """The edit that adds ``import paddle`` to ``text``, or None when it has one (or does not parse).
+
+    A single quick fix rewrites one use to ``paddle.…``; it carries this edit so the file
+    never uses an undefined ``paddle``.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    sites = _import_sites(tree)
+    if _paddle_bound(sites):
+        return None
+    return _insert_paddle_import(SourceText(text), tree, _torch_sites(sites))
+
+
+def _paddle_bound(sites: list[_ImportSite]) -> bool:
+    return any(name == "paddle" for s in sites if s.module_level for name, _ in import_bindings(s.node))
+
+
+def _torch_sites(sites: list[_ImportSite]) -> list[_ImportSite]:
+    """The imports that bind torch names, in source order."""
+    torch_sites = [s for s in sites if _torch_names(s.node)]
+    return sorted(torch_sites, key=lambda s: (s.node.lineno, s.node.col_offset))
+
+
 def _delete_statement(src: SourceText, node: ast.stmt, start: int, end: int) -> TextEdit:
     """Delete whole lines when the statement owns them, else leave `pass` in its place."""
     line_start = src.line_starts[node.lineno - 1]
@@ -180,6 +202,7 @@ def _delete_statement(src: SourceText, node: ast.stmt, start: int, end: int) -> 
 
 
 def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_ImportSite]) -> TextEdit:
+    nl = src.newline
     module_torch = [s for s in torch_sites if s.module_level and s.node in tree.body]
     if module_torch:
         anchor: ast.stmt | None = module_torch[0].node
@@ -190,8 +213,8 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             last = imports[-1]
             line = (last.end_lineno or last.lineno) + 1
             offset = src.line_starts[line - 1] if line - 1 < len(src.line_starts) else len(src.text)
-            prefix = "" if src.text[:offset].endswith("\n") or not src.text else "\n"
-            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}\n")
+            prefix = "" if src.text[:offset].endswith(("\n", "\r")) or not src.text else nl
+            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}{nl}")
         body = tree.body
         i = 0
         first = body[0] if body else None
@@ -203,10 +226,10 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             prev = body[i - 1]
             line = (prev.end_lineno or prev.lineno) + 1
             offset = src.line_starts[line - 1] if line - 1 < len(src.line_starts) else len(src.text)
-            prefix = "" if src.text[:offset].endswith("\n") else "\n"
-            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}\n")
+            prefix = "" if src.text[:offset].endswith(("\n", "\r")) else nl
+            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}{nl}")
         anchor = body[0] if body else None
     if anchor is None:
-        return TextEdit(0, 0, f"{PADDLE_IMPORT}\n")
+        return TextEdit(0, 0, f"{PADDLE_IMPORT}{nl}")
     offset = src.line_starts[anchor.lineno - 1]
-    return TextEdit(offset, offset, f"{PADDLE_IMPORT}\n")
+    return TextEdit(offset, offset, f"{PADDLE_IMPORT}{nl}")

@@ -7,13 +7,16 @@ with the other rules, so one typo never hides the whole catalogue.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paddleport.files import ReadProblem, read_regular
 from paddleport.rules.model import Compare, Example, Kind, Rule, Tier
+from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
 
 RULE_KEYS = {
@@ -23,6 +26,7 @@ RULE_KEYS = {
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
+RULE_FILE_LIMIT = 8 * 1024 * 1024  # the largest shipped rule file is ~300 KB
 # Tensor methods whose result is not a tensor: their results are not receivers
 # that tensor inference should trust.
 NON_TENSOR_METHODS = {
@@ -31,6 +35,7 @@ NON_TENSOR_METHODS = {
     "numpy", "stride", "storage_offset", "__len__", "equal", "allclose", "register_hook",
     "backward",
 }  # fmt: skip
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 TENSOR_NAMESPACES = ("torch.", "torch.nn.functional.", "torch.linalg.", "torch.fft.",
                      "torch.special.")  # fmt: skip
 
@@ -54,11 +59,46 @@ class RuleSet:
     errors: list[RuleError] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    _namespaces: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def add(self, rule: Rule) -> None:
         self.rules[rule.api] = rule
         for alias in rule.aliases:
             self.aliases[alias] = rule.api
+        self._namespaces = None
+
+    def is_namespace(self, path: str) -> bool:
+        """True when some rule lives under ``path`` (``torch.nn``): a torch module the rules know."""
+        if self._namespaces is None:
+            spaces: set[str] = set()
+            for api in (*self.rules, *self.aliases):
+                parts = api.split(".")
+                spaces.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            self._namespaces = spaces
+        return path in self._namespaces
+
+    def runtime_names(self, module: str) -> dict[str, str]:
+        """``{torch name: Paddle name}`` for what a runtime lookup in ``module`` may return.
+
+        ``getattr(F, name)(x)`` passes torch's arguments to whatever it finds, so only rules
+        that at most rename and drop arguments qualify, and only where positions still agree
+        (no dropped parameter before a kept one): positional calls then mean the same, and a
+        keyword Paddle spells differently (``dim=``, ``inplace=``) fails loudly under Paddle.
+        Exact rules only: a review rule's note would go unread at run time.
+        """
+        out: dict[str, str] = {}
+        prefix = module + "."
+        for rule in self.rules.values():
+            if (rule.tier is not Tier.EXACT or rule.paddle is None or rule.kind is Kind.METHOD
+                    or not _DOTTED.fullmatch(rule.paddle) or rule.pack or rule.values
+                    or rule.defaults or rule.transform or rule.unsupported
+                    or not _positions_agree(rule)):  # fmt: skip
+                continue
+            for api in (rule.api, *rule.aliases):
+                name = api[len(prefix):]
+                if api.startswith(prefix) and name.isidentifier() and not name.startswith("_"):
+                    out[name] = rule.paddle
+        return dict(sorted(out.items()))
 
     def get(self, api: str) -> Rule | None:
         return self.rules.get(self.aliases.get(api, api))
@@ -71,6 +111,16 @@ class RuleSet:
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules.values())
+
+
+def _positions_agree(rule: Rule) -> bool:
+    """No positional parameter the rule drops comes before one it keeps."""
+    if not rule.drop or rule.signature is None:
+        return True
+    names = [p.name for p in rule.signature.positional]
+    dropped = [i for i, n in enumerate(names) if n in rule.drop]
+    kept = [i for i, n in enumerate(names) if n not in rule.drop]
+    return not dropped or not kept or min(dropped) > max(kept)
 
 
 def builtin_rules_dir() -> Path:
@@ -111,7 +161,10 @@ def load_file(
 ) -> None:
     name = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular(path, RULE_FILE_LIMIT).decode("utf-8"))
+    except ReadProblem as exc:
+        ruleset.errors.append(RuleError(name, "-", "-", str(exc)))
+        return
     except UnicodeDecodeError:
         ruleset.errors.append(RuleError(name, "-", "-", "not UTF-8 text"))
         return
@@ -163,6 +216,9 @@ def _build_rule(
     if not isinstance(api, str) or not api.startswith("torch"):
         err("api", "required: the qualified torch name, e.g. 'torch.nn.Conv2d'")
         return None
+    if (problem := dotted_name_problem(api, "torch", dunders=True)) is not None:
+        err("api", problem)
+        return None
 
     tier = _enum(Tier, entry.get("tier", "exact"), "tier", err)
     default_kind = "method" if api.startswith("torch.Tensor.") else "callable"
@@ -170,8 +226,8 @@ def _build_rule(
     paddle = _opt_str(entry, "paddle", err)
     if tier is not None and tier is not Tier.MANUAL and not paddle:
         err("paddle", "required unless tier = 'manual'")
-    if paddle is not None and not paddle.startswith("paddle"):
-        err("paddle", f"must be a qualified paddle name, got {paddle!r}")
+    if paddle is not None and (problem := dotted_name_problem(paddle, "paddle")) is not None:
+        err("paddle", problem)
 
     signature: Signature | None = None
     sig_text = _opt_str(entry, "signature", err)
@@ -180,6 +236,11 @@ def _build_rule(
             signature = parse_signature(sig_text)
         except SignatureError as exc:
             err("signature", str(exc))
+    for param in signature.params if signature else ():
+        if param.default is not None and (problem := value_problem(param.default)) is not None:
+            err("signature", f"default of {param.name}: {problem}")
+            signature = None
+            break
 
     def check_param(fld: str, pname: str) -> None:
         if signature is None:
@@ -188,8 +249,10 @@ def _build_rule(
             err(fld, f"{pname!r} is not a parameter of signature {signature.text}")
 
     rename = _str_map(entry, "rename", err)
-    for pname in rename:
+    for pname, new in rename.items():
         check_param("rename", pname)
+        if (problem := identifier_problem(new)) is not None:
+            err("rename", f"{pname}: {problem}")
     drop = _str_list(entry, "drop", err)
     for pname in drop:
         check_param("drop", pname)
@@ -210,17 +273,21 @@ def _build_rule(
                 isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
             ):
                 err("values", f"{pname}: must map source text to source text")
+                continue
+            problems = [q for text in (*mapping, *mapping.values()) if (q := value_problem(text))]
+            if problems:
+                err("values", f"{pname}: {problems[0]}")
             else:
                 values[pname] = dict(mapping)
     defaults = _str_map(entry, "defaults", err)
     for pname, src in defaults.items():
-        if not _is_expression(src):
-            err("defaults", f"{pname}: {src!r} is not a Python expression")
+        if (problem := identifier_problem(pname) or value_problem(src)) is not None:
+            err("defaults", f"{pname}: {problem}")
     unsupported = _str_map(entry, "unsupported", err)
     for key in unsupported:
         pname, _, literal = key.partition("=")
         check_param("unsupported", pname.strip())
-        if literal and not _is_expression(literal):
+        if literal and value_problem(literal) is not None:
             err("unsupported", f"{key!r}: the value after '=' must be a Python literal")
     transform = _opt_str(entry, "transform", err)
     if transform is not None and known_transforms is not None and transform not in known_transforms:
@@ -232,6 +299,9 @@ def _build_rule(
     if tier is Tier.MANUAL and not guide:
         err("guide", "a 'manual' rule must say what to do instead")
     aliases = _str_list(entry, "aliases", err)
+    for alias in aliases:
+        if (problem := dotted_name_problem(alias, "torch", dunders=True)) is not None:
+            err("aliases", problem)
     examples = _examples(entry, err)
     if require_examples and not examples and tier is not Tier.MANUAL:
         err("example", "every rule needs an example that the tests run under torch and paddle")
@@ -349,10 +419,3 @@ def _str_map(entry: Mapping[str, Any], fld: str, err: Any) -> dict[str, str]:
         return {}
     return dict(value)
 
-
-def _is_expression(text: str) -> bool:
-    try:
-        ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return False
-    return True
