@@ -247,3 +247,10 @@ def test_a_call_left_as_written_through_an_alias_is_manual(convert: Convert, pla
     assert conv.code == "import paddle\nL = paddle.nn.Linear\nm = L(2, 3, *extra)\n"
     assert kinds(file_items(conv, planner)) == [("2:5", "review", "torch.nn.Linear"),
                                                 ("3:5", "manual", "torch.nn.Linear")]  # fmt: skip
+
+
+def test_an_import_with_a_fallback_definition_stays(convert: Convert, planner: Planner) -> None:
+    before = "try:\n    from torch import _assert\nexcept ImportError:\n    def _assert(c, m):\n        assert c, m\n"
+    out = convert(before)
+    assert out.code == before  # `pass` instead would leave `_assert` unbound for modules importing it
+    assert kinds(file_items(out, planner)) == [("2:5", "optional", "torch")]
