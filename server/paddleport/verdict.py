@@ -40,6 +40,7 @@ BLOCKING_KINDS = (IMPORT, BLOCKING)
 _NAME_KINDS = frozenset({UseKind.CALL, UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK,
                          UseKind.ANNOTATION, UseKind.ATTRIBUTE, UseKind.LOOKUP})  # fmt: skip
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+_BLOCK_PARTS = (ast.stmt, ast.excepthandler, ast.match_case)
 _MAYBE_IMPORT = re.compile(r"\b(?:import|from)\s+(?:torch|torchvision|torchaudio)\b|__import__|import_module")
 _IDENT = re.compile(r"[^\W\d]\w*")
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)[ \t]+((?:torch|torchvision|torchaudio)\b[\w.]*)", re.M)
@@ -133,6 +134,8 @@ def _scan(code: str) -> _Scan:
         return _Scan([Item(*src.position(m.start(1)), IMPORT, m.group(1), why) for m in lines], {}, {}, None)
     src = SourceText(code)
     scan = _Scan([], {}, {}, tree)
+    # Imports are statements: walk statements only, expressions too when a dynamic import may be there.
+    dynamic_too = "__import__" in code or "import_module" in code
     stack: list[tuple[ast.AST, str | None]] = [(tree, None)]  # node, why it is optional
     while stack:
         node, optional = stack.pop()
@@ -163,7 +166,8 @@ def _scan(code: str) -> _Scan:
             stack.extend((s, "is for type checkers only (if TYPE_CHECKING)") for s in node.body)
             stack.extend((s, optional) for s in node.orelse)
             continue
-        stack.extend((child, optional) for child in ast.iter_child_nodes(node))
+        stack.extend((child, optional) for child in ast.iter_child_nodes(node)
+                     if dynamic_too or isinstance(child, _BLOCK_PARTS))  # fmt: skip
     for name in scan.required:
         scan.optional.pop(name, None)
     return scan
