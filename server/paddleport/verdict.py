@@ -3,12 +3,13 @@
 Judged on the converted text itself, so nothing the conversion missed can hide:
 every remaining import of torch, torchvision or torchaudio (any form, at any
 depth, ``__import__``/``importlib.import_module`` with a literal name too) and
-every remaining use of a torch name is a blocker. Two import sites do not
-block: one inside ``try:`` whose handler catches ImportError (the program has
-a fallback) and one under ``if TYPE_CHECKING:`` (never runs). Uses of torch
-names always block, even inside such a ``try``: the fallback is the user's to
-check. Tensor methods left as written (a receiver the analysis could not
-type) do not need torch; they are listed as manual items instead.
+every remaining use of a torch-family name is a blocker. Two import sites do
+not block: one inside ``try:`` whose handler catches ImportError (the program
+has a fallback) and one under ``if TYPE_CHECKING:`` (never runs); they and the
+uses of names only they bind are listed as optional (that code needs torch
+when it runs, the program as a whole does not). Tensor methods left as
+written (a receiver the analysis could not type) do not need torch; they are
+listed as manual items, and conversions to review as review items.
 """
 
 from __future__ import annotations
