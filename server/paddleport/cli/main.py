@@ -25,14 +25,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+")
     check.add_argument("--format", choices=["text", "json"], default="text")
 
-    convert = sub.add_parser("convert", help="convert files or folders to Paddle")
+    convert = sub.add_parser(
+        "convert", help="convert files or folders to Paddle; exit 0 torch-free, 3 still needs torch",
+        description="Exit codes: 0 the converted code no longer needs torch; 3 converted, but a file "
+                    "still imports or uses torch (listed first in the summary); 2 usage error.")  # fmt: skip
     convert.add_argument("paths", nargs="+")
     dest = convert.add_mutually_exclusive_group()
     dest.add_argument("-o", "--output", help="output file or folder")
     dest.add_argument("--in-place", action="store_true", help="rewrite the files themselves")
     convert.add_argument("--diff", action="store_true", help="print a unified diff")
     convert.add_argument("--annotate", action="store_true",
-                         help="add '# paddleport: manual — why' after what stays torch")  # fmt: skip
+                         help="mark what stays torch with '# paddleport: manual — why' and "
+                              "conversions to check with '# paddleport: review — why'")  # fmt: skip
+    convert.add_argument("--report", metavar="FILE",
+                         help="write every blocker, manual and review item to FILE (.json: JSON, else "
+                              "markdown); default with -o on a folder: OUT/paddleport-report.md")  # fmt: skip
+    convert.add_argument("--no-report", action="store_true", help="write no report file")
     convert.add_argument("--force", action="store_true", help="overwrite an existing output")
     convert.add_argument("--jobs", "-j", type=int, default=None, help="worker processes")
     convert.add_argument("--format", choices=["text", "json"], default="text",

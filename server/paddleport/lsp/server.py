@@ -28,7 +28,7 @@ from pygls.exceptions import JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from paddleport import __version__
-from paddleport.batch import FileResult, convert_path, summarise
+from paddleport.batch import convert_path, file_result, summarise
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, python_files, read_source
 from paddleport.lsp import actions
@@ -660,7 +660,7 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
         view = ls.view(uri)
         if view is not None:  # open in the editor: convert what the user sees
             conv, edit = actions.convert_view(view, ls.planner, None, ls.settings.annotate)
-            result = FileResult(path, conv.code, view.text, conv.counts(), problem=conv.error)
+            result = file_result(path, conv, ls.planner)
             for edit_uri, edits in (edit.changes or {}).items() if edit else ():
                 changes[edit_uri] = list(edits)
         else:
@@ -697,13 +697,22 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
     message = (
         "Paddleport: workspace conversion cancelled; nothing was changed."
         if cancelled
-        else f"Paddleport: converted {summary['changed']} of {summary['files']} files — "
+        else f"Paddleport: {summary['verdict']} "
+        f"Workspace: converted {summary['changed']} of {summary['files']} files — "
         f"{summary['exact']} exact, {summary['review']} to review, {summary['manual']} "
         f"left to port by hand ({summary['rate']:.0%} of {summary['found']} torch uses)"
         + (f"; {len(summary['problems'])} files had problems" if summary["problems"] else "")  # type: ignore[arg-type]
+        + (f"; first blocker: {_first_blocker(summary)}" if summary["needs_torch"] else "")
     )
-    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=message))
+    kind = types.MessageType.Warning if summary["needs_torch"] and not cancelled else types.MessageType.Info
+    ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
     return summary
+
+
+def _first_blocker(summary: dict[str, Any]) -> str:
+    first = summary["torch_files"][0]
+    item = (first["imports"] or first["blockers"])[0]
+    return f"{first['path']}:{item['line']}:{item['col']} {item['api']}"
 
 
 def run_stdio(extra_rule_dirs: list[str]) -> None:
