@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Builds the platform-specific .vsix: bundles the Python server into bundled/
+// (vscode-client/scripts/bundle_server.py, run by the repository's .venv
+// Python, or $PADDLEPORT_PYTHON, else python3), then runs
+// `vsce package --target <the bundle's target>`.
+//
+//   node vscode-client/scripts/package.mjs [-o paddleport.vsix] [--no-bundle]
+// --no-bundle packages an existing bundled/ (e.g. one built for another target
+// with bundle_server.py --platform ... --target ...).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const outIndex = args.indexOf('-o');
+const out = outIndex >= 0 ? args[outIndex + 1] : 'paddleport.vsix';
+
+function python() {
+    if (process.env.PADDLEPORT_PYTHON) {
+        return process.env.PADDLEPORT_PYTHON;
+    }
+    const venv = process.platform === 'win32' ? join('.venv', 'Scripts', 'python.exe') : join('.venv', 'bin', 'python');
+    return existsSync(venv) ? venv : 'python3';
+}
+
+if (!args.includes('--no-bundle')) {
+    execFileSync(python(), ['vscode-client/scripts/bundle_server.py'], { stdio: 'inherit' });
+}
+const manifest = JSON.parse(readFileSync(join('bundled', 'manifest.json'), 'utf8'));
+const vsce = join('node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
+execFileSync(
+    vsce,
+    ['package', '--no-dependencies', '--target', manifest.target, '--readme-path', 'vscode-client/README.md', '-o', out],
+    { stdio: 'inherit', shell: process.platform === 'win32' },
+);
