@@ -1,0 +1,211 @@
+/**
+ * The packaged .vsix against a real Python that has no paddleport: unpacks
+ * paddleport.vsix (built by `npm run package`; skipped when absent), makes a
+ * bare venv (no packages), and starts the bundled server with the extension's
+ * exact command line and environment (`serverExecutable` with `bundledLibs`).
+ * It must answer `initialize` and report a torch use of an opened file.
+ */
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+// @ts-expect-error: a plain .mjs script without type declarations
+import { listZip, readEntry } from '../scripts/zip.mjs';
+import { BUNDLED_IMPORT, checkPaddleportImport } from '../src/interpreter';
+import { serverEnvironment, serverExecutable } from '../src/serverOptions';
+
+const VSIX = path.join(__dirname, '..', '..', 'paddleport.vsix');
+
+function bareInterpreter(dir: string): string | undefined {
+    for (const python of ['/usr/bin/python3', 'python3']) {
+        const venv = path.join(dir, 'venv');
+        if (spawnSync(python, ['-c', 'import sys; assert sys.version_info[:2] == (3, 11)']).status !== 0) {
+            continue;
+        }
+        if (spawnSync(python, ['-m', 'venv', '--without-pip', venv]).status === 0) {
+            return path.join(venv, 'bin', 'python');
+        }
+    }
+    return undefined;
+}
+
+function unpack(vsix: string, into: string): void {
+    const buffer = fs.readFileSync(vsix);
+    for (const entry of listZip(buffer) as { name: string }[]) {
+        if (entry.name.endsWith('/')) {
+            continue;
+        }
+        const target = path.join(into, entry.name);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, readEntry(buffer, entry));
+    }
+}
+
+/** Just enough of an LSP client over stdio. */
+class Client {
+    private buffer = Buffer.alloc(0);
+    private nextId = 1;
+    private readonly pending = new Map<number, (result: unknown) => void>();
+    readonly notifications: { method: string; params: any }[] = [];
+    stderr = '';
+
+    constructor(private readonly proc: ChildProcess) {
+        proc.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+        proc.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    }
+
+    private onData(chunk: Buffer): void {
+        this.buffer = Buffer.concat([this.buffer, chunk]);
+        for (;;) {
+            const end = this.buffer.indexOf('\r\n\r\n');
+            if (end < 0) {
+                return;
+            }
+            const length = Number(/Content-Length: (\d+)/i.exec(this.buffer.subarray(0, end).toString())?.[1]);
+            if (this.buffer.length < end + 4 + length) {
+                return;
+            }
+            const message = JSON.parse(this.buffer.subarray(end + 4, end + 4 + length).toString('utf8'));
+            this.buffer = this.buffer.subarray(end + 4 + length);
+            this.onMessage(message);
+        }
+    }
+
+    private onMessage(message: any): void {
+        if (message.id !== undefined && message.method) {
+            // A server request: configuration gets the defaults (null), the rest an empty result.
+            const result = message.method === 'workspace/configuration' ? message.params.items.map(() => null) : null;
+            this.send({ id: message.id, result });
+        } else if (message.id !== undefined) {
+            this.pending.get(message.id)?.(message.error ? { error: message.error } : message.result);
+        } else {
+            this.notifications.push(message);
+        }
+    }
+
+    send(message: object): void {
+        const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...message }), 'utf8');
+        this.proc.stdin!.write(`Content-Length: ${body.length}\r\n\r\n`);
+        this.proc.stdin!.write(body);
+    }
+
+    request(method: string, params: unknown, timeoutMs = 60_000): Promise<any> {
+        const id = this.nextId++;
+        this.send({ id, method, params });
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`${method} timed out; stderr:\n${this.stderr}`)), timeoutMs);
+            this.pending.set(id, (result) => {
+                clearTimeout(timer);
+                resolve(result);
+            });
+        });
+    }
+
+    notify(method: string, params: unknown): void {
+        this.send({ method, params });
+    }
+
+    async waitFor(predicate: (n: { method: string; params: any }) => boolean, timeoutMs = 60_000): Promise<{ method: string; params: any }> {
+        const start = Date.now();
+        for (;;) {
+            const found = this.notifications.find(predicate);
+            if (found) {
+                return found;
+            }
+            if (Date.now() - start > timeoutMs) {
+                throw new Error(`timed out; stderr:\n${this.stderr}`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+    }
+}
+
+describe('the packaged .vsix runs its bundled server with a Python that has no paddleport', { timeout: 180_000 }, () => {
+    let tmp = '';
+    let python: string | undefined;
+    let libs = '';
+    let proc: ChildProcess | undefined;
+
+    before(() => {
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'paddleport-vsix-'));
+        if (!fs.existsSync(VSIX)) {
+            return;
+        }
+        python = bareInterpreter(tmp);
+        unpack(VSIX, path.join(tmp, 'vsix'));
+        libs = path.join(tmp, 'vsix', 'extension', 'bundled', 'libs');
+    });
+    after(() => {
+        proc?.kill();
+        fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    // The extension host's environment, without anything that could lend the interpreter a paddleport.
+    const hostEnv = (): NodeJS.ProcessEnv => {
+        const env: NodeJS.ProcessEnv = { ...process.env, PYTHONNOUSERSITE: '1' };
+        delete env.PYTHONPATH;
+        delete env.PYTHONHOME;
+        return env;
+    };
+
+    it('passes the import check only with the bundle, and the server answers initialize and reports torch uses', async (t) => {
+        if (!fs.existsSync(VSIX)) {
+            t.skip('no paddleport.vsix: run `npm run package` first');
+            return;
+        }
+        if (!python) {
+            t.skip('no CPython 3.11 to make a bare venv with (the bundle is built for 3.11)');
+            return;
+        }
+        const manifest = JSON.parse(fs.readFileSync(path.join(tmp, 'vsix', 'extension', 'bundled', 'manifest.json'), 'utf8'));
+        assert.equal(manifest.python, '3.11');
+
+        // Without the bundle the bare interpreter has no paddleport; with it, the extension's check passes.
+        const without = await checkPaddleportImport([python], undefined, { env: hostEnv() });
+        assert.equal(without.ok, false);
+        const withBundle = await checkPaddleportImport([python], undefined, {
+            env: serverEnvironment(hostEnv(), libs),
+            code: BUNDLED_IMPORT,
+        });
+        assert.deepEqual(withBundle, { ok: true });
+
+        // A hostile workspace: a pygls.py there must never be imported (-P, PYTHONSAFEPATH).
+        const workspace = path.join(tmp, 'ws');
+        fs.mkdirSync(workspace);
+        const marker = path.join(tmp, 'imported-from-workspace');
+        fs.writeFileSync(path.join(workspace, 'pygls.py'), `open(${JSON.stringify(marker)}, 'w').close()\n`);
+        const file = path.join(workspace, 'model.py');
+        const text = 'import torch\n\nx = torch.zeros(3)\ny = torch.cat([x, x], dim=0)\n';
+        fs.writeFileSync(file, text);
+
+        const executable = serverExecutable([python], { cwd: workspace, env: hostEnv(), bundledLibs: libs });
+        assert.deepEqual(executable.args, ['-P', '-m', 'paddleport', 'lsp']);
+        proc = spawn(executable.command, executable.args, { ...executable.options, stdio: 'pipe' });
+        const client = new Client(proc);
+        const uri = `file://${file}`;
+        const init = await client.request('initialize', {
+            processId: process.pid,
+            rootUri: `file://${workspace}`,
+            workspaceFolders: [{ uri: `file://${workspace}`, name: 'ws' }],
+            capabilities: { workspace: { configuration: true } },
+            initializationOptions: {},
+        });
+        assert.ok(init.capabilities, `capabilities; stderr:\n${client.stderr}`);
+        assert.ok(init.capabilities.executeCommandProvider.commands.includes('paddleport.convertFile'));
+        assert.ok(init.capabilities.codeActionProvider);
+        client.notify('initialized', {});
+        client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+        const published = await client.waitFor(
+            (n) => n.method === 'textDocument/publishDiagnostics' && n.params.uri === uri && n.params.diagnostics.length > 0,
+        );
+        const codes = published.params.diagnostics.map((d: { code: unknown }) => d.code);
+        assert.ok(codes.includes('torch.zeros') && codes.includes('torch.cat'), JSON.stringify(codes));
+        assert.ok(published.params.diagnostics.every((d: { source: string }) => d.source === 'paddleport'));
+        await client.request('shutdown', null);
+        client.notify('exit', null);
+        await new Promise((resolve) => proc!.once('exit', resolve));
+        assert.equal(fs.existsSync(marker), false, "the workspace's pygls.py was imported");
+    });
+});
