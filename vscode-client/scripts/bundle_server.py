@@ -28,13 +28,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # The runtime closure of pyproject's dependencies (libcst, jedi, pygls, lsprotocol).
-DEPENDENCIES = ["libcst", "PyYAML", "jedi", "parso", "pygls", "lsprotocol", "cattrs", "attrs", "typing_extensions"]
+DEPENDENCIES = [
+    "libcst", "PyYAML", "jedi", "parso", "pygls", "lsprotocol", "cattrs", "attrs", "typing_extensions",
+]
 SKIP_DIRS = {"__pycache__", "tests"}
 
 
 def host_target() -> str:
     """The vsce target of this machine (linux-x64, darwin-arm64, win32-x64, ...)."""
-    system = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}.get(platform.system(), platform.system())
+    systems = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}
+    system = systems.get(platform.system(), platform.system())
     machine = platform.machine().lower()
     arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
     return f"{system}-{arch}"
@@ -51,7 +54,7 @@ def copy_paddleport(out: Path) -> None:
 
 
 def copy_installed(name: str, out: Path) -> str:
-    """Copies one installed distribution's files (as listed in its RECORD) into ``out``; returns its version."""
+    """Copies an installed distribution's files (its RECORD) into ``out``; returns its version."""
     dist = metadata.distribution(name)
     for file in dist.files or []:
         parts = file.parts
@@ -73,16 +76,18 @@ def pip_install(name: str, version: str, out: Path, plat: str, python_version: s
          "--implementation", "cp", f"{name}=={version}"],
         check=True,
     )
-    for cache in out.rglob("__pycache__"):
-        shutil.rmtree(cache, ignore_errors=True)
+    for skipped in [d for d in out.rglob("*") if d.is_dir() and d.name in SKIP_DIRS]:
+        shutil.rmtree(skipped, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bundled")
     parser.add_argument("--platform", help="pip platform tag of another target, e.g. manylinux_2_28_aarch64")
     parser.add_argument("--python-version", default=f"{sys.version_info[0]}.{sys.version_info[1]}")
-    parser.add_argument("--target", help="vsce target of --platform, e.g. linux-arm64 (default: this machine)")
+    parser.add_argument("--target", help="vsce target of --platform, e.g. linux-arm64 (default: here)")
     args = parser.parse_args(argv)
 
     out: Path = args.out
@@ -108,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     size = sum(f.stat().st_size for f in libs.rglob("*") if f.is_file())
-    print(f"bundle-server: {libs} ({size / 1e6:.1f} MB) for CPython {manifest['python']} {manifest['target']}")
+    built_for = f"CPython {manifest['python']} {manifest['target']}"
+    print(f"bundle-server: {libs} ({size / 1e6:.1f} MB) for {built_for}")
     return 0
 
 
