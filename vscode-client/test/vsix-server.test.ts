@@ -208,4 +208,50 @@ describe('the packaged .vsix runs its bundled server with a Python that has no p
         await new Promise((resolve) => proc!.once('exit', resolve));
         assert.equal(fs.existsSync(marker), false, "the workspace's pygls.py was imported");
     });
+
+    // Slow (starts torch and Paddle): only with PADDLEPORT_KERNEL_PYTHON, a Python that has them,
+    // e.g. `PADDLEPORT_KERNEL_PYTHON=$PWD/.venv/bin/python node --test out/test/vsix-server.test.js`.
+    it('runs an equivalence check through the bundled server (kernel from bundled/libs)', async (t) => {
+        const kernelPython = process.env.PADDLEPORT_KERNEL_PYTHON;
+        if (!fs.existsSync(VSIX) || !kernelPython) {
+            t.skip('set PADDLEPORT_KERNEL_PYTHON to a Python with torch and paddle (and build the .vsix)');
+            return;
+        }
+        const workspace = fs.mkdtempSync(path.join(tmp, 'kernel-ws-'));
+        const file = path.join(workspace, 'pairs.py');
+        const text = [
+            'import torch',
+            '',
+            '# paddleport: example pairs(randn(3, 4))',
+            'def pairs(x):',
+            '    y = torch.matmul(x, x.transpose(0, 1))',
+            '    return y * 2',
+            '',
+        ].join('\n');
+        fs.writeFileSync(file, text);
+        const executable = serverExecutable([kernelPython], { cwd: workspace, env: hostEnv(), bundledLibs: libs });
+        const server = spawn(executable.command, executable.args, { ...executable.options, stdio: 'pipe' });
+        try {
+            const client = new Client(server);
+            const uri = `file://${file}`;
+            await client.request('initialize', {
+                processId: process.pid,
+                rootUri: `file://${workspace}`,
+                capabilities: {},
+                initializationOptions: { equivalence: { timeout: 120 } },
+            });
+            client.notify('initialized', {});
+            client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+            const result = await client.request(
+                'workspace/executeCommand',
+                { command: 'paddleport.checkEquivalence', arguments: [{ uri, position: { line: 4, character: 4 } }] },
+                170_000,
+            );
+            assert.equal(result.status, 'equal', JSON.stringify(result) + client.stderr);
+            await client.request('shutdown', null);
+            client.notify('exit', null);
+        } finally {
+            server.kill();
+        }
+    });
 });
