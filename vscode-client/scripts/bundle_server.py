@@ -1,18 +1,19 @@
-"""Builds ``bundled/libs``: the paddleport server and its runtime dependencies, for the .vsix.
+"""Builds ``bundled/``: the paddleport server and its runtime dependencies, for the .vsix.
 
 The extension puts ``bundled/libs`` first on ``PYTHONPATH`` and runs ``<python> -P -m paddleport lsp``
-(``paddleport.importStrategy: useBundled``), so the user's interpreter needs no paddleport. libcst (and
-PyYAML's optional accelerator) are compiled: the bundle only works with the CPython version and platform it
-was built for, written to ``bundled/manifest.json`` and used as the ``vsce package --target``.
+(``paddleport.importStrategy: useBundled``), so the user's interpreter needs no paddleport. libcst is
+compiled: the bundle works on one platform (the ``vsce package --target``) and with the CPython versions
+whose libcst parser it holds (``--also-python`` adds them). Both go to ``bundled/manifest.json``.
 
-    python vscode-client/scripts/bundle_server.py            # this interpreter's packages (offline, fast)
+    python vscode-client/scripts/bundle_server.py --also-python 3.12 3.13 3.14   # this machine (offline
+                                                  # but for the extra libcst wheels)
     python vscode-client/scripts/bundle_server.py --platform manylinux_2_28_aarch64 --python-version 3.11 \
-        --target linux-arm64                                  # another target: wheels via pip
+        --also-python 3.12 3.13 3.14 --target linux-arm64                         # another target, via pip
 
 paddleport itself is copied from this checkout as its wheel lays it out (``server/paddleport`` plus ``rules/``
 as ``paddleport/ruledata``, see pyproject.toml). The dependencies come from the running interpreter (the
 versions the repository is tested with), or, with ``--platform``, from ``pip install --target --no-deps
---only-binary=:all:`` at those same versions.
+--only-binary=:all:`` at those same versions. PyYAML's accelerator is optional (yaml falls back to Python).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -32,6 +35,8 @@ DEPENDENCIES = [
     "libcst", "PyYAML", "jedi", "parso", "pygls", "lsprotocol", "cattrs", "attrs", "typing_extensions",
 ]
 SKIP_DIRS = {"__pycache__", "tests"}
+# Compiled modules the server cannot do without (PyYAML's _yaml is optional: yaml falls back to Python).
+COMPILED = ["libcst"]
 
 
 def host_target() -> str:
@@ -80,6 +85,38 @@ def pip_install(name: str, version: str, out: Path, plat: str, python_version: s
         shutil.rmtree(skipped, ignore_errors=True)
 
 
+def add_python_versions(libs: Path, versions: list[str], plat: str | None) -> list[str]:
+    """Adds the compiled modules of ``COMPILED`` for more CPython versions next to the first one's.
+
+    The pure-Python part of a wheel is the same for every version; only the extension modules
+    (``native.cpython-312-x86_64-linux-gnu.so``, ...) differ, and their names do not collide. Returns the
+    versions added; one whose wheel cannot be fetched (offline, none published) is left out with a warning.
+    """
+    added: list[str] = []
+    platform_args = ["--platform", plat] if plat else []
+    for version in versions:
+        with tempfile.TemporaryDirectory() as tmp:
+            ok = True
+            for name in COMPILED:
+                done = subprocess.run(
+                    [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                     "--python-version", version, "--implementation", "cp", *platform_args, "-d", tmp,
+                     f"{name}=={metadata.version(name)}"],
+                    check=False,
+                )
+                ok = ok and done.returncode == 0
+            if not ok:
+                print(f"bundle-server: WARNING: no wheels for CPython {version}: not supported")
+                continue
+            for wheel in Path(tmp).glob("*.whl"):
+                with zipfile.ZipFile(wheel) as archive:
+                    for member in archive.namelist():
+                        if member.endswith((".so", ".pyd")) and ".dist-info/" not in member:
+                            archive.extract(member, libs)
+            added.append(version)
+    return added
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bundled")
     parser.add_argument("--platform", help="pip platform tag of another target, e.g. manylinux_2_28_aarch64")
     parser.add_argument("--python-version", default=f"{sys.version_info[0]}.{sys.version_info[1]}")
+    parser.add_argument(
+        "--also-python", nargs="*", default=[], metavar="X.Y",
+        help="more CPython versions to support (their libcst wheels are fetched with pip)",
+    )
     parser.add_argument("--target", help="vsce target of --platform, e.g. linux-arm64 (default: here)")
     args = parser.parse_args(argv)
 
@@ -105,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         versions[name] = version
     if (libs / "bin").exists():
         shutil.rmtree(libs / "bin")
+    also = [v for v in args.also_python if v != args.python_version]
+    pythons = [args.python_version, *add_python_versions(libs, also, args.platform)]
     manifest = {
         "target": args.target or host_target(),
-        "python": args.python_version,
+        "python": ", ".join(pythons),
         "implementation": "cpython",
         "packages": versions,
     }

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+const ALSO_PYTHON = ['3.11', '3.12', '3.13', '3.14'];
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('-o');
 const out = outIndex >= 0 ? args[outIndex + 1] : 'paddleport.vsix';
@@ -24,7 +25,9 @@ function python() {
 }
 
 if (!args.includes('--no-bundle')) {
-    execFileSync(python(), ['vscode-client/scripts/bundle_server.py'], { stdio: 'inherit' });
+    // The venv's Python version, plus libcst's compiled parser for the other CPython versions
+    // paddleport supports (fetched by pip; a version it cannot fetch is left out with a warning).
+    execFileSync(python(), ['vscode-client/scripts/bundle_server.py', '--also-python', ...ALSO_PYTHON], { stdio: 'inherit' });
 }
 const manifest = JSON.parse(readFileSync(join('bundled', 'manifest.json'), 'utf8'));
 // vsce's secret scan (secretlint, file by file) takes many minutes over the ~6000

@@ -18,17 +18,28 @@ import { serverEnvironment, serverExecutable } from '../src/serverOptions';
 
 const VSIX = path.join(__dirname, '..', '..', 'paddleport.vsix');
 
-function bareInterpreter(dir: string): string | undefined {
-    for (const python of ['/usr/bin/python3', 'python3']) {
-        const venv = path.join(dir, 'venv');
-        if (spawnSync(python, ['-c', 'import sys; assert sys.version_info[:2] == (3, 11)']).status !== 0) {
+/** A venv without packages (not even pip) made from a CPython `version` found on this machine. */
+function bareInterpreter(dir: string, version: string): string | undefined {
+    const [major, minor] = version.split('.');
+    const candidates = version === '3.11' ? ['/usr/bin/python3', 'python3.11'] : [`python${version}`];
+    for (const python of candidates) {
+        const venv = path.join(dir, `venv-${version}`);
+        const env = { ...process.env, PYENV_VERSION: pyenvVersion(version) ?? process.env.PYENV_VERSION };
+        const probe = spawnSync(python, ['-c', `import sys; assert sys.version_info[:2] == (${major}, ${minor})`], { env });
+        if (probe.status !== 0) {
             continue;
         }
-        if (spawnSync(python, ['-m', 'venv', '--without-pip', venv]).status === 0) {
+        if (spawnSync(python, ['-m', 'venv', '--without-pip', venv], { env }).status === 0) {
             return path.join(venv, 'bin', 'python');
         }
     }
     return undefined;
+}
+
+/** pyenv's shims need the full version (3.13.0) to pick a non-global interpreter. */
+function pyenvVersion(version: string): string | undefined {
+    const root = path.join(os.homedir(), '.pyenv', 'versions');
+    return fs.existsSync(root) ? fs.readdirSync(root).find((v) => v.startsWith(`${version}.`)) : undefined;
 }
 
 function unpack(vsix: string, into: string): void {
@@ -124,8 +135,8 @@ class Client {
 
 describe('the packaged .vsix runs its bundled server with a Python that has no paddleport', { timeout: 180_000 }, () => {
     let tmp = '';
-    let python: string | undefined;
     let libs = '';
+    let bundledPythons: string[] = [];
     let proc: ChildProcess | undefined;
 
     before(() => {
@@ -133,9 +144,10 @@ describe('the packaged .vsix runs its bundled server with a Python that has no p
         if (!fs.existsSync(VSIX)) {
             return;
         }
-        python = bareInterpreter(tmp);
         unpack(VSIX, path.join(tmp, 'vsix'));
         libs = path.join(tmp, 'vsix', 'extension', 'bundled', 'libs');
+        const manifest = JSON.parse(fs.readFileSync(path.join(tmp, 'vsix', 'extension', 'bundled', 'manifest.json'), 'utf8'));
+        bundledPythons = String(manifest.python).split(/,\s*/);
     });
     after(() => {
         proc?.kill();
@@ -150,17 +162,20 @@ describe('the packaged .vsix runs its bundled server with a Python that has no p
         return env;
     };
 
-    it('passes the import check only with the bundle, and the server answers initialize and reports torch uses', async (t) => {
+    async function serves(t: { skip(message: string): void }, version: string): Promise<void> {
         if (!fs.existsSync(VSIX)) {
             t.skip('no paddleport.vsix: run `npm run package` first');
             return;
         }
-        if (!python) {
-            t.skip('no CPython 3.11 to make a bare venv with (the bundle is built for 3.11)');
+        if (!bundledPythons.includes(version)) {
+            t.skip(`the bundle is not built for CPython ${version}`);
             return;
         }
-        const manifest = JSON.parse(fs.readFileSync(path.join(tmp, 'vsix', 'extension', 'bundled', 'manifest.json'), 'utf8'));
-        assert.equal(manifest.python, '3.11');
+        const python = bareInterpreter(tmp, version);
+        if (!python) {
+            t.skip(`no CPython ${version} here to make a bare venv with`);
+            return;
+        }
 
         // Without the bundle the bare interpreter has no paddleport; with it, the extension's check passes.
         const without = await checkPaddleportImport([python], undefined, { env: hostEnv() });
@@ -172,9 +187,9 @@ describe('the packaged .vsix runs its bundled server with a Python that has no p
         assert.deepEqual(withBundle, { ok: true });
 
         // A hostile workspace: a pygls.py there must never be imported (-P, PYTHONSAFEPATH).
-        const workspace = path.join(tmp, 'ws');
+        const workspace = path.join(tmp, `ws-${version}`);
         fs.mkdirSync(workspace);
-        const marker = path.join(tmp, 'imported-from-workspace');
+        const marker = path.join(tmp, `imported-from-workspace-${version}`);
         fs.writeFileSync(path.join(workspace, 'pygls.py'), `open(${JSON.stringify(marker)}, 'w').close()\n`);
         const file = path.join(workspace, 'model.py');
         const text = 'import torch\n\nx = torch.zeros(3)\ny = torch.cat([x, x], dim=0)\n';
@@ -207,7 +222,12 @@ describe('the packaged .vsix runs its bundled server with a Python that has no p
         client.notify('exit', null);
         await new Promise((resolve) => proc!.once('exit', resolve));
         assert.equal(fs.existsSync(marker), false, "the workspace's pygls.py was imported");
-    });
+    }
+
+    it('CPython 3.11 (Debian\'s): passes the import check only with the bundle, answers initialize, reports torch uses', (t) =>
+        serves(t, '3.11'));
+    it('CPython 3.12: the same, with libcst\'s parser for 3.12 from the bundle', (t) => serves(t, '3.12'));
+    it('CPython 3.13: the same', (t) => serves(t, '3.13'));
 
     // Slow (starts torch and Paddle): only with PADDLEPORT_KERNEL_PYTHON, a Python that has them,
     // e.g. `PADDLEPORT_KERNEL_PYTHON=$PWD/.venv/bin/python node --test out/test/vsix-server.test.js`.
