@@ -30,9 +30,10 @@ lint: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest -q -ra --durations=15
 
-client:
+# The .vsix bundles the server and its dependencies from the venv (vscode-client/scripts/bundle_server.py).
+client: $(STAMP)
 	npm ci --no-audit --no-fund
-	npm run ci
+	PADDLEPORT_PYTHON=$(abspath $(PY)) npm run ci
 
 # The editor test drives Debian's neovim headless; install it when missing.
 nvim:

@@ -1,65 +1,12 @@
 #!/usr/bin/env node
-// Checks a built .vsix (a zip): it must hold the bundle, the manifest and the
-// readme, and nothing from node_modules. A small zip reader (central
-// directory + zlib) so no unzip binary is needed.
+// Checks a built .vsix (a zip): it must hold the bundle, the manifest, the
+// readme, the icon and the bundled Python server (paddleport with its rules,
+// libcst's compiled parser, pygls), and nothing from node_modules or
+// __pycache__. The zip reader is zip.mjs.
 //
 //   node vscode-client/scripts/check-vsix.mjs paddleport.vsix
 import { readFileSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
-
-const EOCD = 0x06054b50;
-const CENTRAL = 0x02014b50;
-const LOCAL = 0x04034b50;
-
-/** Lists the entries of a zip file: name, compression method, sizes, data offset. */
-export function listZip(buffer) {
-    let eocd = -1;
-    for (let i = buffer.length - 22; i >= Math.max(0, buffer.length - 22 - 0xffff); i--) {
-        if (buffer.readUInt32LE(i) === EOCD) {
-            eocd = i;
-            break;
-        }
-    }
-    if (eocd < 0) {
-        throw new Error('not a zip file (no end of central directory)');
-    }
-    const count = buffer.readUInt16LE(eocd + 10);
-    let offset = buffer.readUInt32LE(eocd + 16);
-    const entries = [];
-    for (let i = 0; i < count; i++) {
-        if (buffer.readUInt32LE(offset) !== CENTRAL) {
-            throw new Error(`bad central directory entry at ${offset}`);
-        }
-        const method = buffer.readUInt16LE(offset + 10);
-        const compressedSize = buffer.readUInt32LE(offset + 20);
-        const size = buffer.readUInt32LE(offset + 24);
-        const nameLength = buffer.readUInt16LE(offset + 28);
-        const extraLength = buffer.readUInt16LE(offset + 30);
-        const commentLength = buffer.readUInt16LE(offset + 32);
-        const localOffset = buffer.readUInt32LE(offset + 42);
-        const name = buffer.toString('utf8', offset + 46, offset + 46 + nameLength);
-        entries.push({ name, method, compressedSize, size, localOffset });
-        offset += 46 + nameLength + extraLength + commentLength;
-    }
-    return entries;
-}
-
-/** The uncompressed bytes of one entry (stored or deflated). */
-export function readEntry(buffer, entry) {
-    const at = entry.localOffset;
-    if (buffer.readUInt32LE(at) !== LOCAL) {
-        throw new Error(`bad local header for ${entry.name}`);
-    }
-    const start = at + 30 + buffer.readUInt16LE(at + 26) + buffer.readUInt16LE(at + 28);
-    const data = buffer.subarray(start, start + entry.compressedSize);
-    if (entry.method === 0) {
-        return data;
-    }
-    if (entry.method === 8) {
-        return inflateRawSync(data);
-    }
-    throw new Error(`unsupported compression method ${entry.method} for ${entry.name}`);
-}
+import { listZip, readEntry } from './zip.mjs';
 
 function main() {
     const path = process.argv[2] ?? 'paddleport.vsix';
@@ -72,6 +19,32 @@ function main() {
         if (!names.includes(required)) {
             problems.push(`missing ${required}`);
         }
+    }
+    const bundled = [
+        'extension/bundled/manifest.json',
+        'extension/bundled/libs/paddleport/__init__.py',
+        'extension/bundled/libs/paddleport/lsp/server.py',
+        'extension/bundled/libs/pygls/__init__.py',
+        'extension/bundled/libs/lsprotocol/types.py',
+        'extension/bundled/libs/jedi/__init__.py',
+        'extension/vscode-client/images/icon.png',
+    ];
+    for (const required of bundled) {
+        if (!names.includes(required)) {
+            problems.push(`missing ${required}`);
+        }
+    }
+    const rules = names.filter((name) => /^extension\/bundled\/libs\/paddleport\/ruledata\/[^/]+\.toml$/.test(name));
+    if (rules.length === 0) {
+        problems.push('no rules in extension/bundled/libs/paddleport/ruledata/');
+    }
+    const native = names.filter((name) => /^extension\/bundled\/libs\/libcst\/native\.[^/]*(\.so|\.pyd)$/.test(name));
+    if (native.length === 0) {
+        problems.push("no compiled libcst parser (extension/bundled/libs/libcst/native.*.so|.pyd)");
+    }
+    const caches = names.filter((name) => name.split('/').includes('__pycache__'));
+    if (caches.length > 0) {
+        problems.push(`${caches.length} __pycache__ entries, e.g. ${caches[0]}`);
     }
     const fromNodeModules = names.filter((name) => name.split('/').includes('node_modules'));
     if (fromNodeModules.length > 0) {
@@ -90,16 +63,23 @@ function main() {
         if (manifest.main !== './dist/extension.js') {
             problems.push(`package.json main is ${manifest.main}`);
         }
+        if (manifest.icon !== 'vscode-client/images/icon.png') {
+            problems.push(`package.json icon is ${manifest.icon}`);
+        }
     }
 
-    for (const entry of entries) {
+    for (const entry of entries.filter((e) => !e.name.startsWith('extension/bundled/libs/'))) {
         console.log(`${String(entry.size).padStart(9)}  ${entry.name}`);
     }
+    const libs = entries.filter((e) => e.name.startsWith('extension/bundled/libs/'));
+    const unpacked = libs.reduce((sum, e) => sum + e.size, 0);
+    console.log(`${String(unpacked).padStart(9)}  extension/bundled/libs/ (${libs.length} files, ${rules.length} rule files, ${native.map((n) => n.split('/').pop()).join(', ')})`);
     if (problems.length > 0) {
         console.error(`check-vsix: ${path} FAILED:\n  ${problems.join('\n  ')}`);
         process.exit(1);
     }
-    console.log(`check-vsix: ${path} OK (${entries.length} entries, bundle present, no node_modules)`);
+    const mb = (buffer.length / 1e6).toFixed(1);
+    console.log(`check-vsix: ${path} OK (${mb} MB, ${entries.length} entries, bundled server present, no node_modules)`);
 }
 
 main();

@@ -60,6 +60,8 @@ export interface CommandHost {
     showDebugInfo(info: unknown): void;
     showRefusal(message: string): void;
     showInfo(message: string): void;
+    /** Before an equivalence check: false (after telling the user what to install) when the kernel cannot run. */
+    kernelReady?(): Promise<boolean>;
 }
 
 export type Next = (command: string, args: unknown[]) => unknown;
@@ -137,6 +139,9 @@ export function createExecuteCommandMiddleware(host: CommandHost) {
                     host.showInfo(NO_PYTHON_EDITOR);
                     return undefined;
                 }
+                if (host.kernelReady && !(await host.kernelReady())) {
+                    return undefined;
+                }
                 return next(command, filled);
             }
             case Commands.showRule: {
@@ -161,6 +166,17 @@ export function createExecuteCommandMiddleware(host: CommandHost) {
                 return next(command, args);
         }
     };
+}
+
+/** The `source` of the server's diagnostics. */
+export const DIAGNOSTIC_SOURCE = 'paddleport';
+
+/**
+ * Rule ids for the Show Rule picker from a file's diagnostics, pushed or pulled alike
+ * (`vscode.languages.getDiagnostics`): only Paddleport's, other linters' codes are not rules.
+ */
+export function ruleIdsFromDiagnostics(diagnostics: ReadonlyArray<{ source?: string; code?: unknown }>): string[] {
+    return ruleIdsFromDiagnosticCodes(diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE).map((d) => d.code));
 }
 
 /** Rule ids for the Show Rule picker, from the codes of Paddleport diagnostics. */

@@ -3,7 +3,8 @@
  * and notebooks, and adds the status-bar count and the client-side commands.
  */
 import * as vscode from 'vscode';
-import { ActiveEditor, CommandHost, Commands, formatDebugInfo, ruleIdsFromDiagnosticCodes } from './commands';
+import { ActiveEditor, CommandHost, Commands, formatDebugInfo, ruleIdsFromDiagnostics } from './commands';
+import { closableChannel } from './channel';
 import { RuleDocuments } from './ruleDocuments';
 import { ServerManager } from './server';
 import { PaddleportSettings, SECTION } from './settings';
@@ -24,7 +25,8 @@ const RESTART_DELAY_MS = 300;
 let manager: ServerManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): PaddleportApi {
-    const channel = vscode.window.createOutputChannel('Paddleport', { log: true });
+    const log = closableChannel(vscode.window.createOutputChannel('Paddleport', { log: true }));
+    const channel = log.channel;
     const statusBar = new StatusBar();
     const rules = new RuleDocuments();
 
@@ -53,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): PaddleportApi {
         showInfo: (message) => {
             void vscode.window.showInformationMessage(message);
         },
+        kernelReady: () => current.kernelReady(),
     };
 
     const current = new ServerManager({
@@ -60,20 +63,17 @@ export function activate(context: vscode.ExtensionContext): PaddleportApi {
         statusBar,
         host,
         extensionVersion: String(context.extension?.packageJSON?.version ?? 'unknown'),
+        extensionPath: context.extensionPath,
     });
     manager = current;
 
     async function pickRuleId(): Promise<string | undefined> {
-        const codes: unknown[] = [];
-        current.currentClient?.diagnostics?.forEach((_uri, diagnostics) => {
-            diagnostics.forEach((diagnostic) => codes.push(diagnostic.code));
-        });
-        const ids = ruleIdsFromDiagnosticCodes(codes);
+        const ids = ruleIdsFromDiagnostics(openFileDiagnostics());
         const other = '$(edit) Another rule id…';
         if (ids.length > 0) {
             const picked = await vscode.window.showQuickPick([...ids, other], {
                 title: 'Paddleport: Show Rule',
-                placeHolder: 'Rule of a torch use reported in the open files',
+                placeHolder: 'Rule of a torch use reported in this file',
             });
             if (picked !== other) {
                 return picked;
@@ -99,10 +99,11 @@ export function activate(context: vscode.ExtensionContext): PaddleportApi {
     };
 
     context.subscriptions.push(
-        channel,
+        // The channel closes once the server has stopped, and drops the client's late writes
+        // (writing to a disposed channel is the "Channel has been closed" error).
+        { dispose: () => void current.dispose().finally(() => log.close()) },
         statusBar,
         rules,
-        { dispose: () => void current.dispose() },
         { dispose: () => restartTimer && clearTimeout(restartTimer) },
         vscode.commands.registerCommand(Commands.restart, () => current.restart()),
         vscode.commands.registerCommand(Commands.showLogs, () => channel.show()),
@@ -124,14 +125,48 @@ export function activate(context: vscode.ExtensionContext): PaddleportApi {
     };
 }
 
+/**
+ * The active Python editor with its cursor; in a notebook whose cells have no focus (no
+ * active text editor), the selected cell, at its start.
+ */
 function activeEditor(): ActiveEditor | undefined {
     const editor = vscode.window.activeTextEditor;
     const info = editorInfo(editor);
-    if (!editor || !info) {
+    if (editor && info) {
+        const { line, character } = editor.selection.active;
+        return { ...info, position: { line, character } };
+    }
+    const notebook = vscode.window.activeNotebookEditor;
+    if (notebook?.notebook.notebookType !== 'jupyter-notebook') {
         return undefined;
     }
-    const { line, character } = editor.selection.active;
-    return { ...info, position: { line, character } };
+    const cells = notebook.notebook.getCells();
+    const index = notebook.selection?.start ?? 0;
+    const cell = cells[index] ?? cells[0];
+    if (!cell || cell.document.languageId !== 'python') {
+        return undefined;
+    }
+    return {
+        uri: cell.document.uri.toString(),
+        languageId: 'python',
+        position: { line: 0, character: 0 },
+        notebookUri: notebook.notebook.uri.toString(),
+    };
+}
+
+/**
+ * The diagnostics of the active file (all cells of the active notebook), pushed or pulled:
+ * `languages.getDiagnostics` sees both, the client's push collection only the first.
+ */
+function openFileDiagnostics(): vscode.Diagnostic[] {
+    const uris: vscode.Uri[] = [];
+    const notebook = vscode.window.activeNotebookEditor?.notebook;
+    if (notebook) {
+        uris.push(...notebook.getCells().map((cell) => cell.document.uri));
+    } else if (vscode.window.activeTextEditor) {
+        uris.push(vscode.window.activeTextEditor.document.uri);
+    }
+    return uris.flatMap((uri) => vscode.languages.getDiagnostics(uri));
 }
 
 export async function deactivate(): Promise<void> {

@@ -79,10 +79,18 @@ export function commandLine(words: readonly string[]): string {
     return words.map(shellQuote).join(' ');
 }
 
-/** The command a user runs to install the server into the interpreter. */
-export function pipInstallCommand(interpreter: readonly string[]): string {
-    return commandLine([...interpreter, '-m', 'pip', 'install', 'paddleport']);
+/** `<python> -m pip install <packages>`, as a shell command line. */
+export function pipInstallCommand(interpreter: readonly string[], packages: readonly string[]): string {
+    return commandLine([...interpreter, '-m', 'pip', 'install', ...packages]);
 }
+
+/** What the equivalence check needs, as pip installs it: module → requirement. */
+export const KERNEL_REQUIREMENTS: Readonly<Record<string, string>> = {
+    torch: 'torch==2.13.0',
+    paddle: 'paddlepaddle==3.3.1',
+    ipykernel: 'ipykernel',
+    jupyter_client: 'jupyter_client',
+};
 
 export function describeSource(source: InterpreterSource): string {
     switch (source) {
@@ -95,14 +103,60 @@ export function describeSource(source: InterpreterSource): string {
     }
 }
 
-/** The message shown when the interpreter cannot import paddleport. */
-export function missingPackageMessage(interpreter: Interpreter, detail?: string): string {
+/** What the bundled server was built for (bundled/manifest.json). */
+export interface BundleInfo {
+    target: string;
+    python: string;
+}
+
+/**
+ * The message shown when the interpreter cannot run the server. `bundle`: the bundled server
+ * it failed to run; `'none'`: importStrategy is useBundled but this build has no bundle.
+ */
+export function missingPackageMessage(interpreter: Interpreter, detail?: string, bundle?: BundleInfo | 'none'): string {
     const reason = detail ? ` (${detail})` : '';
+    const python = `${commandLine(interpreter.command)} (${describeSource(interpreter.source)})`;
+    const choose = 'choose another interpreter with the paddleport.interpreter setting or the Python extension';
+    if (bundle && bundle !== 'none') {
+        return (
+            `Paddleport cannot run its bundled server with ${python}${reason}. The bundled server is built for ` +
+            `CPython ${bundle.python} on ${bundle.target}: ${choose}, or install paddleport into that interpreter ` +
+            'and set paddleport.importStrategy to fromEnvironment.'
+        );
+    }
     return (
-        `Paddleport cannot start: ${commandLine(interpreter.command)} (${describeSource(interpreter.source)}) ` +
-        `cannot import paddleport${reason}. Install it with: ${pipInstallCommand(interpreter.command)} ` +
-        '— or choose another interpreter with the paddleport.interpreter setting or the Python extension.'
+        `Paddleport cannot start: ${python} cannot import paddleport${reason}. ` +
+        (bundle === 'none'
+            ? 'This build of the extension has no bundled server (build it with `npm run package`); '
+            : 'paddleport.importStrategy is fromEnvironment: ') +
+        `install paddleport there from a checkout or wheel (${pipInstallCommand(interpreter.command, ['/path/to/paddleport'])})` +
+        (bundle === 'none' ? `, or ${choose}.` : `, or set paddleport.importStrategy to useBundled (the default), or ${choose}.`)
     );
+}
+
+/**
+ * The message shown when the equivalence check's interpreters lack packages: the exact
+ * `pip install` for each, or undefined when nothing is missing.
+ */
+export function kernelPackagesMessage(missing: ReadonlyArray<{ interpreter: readonly string[]; modules: readonly string[] }>): string | undefined {
+    const parts = missing
+        .filter((m) => m.modules.length > 0)
+        .map((m) => pipInstallCommand(m.interpreter, m.modules.map((name) => KERNEL_REQUIREMENTS[name] ?? name)));
+    if (parts.length === 0) {
+        return undefined;
+    }
+    return (
+        'Paddleport: the equivalence check runs torch and Paddle in a kernel, which needs packages that are ' +
+        `missing. Install them with: ${parts.join(' ; ')} (or set paddleport.kernelInterpreter to a Python that has them).`
+    );
+}
+
+/** The pip commands of `kernelPackagesMessage`, joined for a terminal. */
+export function kernelInstallCommand(missing: ReadonlyArray<{ interpreter: readonly string[]; modules: readonly string[] }>): string {
+    return missing
+        .filter((m) => m.modules.length > 0)
+        .map((m) => pipInstallCommand(m.interpreter, m.modules.map((name) => KERNEL_REQUIREMENTS[name] ?? name)))
+        .join(' && ');
 }
 
 export type ImportCheck = { ok: true } | { ok: false; detail: string };
@@ -124,12 +178,37 @@ export const execFileAsync: ExecFileLike = (file, args, options) =>
         });
     });
 
+/** The bundled server's import check: paddleport, the LSP library and libcst's compiled parser (per CPython version). */
+export const BUNDLED_IMPORT = 'import paddleport, pygls.lsp.server, libcst.native';
+
 /**
  * The argv of the import check: `<python> -P -c "import paddleport"`. `-P` keeps the
  * working folder off `sys.path`, so a workspace file named `paddleport.py` is never run.
  */
-export function importCheckArgs(interpreter: readonly string[]): { file: string; args: string[] } {
-    return { file: interpreter[0], args: [...interpreter.slice(1), '-P', '-c', 'import paddleport'] };
+export function importCheckArgs(interpreter: readonly string[], code = 'import paddleport'): { file: string; args: string[] } {
+    return { file: interpreter[0], args: [...interpreter.slice(1), '-P', '-c', code] };
+}
+
+/** Prints the names of the given modules that the interpreter cannot find (without importing them). */
+const FIND_MISSING = 'import sys, importlib.util as u; print(" ".join(n for n in sys.argv[1:] if u.find_spec(n) is None))';
+
+/** The modules of `modules` the interpreter lacks; undefined when the interpreter cannot run at all. */
+export async function missingModules(
+    interpreter: readonly string[],
+    modules: readonly string[],
+    exec: ExecFileLike = execFileAsync,
+    env: NodeJS.ProcessEnv = process.env,
+): Promise<string[] | undefined> {
+    try {
+        const { stdout } = await exec(interpreter[0], [...interpreter.slice(1), '-P', '-c', FIND_MISSING, ...modules], {
+            timeout: 30_000,
+            cwd: os.tmpdir(),
+            env: { ...env, PYTHONSAFEPATH: '1' },
+        });
+        return stdout.trim().split(/\s+/).filter(Boolean);
+    } catch {
+        return undefined;
+    }
 }
 
 /**
@@ -139,9 +218,9 @@ export function importCheckArgs(interpreter: readonly string[]): { file: string;
 export async function checkPaddleportImport(
     interpreter: readonly string[],
     exec: ExecFileLike = execFileAsync,
-    options: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+    options: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv; code?: string } = {},
 ): Promise<ImportCheck> {
-    const { file, args } = importCheckArgs(interpreter);
+    const { file, args } = importCheckArgs(interpreter, options.code);
     try {
         await exec(file, args, {
             timeout: options.timeoutMs ?? 30_000,
@@ -161,6 +240,9 @@ function importFailureDetail(error: unknown): string {
     }
     if (err.killed) {
         return 'the check timed out';
+    }
+    if (/Unknown option: -P/.test(err.stderr ?? '')) {
+        return 'Python 3.11 or newer is needed';
     }
     const lastLine = (err.stderr ?? '')
         .trim()

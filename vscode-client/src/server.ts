@@ -1,7 +1,9 @@
 /**
  * Starts, stops and restarts the language server, one per window.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
     CloseAction,
@@ -14,23 +16,29 @@ import {
 } from 'vscode-languageclient/node';
 import { CommandHost, Commands, SERVER_COMMANDS, createExecuteCommandMiddleware } from './commands';
 import {
+    BUNDLED_IMPORT,
+    BundleInfo,
     Interpreter,
     PythonEnvironmentsApi,
     checkPaddleportImport,
     commandLine,
     describeSource,
+    kernelInstallCommand,
+    kernelPackagesMessage,
+    missingModules,
     missingPackageMessage,
-    pipInstallCommand,
     resolveInterpreter,
 } from './interpreter';
 import { getPythonEnvironments } from './pythonExtension';
-import { serverCommand, serverExecutable } from './serverOptions';
+import { serverCommand, serverEnvironment, serverExecutable } from './serverOptions';
 import {
     PaddleportSettings,
     SECTION,
     VariableContext,
+    ImportStrategy,
     answerConfiguration,
     didChangeConfigurationParams,
+    readImportStrategy,
     readInterpreterSetting,
     readSettings,
 } from './settings';
@@ -46,11 +54,41 @@ export const DOCUMENT_SELECTOR = [
 
 type ServerState = 'stopped' | 'disabled' | 'starting' | 'running' | 'failed';
 
+/** The server bundled in the .vsix: `bundled/libs` (put on PYTHONPATH) and what it was built for. */
+export interface Bundle extends BundleInfo {
+    libs: string;
+}
+
+/** Reads `<extension>/bundled/manifest.json`; undefined when the extension has no bundled server (a dev checkout). */
+export function findBundle(extensionPath: string | undefined): Bundle | undefined {
+    if (!extensionPath) {
+        return undefined;
+    }
+    const dir = path.join(extensionPath, 'bundled');
+    try {
+        const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Partial<BundleInfo>;
+        const libs = path.join(dir, 'libs');
+        if (!fs.existsSync(path.join(libs, 'paddleport', '__init__.py'))) {
+            return undefined;
+        }
+        return { libs, target: String(manifest.target ?? 'unknown'), python: String(manifest.python ?? 'unknown') };
+    } catch {
+        return undefined;
+    }
+}
+
+/** The name of a `vscode.LogLevel` (Debug Info shows `"Info"`, not `3`). */
+export function logLevelName(level: number): string {
+    return ['Off', 'Trace', 'Debug', 'Info', 'Warning', 'Error'][level] ?? String(level);
+}
+
 export interface ServerManagerDeps {
     channel: vscode.LogOutputChannel;
     statusBar: StatusBar;
     host: CommandHost;
     extensionVersion: string;
+    /** Where the extension is installed: its `bundled/` holds the server for importStrategy useBundled. */
+    extensionPath?: string;
     /** Injected in tests; defaults to the real import check. */
     checkImport?: typeof checkPaddleportImport;
 }
@@ -60,6 +98,10 @@ export class ServerManager implements vscode.Disposable {
     private state: ServerState = 'stopped';
     private interpreter: Interpreter | undefined;
     private settings: PaddleportSettings | undefined;
+    private strategy: ImportStrategy = 'useBundled';
+    private bundle: Bundle | undefined;
+    private kernelChecked = new Set<string>();
+    private disposing: Promise<void> | undefined;
     private fallbacks: vscode.Disposable[] = [];
     private queue: Promise<void> = Promise.resolve();
     private disposed = false;
@@ -98,8 +140,10 @@ export class ServerManager implements vscode.Disposable {
                 ? { command: this.interpreter.command, source: describeSource(this.interpreter.source) }
                 : null,
             serverCommand: this.interpreter ? this.serverCommandLine(this.interpreter) : null,
+            importStrategy: this.strategy,
+            bundledServer: this.bundle ?? null,
             workspaceTrusted: vscode.workspace.isTrusted,
-            logLevel: this.deps.channel.logLevel,
+            logLevel: logLevelName(this.deps.channel.logLevel),
             settings: this.settings ?? null,
         };
     }
@@ -173,15 +217,29 @@ export class ServerManager implements vscode.Disposable {
         });
         this.interpreter = interpreter;
         this.log(`Interpreter: ${commandLine(interpreter.command)} (${describeSource(interpreter.source)})`);
+        this.strategy = readImportStrategy(config);
+        this.bundle = this.strategy === 'useBundled' ? findBundle(this.deps.extensionPath) : undefined;
+        if (this.bundle) {
+            this.log(`Server: bundled (CPython ${this.bundle.python}, ${this.bundle.target}) from ${this.bundle.libs}`);
+        } else if (this.strategy === 'useBundled') {
+            this.deps.channel.warn('This build of the extension has no bundled server: using the interpreter\'s paddleport.');
+        } else {
+            this.log("Server: the interpreter's paddleport (paddleport.importStrategy is fromEnvironment)");
+        }
 
         const check = await (this.deps.checkImport ?? checkPaddleportImport)(interpreter.command, undefined, {
-            env: process.env,
+            env: this.bundle ? serverEnvironment(process.env, this.bundle.libs) : process.env,
+            code: this.bundle ? BUNDLED_IMPORT : undefined,
         });
         if (!check.ok) {
             this.state = 'failed';
-            const message = missingPackageMessage(interpreter, check.detail);
+            const noBundle = this.strategy === 'useBundled' && !this.bundle ? 'none' : undefined;
+            const message = missingPackageMessage(interpreter, check.detail, this.bundle ?? noBundle);
             this.deps.channel.error(message);
-            void this.offerInstall(interpreter, message);
+            void this.offerFix(message);
+            return;
+        }
+        if (this.disposed) {
             return;
         }
 
@@ -217,7 +275,11 @@ export class ServerManager implements vscode.Disposable {
     }
 
     private createClient(interpreter: Interpreter, folder: vscode.WorkspaceFolder | undefined): LanguageClient {
-        const executable = serverExecutable(interpreter.command, { cwd: folder?.uri.fsPath, env: process.env });
+        const executable = serverExecutable(interpreter.command, {
+            cwd: folder?.uri.fsPath,
+            env: process.env,
+            bundledLibs: this.bundle?.libs,
+        });
         this.log(`Starting: ${commandLine([executable.command, ...executable.args])}`);
         const executeCommand = createExecuteCommandMiddleware(this.deps.host);
         let client: LanguageClient;
@@ -295,29 +357,57 @@ export class ServerManager implements vscode.Disposable {
         this.state = 'stopped';
     }
 
-    private async offerInstall(interpreter: Interpreter, message: string): Promise<void> {
-        const install = 'Install in Terminal';
-        const copy = 'Copy Command';
+    private async offerFix(message: string): Promise<void> {
+        const settings = 'Open Settings';
         const logs = 'Show Logs';
-        const choice = await vscode.window.showErrorMessage(message, install, copy, logs);
-        const command = pipInstallCommand(interpreter.command);
-        if (choice === install) {
-            const terminal = vscode.window.createTerminal({ name: 'Paddleport install' });
-            terminal.show();
-            terminal.sendText(command, true);
-            const restart = 'Restart Server';
-            const after = await vscode.window.showInformationMessage(
-                'Paddleport: when the install has finished, restart the server.',
-                restart,
-            );
-            if (after === restart) {
-                await this.restart();
-            }
-        } else if (choice === copy) {
-            await vscode.env.clipboard.writeText(command);
+        const choice = await vscode.window.showErrorMessage(message, settings, logs);
+        if (choice === settings) {
+            await vscode.commands.executeCommand('workbench.action.openSettings', 'paddleport.');
         } else if (choice === logs) {
             this.deps.channel.show();
         }
+    }
+
+    /**
+     * Before an equivalence check: whether the kernel's interpreter has torch, paddle and
+     * ipykernel, and the server's has jupyter_client. When not, says exactly what to pip
+     * install where (with a button that runs it in a terminal) and returns false.
+     */
+    async kernelReady(): Promise<boolean> {
+        const server = this.interpreter?.command;
+        if (!server || this.state !== 'running') {
+            return true; // the server's own error (or the fallback command) explains it
+        }
+        const kernelSetting = this.currentSettings().kernelInterpreter;
+        const kernel = kernelSetting ? [kernelSetting] : server;
+        const key = JSON.stringify([server, kernel]);
+        if (this.kernelChecked.has(key)) {
+            return true;
+        }
+        const same = !kernelSetting;
+        const wanted = same ? ['torch', 'paddle', 'ipykernel', 'jupyter_client'] : ['torch', 'paddle', 'ipykernel'];
+        const missing = [{ interpreter: kernel, modules: (await missingModules(kernel, wanted)) ?? [] }];
+        if (!same) {
+            missing.push({ interpreter: server, modules: (await missingModules(server, ['jupyter_client'])) ?? [] });
+        }
+        const message = kernelPackagesMessage(missing);
+        if (!message) {
+            this.kernelChecked.add(key);
+            return true;
+        }
+        this.deps.channel.error(message);
+        const install = 'Install in Terminal';
+        const copy = 'Copy Command';
+        const choice = await vscode.window.showErrorMessage(message, install, copy);
+        const command = kernelInstallCommand(missing);
+        if (choice === install) {
+            const terminal = vscode.window.createTerminal({ name: 'Paddleport: kernel packages' });
+            terminal.show();
+            terminal.sendText(command, true);
+        } else if (choice === copy) {
+            await vscode.env.clipboard.writeText(command);
+        }
+        return false;
     }
 
     /**
@@ -367,13 +457,14 @@ export class ServerManager implements vscode.Disposable {
         }
     }
 
-    async dispose(): Promise<void> {
-        if (this.disposed) {
-            return;
-        }
+    /** Stops the server; every call returns the same promise, so callers can wait for the end. */
+    dispose(): Promise<void> {
         this.disposed = true;
-        this.disposeFallbacks();
-        this.disposables.forEach((d) => d.dispose());
-        await this.stopClient();
+        this.disposing ??= (async () => {
+            this.disposeFallbacks();
+            this.disposables.forEach((d) => d.dispose());
+            await this.stopClient();
+        })();
+        return this.disposing;
     }
 }

@@ -1,4 +1,5 @@
 /** The command line that starts the language server. */
+import * as path from 'node:path';
 
 export interface ServerCommand {
     command: string;
@@ -19,10 +20,16 @@ export function serverCommand(interpreter: readonly string[]): ServerCommand {
 
 /**
  * The environment of the server process: the extension host's, with UTF-8, unbuffered
- * output and safe paths (`PYTHONSAFEPATH`, for wrappers that drop `-P`) forced.
+ * output and safe paths (`PYTHONSAFEPATH`, for wrappers that drop `-P`) forced. With
+ * `bundledLibs` (importStrategy `useBundled`), that folder comes first on `PYTHONPATH`, so
+ * the extension's copy of paddleport and its dependencies win over the interpreter's.
  */
-export function serverEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-    return { ...base, PYTHONUTF8: '1', PYTHONUNBUFFERED: '1', PYTHONSAFEPATH: '1' };
+export function serverEnvironment(base: NodeJS.ProcessEnv, bundledLibs?: string): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...base, PYTHONUTF8: '1', PYTHONUNBUFFERED: '1', PYTHONSAFEPATH: '1' };
+    if (bundledLibs) {
+        env.PYTHONPATH = base.PYTHONPATH ? `${bundledLibs}${path.delimiter}${base.PYTHONPATH}` : bundledLibs;
+    }
+    return env;
 }
 
 /**
@@ -33,8 +40,8 @@ export function serverEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  */
 export function serverExecutable(
     interpreter: readonly string[],
-    options: { cwd?: string; env: NodeJS.ProcessEnv },
+    options: { cwd?: string; env: NodeJS.ProcessEnv; bundledLibs?: string },
 ): { command: string; args: string[]; options: { cwd?: string; env: NodeJS.ProcessEnv } } {
     const { command, args } = serverCommand(interpreter);
-    return { command, args, options: { cwd: options.cwd, env: serverEnvironment(options.env) } };
+    return { command, args, options: { cwd: options.cwd, env: serverEnvironment(options.env, options.bundledLibs) } };
 }

@@ -154,6 +154,13 @@ export function readSettings(config: ConfigReader, trusted: boolean, vars: Varia
  * `paddleport.interpreter` as a command (array of strings, or one string),
  * variables expanded; an empty array when unset.
  */
+/** Which paddleport the server runs: the extension's bundled copy, or the interpreter's own package. */
+export type ImportStrategy = 'useBundled' | 'fromEnvironment';
+
+export function readImportStrategy(config: ConfigReader): ImportStrategy {
+    return config.get('importStrategy') === 'fromEnvironment' ? 'fromEnvironment' : 'useBundled';
+}
+
 export function readInterpreterSetting(config: ConfigReader, vars: VariableContext): string[] {
     return asStringList(config.get('interpreter')).map((part) => resolveVariables(part, vars));
 }

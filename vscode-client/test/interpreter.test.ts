@@ -9,6 +9,9 @@ import {
     PythonEnvironmentsApi,
     checkPaddleportImport,
     importCheckArgs,
+    kernelInstallCommand,
+    kernelPackagesMessage,
+    missingModules,
     missingPackageMessage,
     pipInstallCommand,
     resolveInterpreter,
@@ -144,13 +147,53 @@ describe('the paddleport import check', () => {
     });
 });
 
-describe('the install message', () => {
-    it('names the pip command for the chosen interpreter', () => {
-        assert.equal(pipInstallCommand(['/venv/bin/python']), '/venv/bin/python -m pip install paddleport');
-        assert.equal(pipInstallCommand(['/My Envs/python']), '"/My Envs/python" -m pip install paddleport');
+describe('the install messages', () => {
+    it('never offers `pip install paddleport` (it is on no index): fromEnvironment names a checkout or wheel', () => {
+        assert.equal(pipInstallCommand(['/My Envs/python'], ['x==1']), '"/My Envs/python" -m pip install x==1');
         const message = missingPackageMessage({ command: ['python3'], source: 'default' }, "No module named 'paddleport'");
-        assert.match(message, /python3 -m pip install paddleport/);
+        assert.doesNotMatch(message, /pip install paddleport\b/);
+        assert.match(message, /python3 -m pip install \/path\/to\/paddleport/);
         assert.match(message, /cannot import paddleport/);
+        assert.match(message, /importStrategy to useBundled/);
         assert.match(message, /paddleport\.interpreter/);
+    });
+
+    it('says what the bundled server needs when the interpreter cannot run it', () => {
+        const message = missingPackageMessage(
+            { command: ['/usr/bin/python3.12'], source: 'setting' },
+            "No module named 'libcst.native'",
+            { target: 'linux-x64', python: '3.11' },
+        );
+        assert.match(message, /bundled server with \/usr\/bin\/python3\.12/);
+        assert.match(message, /CPython 3\.11 on linux-x64/);
+        assert.match(message, /fromEnvironment/);
+    });
+
+    it('names the exact kernel packages for each interpreter, and nothing when none is missing', () => {
+        const missing = [
+            { interpreter: ['/k/python'], modules: ['torch', 'paddle', 'ipykernel'] },
+            { interpreter: ['/s/python'], modules: ['jupyter_client'] },
+        ];
+        assert.equal(
+            kernelInstallCommand(missing),
+            '/k/python -m pip install torch==2.13.0 paddlepaddle==3.3.1 ipykernel && /s/python -m pip install jupyter_client',
+        );
+        assert.match(kernelPackagesMessage(missing) ?? '', /\/k\/python -m pip install torch==2\.13\.0 paddlepaddle==3\.3\.1 ipykernel/);
+        assert.equal(kernelPackagesMessage([{ interpreter: ['/k/python'], modules: [] }]), undefined);
+    });
+
+    it('finds missing modules without importing them (real python)', async (t) => {
+        const python = ['python3', 'python'].find((p) => spawnSync(p, ['-c', 'import sys; assert sys.version_info >= (3, 11)']).status === 0);
+        if (!python) {
+            t.skip('no python3.11+ on PATH');
+            return;
+        }
+        assert.deepEqual(await missingModules([python], ['json', 'no_such_module_xyz']), ['no_such_module_xyz']);
+        assert.equal(await missingModules(['/nonexistent/python'], ['json']), undefined);
+    });
+
+    it('reports a Python older than 3.11 (no -P) as such', async () => {
+        const exec: ExecFileLike = () => Promise.reject(Object.assign(new Error('exit 2'), { code: 2, stderr: 'Unknown option: -P\nusage: ...' }));
+        assert.deepEqual(await checkPaddleportImport(['python3.10'], exec), { ok: false, detail: 'Python 3.11 or newer is needed' });
     });
 });

@@ -171,6 +171,12 @@ function freshState() {
         trusted: true,
         workspaceFolders: undefined as { uri: Uri; name: string; index: number }[] | undefined,
         activeTextEditor: undefined as FakeEditor | undefined,
+        activeNotebookEditor: undefined as unknown,
+        /** What `languages.getDiagnostics(uri)` returns, by URI string (pushed and pulled alike). */
+        diagnostics: new Map<string, { source?: string; code?: unknown; message: string }[]>(),
+        /** Output channels disposed so far, and writes to a disposed one (VS Code: "Channel has been closed"). */
+        closedChannels: [] as string[],
+        writesAfterClose: [] as string[],
         messages: [] as Message[],
         /** Answers for the next message boxes (the chosen action), in order. */
         messageAnswers: [] as (string | undefined)[],
@@ -238,6 +244,39 @@ function logger(level: string) {
     };
 }
 
+function outputChannel(name: string) {
+    let closed = false;
+    const write = (level: string) => (text: unknown, ...rest: unknown[]) => {
+        if (closed) {
+            stub.state.writesAfterClose.push(String(text));
+            throw new Error('Channel has been closed');
+        }
+        logger(level)(text, ...rest);
+    };
+    return {
+        name,
+        get logLevel() {
+            return stub.state.logLevel;
+        },
+        onDidChangeLogLevel: (listener: (level: number) => unknown) => logLevelChanged.event(listener),
+        trace: write('trace'),
+        debug: write('debug'),
+        info: write('info'),
+        warn: write('warn'),
+        error: write('error'),
+        append: write('append'),
+        appendLine: write('appendLine'),
+        replace: write('replace'),
+        clear: () => undefined,
+        show: () => stub.state.log.push({ level: 'show', text: '' }),
+        hide: () => undefined,
+        dispose: () => {
+            closed = true;
+            stub.state.closedChannels.push(name);
+        },
+    };
+}
+
 const windowImpl = {
     get activeTextEditor() {
         return stub.state.activeTextEditor;
@@ -251,25 +290,10 @@ const windowImpl = {
         return Promise.resolve(stub.state.quickPickAnswers.shift());
     },
     showInputBox: () => Promise.resolve(stub.state.inputBoxAnswers.shift()),
-    createOutputChannel: (name: string) => ({
-        name,
-        get logLevel() {
-            return stub.state.logLevel;
-        },
-        onDidChangeLogLevel: (listener: (level: number) => unknown) => logLevelChanged.event(listener),
-        trace: logger('trace'),
-        debug: logger('debug'),
-        info: logger('info'),
-        warn: logger('warn'),
-        error: logger('error'),
-        append: logger('append'),
-        appendLine: logger('appendLine'),
-        replace: logger('replace'),
-        clear: () => undefined,
-        show: () => stub.state.log.push({ level: 'show', text: '' }),
-        hide: () => undefined,
-        dispose: () => undefined,
-    }),
+    get activeNotebookEditor() {
+        return stub.state.activeNotebookEditor;
+    },
+    createOutputChannel: (name: string) => outputChannel(name),
     createStatusBarItem: () => {
         const item: FakeStatusBarItem = {
             text: '',
@@ -367,7 +391,12 @@ const envImpl = {
     appName: 'Stub Code',
 };
 
+const languagesImpl = {
+    getDiagnostics: (uri: Uri) => stub.state.diagnostics.get(uri.toString()) ?? [],
+};
+
 const implemented: Record<string, unknown> = {
+    languages: languagesImpl,
     Disposable,
     EventEmitter,
     Uri,
