@@ -27,6 +27,11 @@ class Scope:
     modules: set[str] = field(default_factory=set)  # names bound by non-torch imports
     # (target names, value) of simple assignments, for tensor inference
     assigns: list[tuple[list[str], ast.expr]] = field(default_factory=list)
+    # (target, iterable) of for loops, for object-type inference
+    loops: list[tuple[ast.expr, ast.expr]] = field(default_factory=list)
+    objects: dict[str, str] = field(default_factory=dict)  # name -> object type (objtypes)
+    binds: dict[str, int] = field(default_factory=dict)  # name -> how many statements bind it
+    roots: dict[str, str] = field(default_factory=dict)  # non-torch import name -> top package
 
     def is_module(self, name: str) -> bool:
         """True when ``name`` is bound by a non-torch import (np, math, paddle)."""
@@ -38,6 +43,18 @@ class Scope:
                 return False
             scope = scope.parent
         return False
+
+    def import_root(self, name: str) -> str | None:
+        """The top package of a non-torch import that binds ``name`` here (``np`` → ``numpy``)."""
+        scope: Scope | None = self
+        while scope is not None:
+            root = scope.roots.get(name)
+            if root is not None:
+                return root
+            if name in scope.locals or name in scope.torch:
+                return None
+            scope = scope.parent
+        return None
 
     def lookup(self, name: str) -> tuple[str | None, bool]:
         """The torch path a name refers to here (or None), and whether it is an alias."""
@@ -87,7 +104,7 @@ class ScopeBuilder:
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self.assign_counts: dict[str, int] = {}
+        self.assign_counts: dict[str, int] = scope.binds
         self.alias_candidates: dict[str, ast.expr] = {}
 
     def add_local(self, name: str) -> None:
@@ -123,6 +140,9 @@ class ScopeBuilder:
                     else:
                         self.add_local(name)
                         self.scope.modules.add(name)
+                        root = _import_root(node, name)  # type: ignore[arg-type]
+                        if root is not None:
+                            self.scope.roots[name] = root
             elif t is ast.Assign:
                 assert isinstance(node, ast.Assign)
                 for target in node.targets:
@@ -149,6 +169,7 @@ class ScopeBuilder:
                 self.scope.globals.update(node.names)  # type: ignore[attr-defined]
             elif t is ast.For or t is ast.AsyncFor:
                 self._bind(node.target)  # type: ignore[attr-defined]
+                self.scope.loops.append((node.target, node.iter))  # type: ignore[attr-defined]
                 stack.extend(node.body)  # type: ignore[attr-defined]
                 stack.extend(node.orelse)  # type: ignore[attr-defined]
             elif t is ast.With or t is ast.AsyncWith:
@@ -194,6 +215,16 @@ class ScopeBuilder:
                 self.scope.torch[name] = path
                 self.scope.aliases.add(name)
                 self.scope.locals.discard(name)
+
+
+def _import_root(node: ast.Import | ast.ImportFrom, name: str) -> str | None:
+    """The top package an import binds ``name`` from (``np`` → numpy, ``nn`` → paddle)."""
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".", 1)[0] or None if node.level == 0 else None
+    for a in node.names:
+        if (a.asname or a.name.split(".", 1)[0]) == name:
+            return a.name.split(".", 1)[0]
+    return None
 
 
 def dotted(node: ast.expr) -> list[str] | None:

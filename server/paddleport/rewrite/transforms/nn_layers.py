@@ -345,3 +345,42 @@ def pad_sequence_expr(t: TransformInput) -> cst.BaseExpression:
     if name == "_seqs":
         body = f"(lambda _seqs: {body})({code_of(seqs)})"
     return cst.parse_expression(body)
+
+
+@transform
+def linear_features(t: TransformInput) -> cst.BaseExpression:
+    """``fc.in_features`` → ``fc.weight.shape[0]``: Paddle's Linear keeps only its [in, out] weight."""
+    assert isinstance(t.original, cst.Attribute)
+    index = 0 if t.original.attr.value == "in_features" else 1
+    return cst.parse_expression(f"{code_of(t.original.value)}.weight.shape[{index}]")
+
+
+_DTYPE_NAMES = frozenset({
+    "float16", "float32", "float64", "bfloat16", "half", "float", "double", "int8", "int16",
+    "int32", "int64", "uint8", "bool", "complex64", "complex128", "long", "int", "short",
+})  # fmt: skip
+
+
+def _is_dtype(node: cst.BaseExpression) -> bool:
+    """``torch.float16`` / ``paddle.float16`` (before or after its own rewrite), ``dtype`` names."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return node.value.value in ("torch", "paddle") and node.attr.value in _DTYPE_NAMES
+    return isinstance(node, cst.Name) and node.value.endswith("dtype")
+
+
+@transform
+def module_to(t: TransformInput) -> cst.BaseExpression:
+    """``model.to(torch.float64)``: Paddle's Layer.to takes the device first, so a dtype goes by keyword."""
+    mapped = t.mapped
+    assert isinstance(mapped, cst.Call)
+    args = list(mapped.args)
+    positional = [i for i, a in enumerate(args) if a.keyword is None and not a.star]
+    if positional and _is_dtype(args[positional[0]].value):
+        first = positional[0]
+        args[first] = args[first].with_changes(
+            keyword=cst.Name("dtype"),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace("")))  # fmt: skip
+        if len(positional) > 1:
+            raise Unconvertible("a dtype followed by more positional arguments: pass them by keyword")
+    return mapped.with_changes(args=args)
