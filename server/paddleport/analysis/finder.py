@@ -127,6 +127,14 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {
     ast.FormattedValue: ("value",),
 }
 
+# Statements and expressions that a member rule may rewrite whole (`opt.param_groups[0]['lr'] = v`)
+_WIDE_MEMBER_NODES = frozenset({ast.Subscript, ast.Assign, ast.AugAssign, ast.For})
+_STR_RESULTS = frozenset({"format", "join", "strip", "lstrip", "rstrip", "lower", "upper",
+                          "replace", "title", "capitalize", "zfill", "ljust", "rjust"})  # fmt: skip
+# Builtins whose result is surely not a tensor, when not shadowed
+_BUILTIN_RESULTS = {"str": ot.STR, "repr": ot.STR, "list": ot.LIST, "dict": ot.DICT,
+                    "sorted": ot.LIST, "len": ot.INT, "int": ot.INT, "float": ot.FLOAT}  # fmt: skip
+
 _ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION, _ROLE_TYPE_CHECK = range(5)
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -181,12 +189,8 @@ class _Finder:
             self.visit(node.target, scope)
             if node.value is not None:
                 self.visit(node.value, scope)
-        elif t is ast.Constant:
-            return
-        elif t is ast.If and self._narrowing(node, scope):  # type: ignore[arg-type]
-            return
-        elif (t is ast.Subscript or t is ast.Assign or t is ast.AugAssign or t is ast.For) \
-                and self._wide_member(node, scope):  # fmt: skip
+        elif (t is ast.Constant or (t is ast.If and self._narrowing(node, scope))  # type: ignore[arg-type]
+              or (t in _WIDE_MEMBER_NODES and self._wide_member(node, scope))):  # fmt: skip
             return
         else:
             fields = _CHILD_FIELDS.get(t)
@@ -651,8 +655,12 @@ class _Finder:
         if base is not None:
             api = canonical(".".join([base, *parts[1:]]))
             return api if ot.is_torch_class(api) else None
-        if len(parts) == 1 and parts[0] in self.local_classes and self._module_level(parts[0], scope):
-            return self.local_classes[parts[0]]
+        if len(parts) == 1 and self._module_level(parts[0], scope):
+            local = self.local_classes.get(parts[0])
+            if local is not None:
+                return local
+            if ot.LOCAL + parts[0] in self.facts.bases:  # imported: typed by facts from outside
+                return ot.LOCAL + parts[0]
         return None
 
     def _module_level(self, name: str, scope: Scope) -> bool:
@@ -663,7 +671,7 @@ class _Finder:
             s = s.parent
         return True
 
-    def _obj_type(self, node: ast.expr, scope: Scope) -> str | None:  # noqa: C901 - one dispatch
+    def _obj_type(self, node: ast.expr, scope: Scope) -> str | None:
         """The type of ``node``'s value in the model of :mod:`objtypes`, or None when unknown."""
         t = type(node)
         if t is ast.Name:
@@ -713,11 +721,6 @@ class _Finder:
             return left if left in (ot.STR, ot.NDARRAY) else None
         return None
 
-    _STR_RESULTS = frozenset({"format", "join", "strip", "lstrip", "rstrip", "lower", "upper",
-                              "replace", "title", "capitalize", "zfill", "ljust", "rjust"})  # fmt: skip
-    _BUILTIN_RESULTS = {"str": ot.STR, "repr": ot.STR, "list": ot.LIST, "dict": ot.DICT,
-                        "sorted": ot.LIST, "len": ot.INT, "int": ot.INT, "float": ot.FLOAT}  # fmt: skip
-
     def _call_type(self, node: ast.Call, scope: Scope) -> str | None:
         func = node.func
         if isinstance(func, ast.Name):
@@ -725,7 +728,7 @@ class _Finder:
             if name == "super" and not node.args and self.class_types and self.class_types[-1]:
                 bases = self.facts.bases.get(self.class_types[-1] or "", ())
                 return bases[0] if bases else None
-            builtin = self._BUILTIN_RESULTS.get(name)
+            builtin = _BUILTIN_RESULTS.get(name)
             if builtin is not None and self._module_level(name, scope) \
                     and name not in self.local_classes:  # fmt: skip
                 s: Scope | None = scope
@@ -768,7 +771,7 @@ class _Finder:
             if recv == ot.NDARRAY:
                 return ot.LIST if attr == "tolist" else (None if attr == "item" else ot.NDARRAY)
             if recv == ot.STR:
-                if attr in self._STR_RESULTS:
+                if attr in _STR_RESULTS:
                     return ot.STR
                 return ot.LIST if attr in ("split", "rsplit", "splitlines") else None
             if recv in ot.NOT_TENSOR:

@@ -36,7 +36,7 @@ LOCAL = "local:"
 TORCH_BASES: dict[str, str] = {
     **{f"torch.nn.{n}": "torch.nn._BatchNorm" for n in (
         "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "LazyBatchNorm1d",
-        "LazyBatchNorm2d", "LazyBatchNorm3d")},  # fmt: skip
+        "LazyBatchNorm2d", "LazyBatchNorm3d")},
     **{f"torch.nn.{n}": "torch.nn._ConvNd" for n in (
         "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")},
     "torch.nn._BatchNorm": MODULE,
@@ -90,7 +90,8 @@ class TypeFacts:
     """What is known about classes that are not torch's: their bases and attribute types.
 
     Built per file from its ``class`` statements; a project-wide index can pass in
-    the same facts for classes imported from other files (keys such as ``local:Net``).
+    the same facts for classes imported from other files, keyed by the name the
+    file binds them to (``from .backbone import Backbone`` → ``local:Backbone``).
     """
 
     bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> base types
@@ -190,7 +191,7 @@ _SELF = "self"
 MEMBER_RESULTS: dict[str, str] = {
     **{f"{MODULE}.{m}": _SELF for m in (
         "to", "cuda", "cpu", "train", "eval", "half", "float", "double", "bfloat16",
-        "requires_grad_", "apply", "type", "to_empty", "share_memory")},  # fmt: skip
+        "requires_grad_", "apply", "type", "to_empty", "share_memory")},
     f"{MODULE}.modules": f"iter[{MODULE}]",
     f"{MODULE}.children": f"iter[{MODULE}]",
     f"{MODULE}.named_modules": f"iter[tuple[{STR},{MODULE}]]",
