@@ -573,8 +573,10 @@ class _Finder:
                     inner = self._tensor_conf(func.value, scope)
                     if inner:
                         return inner
-            if self._call_type(node, scope) == ot.TENSOR:  # type: ignore[arg-type]
-                return Confidence.MEDIUM  # a torch layer applied: model(x)
+            if isinstance(func, (ast.Name, ast.Attribute)):  # a torch layer applied: model(x)
+                callee = self._obj_type(func, scope)
+                if callee is not None and callee.startswith("torch.") and self.facts.is_a(callee, ot.MODULE):
+                    return Confidence.MEDIUM
             return 0
         if t is ast.BinOp:
             return max(self._tensor_conf(node.left, scope), self._tensor_conf(node.right, scope))  # type: ignore[attr-defined]
@@ -619,6 +621,7 @@ class _Finder:
                 if typ is not None:
                     bases.append(typ)
             self.facts.bases[ot.LOCAL + cls.name] = tuple(bases)
+        self.facts.changed()
         for cls in classes:
             key = ot.LOCAL + cls.name
             if self.facts.torch_base(key) is None:
@@ -748,15 +751,18 @@ class _Finder:
                 if ot.is_torch_class(api):
                     return ot.TENSOR if self.facts.is_a(api, ot.TENSOR) else api
                 return None
-            root = scope.import_root(parts[0])
-            if root == "numpy":
-                return ot.NDARRAY
-            if root == "paddle" and parts[-1][:1].isupper():
-                return ".".join(parts)  # a Paddle layer or optimizer: never a torch tensor
             if len(parts) == 1:
-                local = self._class_type(func, scope)
-                if local is not None:
-                    return local
+                name = parts[0]
+                key = self.local_classes.get(name) or (
+                    ot.LOCAL + name if ot.LOCAL + name in self.facts.bases else None)
+                if key is not None and self._module_level(name, scope):
+                    return key
+            else:
+                root = scope.import_root(parts[0])
+                if root == "numpy":
+                    return ot.NDARRAY
+                if root == "paddle" and parts[-1][:1].isupper():
+                    return ".".join(parts)  # a Paddle layer or optimizer: never a torch tensor
         if isinstance(func, ast.Attribute):
             recv = self._obj_type(func.value, scope)
             if recv is None:

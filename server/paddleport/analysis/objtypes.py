@@ -97,8 +97,20 @@ class TypeFacts:
     bases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class -> base types
     attrs: dict[str, dict[str, str]] = field(default_factory=dict)  # class -> self.<attr> -> type
 
+    _mro: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def changed(self) -> None:
+        """Forget memoised ancestries after ``bases`` changed."""
+        self._mro.clear()
+
     def mro(self, cls: str) -> list[str]:
         """The class, then its bases depth first (local ones, then torch's), without repeats."""
+        hit = self._mro.get(cls)
+        if hit is None:
+            hit = self._mro[cls] = self._compute_mro(cls)
+        return hit
+
+    def _compute_mro(self, cls: str) -> list[str]:
         out: list[str] = []
         stack = [cls]
         while stack and len(out) < 64:
