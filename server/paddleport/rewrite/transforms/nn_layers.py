@@ -384,3 +384,36 @@ def module_to(t: TransformInput) -> cst.BaseExpression:
         if len(positional) > 1:
             raise Unconvertible("a dtype followed by more positional arguments: pass them by keyword")
     return mapped.with_changes(args=args)
+
+
+@transform
+def embedding_from_pretrained(t: TransformInput) -> cst.BaseExpression:
+    """``nn.Embedding.from_pretrained(w, freeze)``: Paddle builds the layer with the weights as its initializer."""
+    weights = t.bound.value("embeddings")
+    if weights is None:
+        raise Unconvertible("no embeddings argument")
+    if not is_name_chain(weights):
+        raise Unconvertible("the weights are used three times in Paddle: assign them to a name first")
+    w = code_of(weights)
+    freeze = t.bound.value("freeze")
+    trainable = "False" if freeze is None else f"not ({code_of(freeze)})"
+    if isinstance(freeze, cst.Name) and freeze.value in ("True", "False"):
+        trainable = "False" if freeze.value == "True" else "True"
+    sparse = t.bound.value("sparse")
+    extra = "" if sparse is None else f", sparse={code_of(sparse)}"
+    return cst.parse_expression(
+        f"paddle.nn.Embedding({w}.shape[0], {w}.shape[1]{extra}, weight_attr=paddle.ParamAttr("
+        f"initializer=paddle.nn.initializer.Assign({w}), trainable={trainable}))"
+    )
+
+
+@transform
+def square_subsequent_mask(t: TransformInput) -> cst.BaseExpression:
+    """``generate_square_subsequent_mask(sz)``: a static method in torch, a bound one in Paddle; spelled out."""
+    size = t.bound.value("sz")
+    if size is None:
+        raise Unconvertible("no size argument")
+    sz = code_of(size)
+    if not (is_name_chain(size) or isinstance(size, cst.Integer)):
+        raise Unconvertible("the size is used twice in Paddle: assign it to a name first")
+    return cst.parse_expression(f"paddle.triu(paddle.full([{sz}, {sz}], float('-inf')), 1)")
