@@ -388,7 +388,7 @@ def module_to(t: TransformInput) -> cst.BaseExpression:
 
 @transform
 def embedding_from_pretrained(t: TransformInput) -> cst.BaseExpression:
-    """``nn.Embedding.from_pretrained(w, freeze)``: Paddle builds the layer with the weights as its initializer."""
+    """``nn.Embedding.from_pretrained(w)``: a Paddle Embedding with the weights as its initializer."""
     weights = t.bound.value("embeddings")
     if weights is None:
         raise Unconvertible("no embeddings argument")
@@ -409,7 +409,7 @@ def embedding_from_pretrained(t: TransformInput) -> cst.BaseExpression:
 
 @transform
 def square_subsequent_mask(t: TransformInput) -> cst.BaseExpression:
-    """``generate_square_subsequent_mask(sz)``: a static method in torch, a bound one in Paddle; spelled out."""
+    """``generate_square_subsequent_mask(sz)``: static in torch, bound in Paddle; spelled out."""
     size = t.bound.value("sz")
     if size is None:
         raise Unconvertible("no size argument")
