@@ -648,6 +648,7 @@ class _Finder:
                             fstack.extend(getattr(stmt, field_name, []))
             for name in [n for n, t in attrs.items() if not t]:
                 del attrs[name]
+        self.facts.changed()
 
     def _class_type(self, node: ast.expr, scope: Scope) -> str | None:
         """The instance type named by a class expression (``nn.Linear``, ``Net``), if known."""

@@ -99,9 +99,13 @@ class TypeFacts:
 
     _mro: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
+    _members: dict[tuple[str, str, bool], str | None] = field(default_factory=dict, repr=False,
+                                                               compare=False)  # fmt: skip
+
     def changed(self) -> None:
-        """Forget memoised ancestries after ``bases`` changed."""
+        """Forget memoised ancestries and member types after ``bases`` or ``attrs`` changed."""
         self._mro.clear()
+        self._members.clear()
 
     def mro(self, cls: str) -> list[str]:
         """The class, then its bases depth first (local ones, then torch's), without repeats."""
@@ -255,6 +259,15 @@ ATTRIBUTE_TYPES: dict[str, str] = {
 
 def member_result(cls: str, name: str, facts: TypeFacts, call: bool) -> str | None:
     """The type of ``value.name(...)`` (``call``) or ``value.name`` for a value of type ``cls``."""
+    key = (cls, name, call)
+    if key in facts._members:
+        return facts._members[key]
+    found = _member_result(cls, name, facts, call)
+    facts._members[key] = found
+    return found
+
+
+def _member_result(cls: str, name: str, facts: TypeFacts, call: bool) -> str | None:
     table = MEMBER_RESULTS if call else ATTRIBUTE_TYPES
     for c in facts.mro(cls):
         found = table.get(f"{c}.{name}")
