@@ -212,3 +212,18 @@ def test_assigning_a_computed_attribute_is_left_with_a_reason(shipped_planner: P
     assert out.code.endswith("fc.in_features = 4\n")
     (left,) = [o for o in out.outcomes if o.use.api == "torch.nn.Linear.in_features"]
     assert not left.applied and "hand edit" in left.fix.message
+
+
+def test_class_level_helpers_that_paddle_lacks(shipped_planner: Planner) -> None:
+    """Renaming the class would give `paddle.nn.Embedding.from_pretrained`, which does not exist."""
+    head = "import torch.nn as nn\n"
+    out = convert_source(head + "emb = nn.Embedding.from_pretrained(w, freeze=False)\n"
+                         "mask = nn.Transformer.generate_square_subsequent_mask(n)\n", shipped_planner)  # fmt: skip
+    assert out.code == (
+        "import paddle\nemb = paddle.nn.Embedding(w.shape[0], w.shape[1], weight_attr=paddle.ParamAttr("
+        "initializer=paddle.nn.initializer.Assign(w), trainable=True))\n"
+        "mask = paddle.triu(paddle.full([n, n], float('-inf')), 1)\n"
+    )
+    kept = convert_source(head + "emb = nn.Embedding.from_pretrained(w, padding_idx=0)\n", shipped_planner)
+    assert kept.code.endswith("nn.Embedding.from_pretrained(w, padding_idx=0)\n")
+    assert "outputs zeros at padding_idx" in kept.outcomes[-1].fix.message
