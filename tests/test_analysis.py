@@ -217,5 +217,7 @@ def test_tensor_attributes_of_self(rules: RuleSet) -> None:
             return self.scale.view(2, 2), self.index.view(-1), self.name.view(1)
     """
     analysis = analyze(dedent(source), rules)
-    conf = [u.confidence for u in analysis.uses if u.kind is UseKind.METHOD_CALL]
-    assert conf == [Confidence.MEDIUM, Confidence.MEDIUM, Confidence.LOW]
+    conf = [u.confidence for u in analysis.uses
+            if u.kind is UseKind.METHOD_CALL and u.api == "torch.Tensor.view"]  # fmt: skip
+    # `self.name` holds a str: never a possible tensor
+    assert conf == [Confidence.MEDIUM, Confidence.MEDIUM]

@@ -10,6 +10,7 @@ import ast
 import dataclasses
 from dataclasses import dataclass, field
 
+from paddleport.analysis import objtypes as ot
 from paddleport.analysis.canonical import canonical
 from paddleport.analysis.scopes import Scope, build_scope, dotted
 from paddleport.analysis.source import SourceText
@@ -50,8 +51,11 @@ class Analysis:
     syntax_error: SyntaxProblem | None = None
 
 
-def analyze(text: str, rules: RuleSet) -> Analysis:
-    """All torch uses in ``text``, in source order; a syntax error instead of uses when it does not parse."""
+def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None) -> Analysis:
+    """All torch uses in ``text``, in source order; a syntax error instead of uses when it does not parse.
+
+    ``facts`` adds what is known about classes defined elsewhere (bases, attribute types).
+    """
     source = SourceText(text)
     try:
         tree = ast.parse(text)
@@ -61,7 +65,7 @@ def analyze(text: str, rules: RuleSet) -> Analysis:
         return Analysis(source, [], SyntaxProblem(exc.msg, line, col))
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         return Analysis(source, [], SyntaxProblem(f"cannot parse: {exc}", 1, 0))
-    finder = _Finder(source, rules)
+    finder = _Finder(source, rules, facts)
     try:
         finder.run(tree)
     except RecursionError:
@@ -141,6 +145,14 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {
     ast.FormattedValue: ("value",),
 }
 
+# Statements and expressions that a member rule may rewrite whole (`opt.param_groups[0]['lr'] = v`)
+_WIDE_MEMBER_NODES = frozenset({ast.Subscript, ast.Assign, ast.AugAssign, ast.For})
+_STR_RESULTS = frozenset({"format", "join", "strip", "lstrip", "rstrip", "lower", "upper",
+                          "replace", "title", "capitalize", "zfill", "ljust", "rjust"})  # fmt: skip
+# Builtins whose result is surely not a tensor, when not shadowed
+_BUILTIN_RESULTS = {"str": ot.STR, "repr": ot.STR, "list": ot.LIST, "dict": ot.DICT,
+                    "sorted": ot.LIST, "len": ot.INT, "int": ot.INT, "float": ot.FLOAT}  # fmt: skip
+
 _ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION, _ROLE_TYPE_CHECK = range(5)
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 _LOOKUPS = frozenset({"getattr", "hasattr", "dir"})
@@ -149,7 +161,7 @@ _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 class _Finder:
-    def __init__(self, source: SourceText, rules: RuleSet) -> None:
+    def __init__(self, source: SourceText, rules: RuleSet, facts: ot.TypeFacts | None = None) -> None:
         self.src = source
         self.rules = rules
         self.uses: list[Use] = []
@@ -159,11 +171,20 @@ class _Finder:
         self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
         self._factory_uses: list[Use] = []
         self._imports_torch = False
+        self.class_types: list[str | None] = []  # the type of `self`, per class being visited
+        self.facts = ot.TypeFacts(dict(facts.bases), {k: dict(v) for k, v in facts.attrs.items()}) \
+            if facts is not None else ot.TypeFacts()  # fmt: skip
+        self.local_classes: dict[str, str] = {}  # class name at module level -> its type key
+        self.narrowed: dict[str, str] = {}  # names narrowed by an enclosing isinstance test
+        self.handled: set[int] = set()  # ids of attribute nodes already recorded within a wider use
+        self.module_scope: Scope | None = None
 
     # -- traversal -------------------------------------------------------
 
     def run(self, tree: ast.Module) -> None:
         scope = build_scope(None, None, tree.body, None)
+        self.module_scope = scope
+        self._class_facts(tree, scope)
         self._infer_tensors(scope)
         for stmt in tree.body:
             self.visit(stmt, scope)
@@ -195,7 +216,9 @@ class _Finder:
             self.visit(node.target, scope)
             if node.value is not None:
                 self.visit(node.value, scope)
-        elif t is ast.Constant or (t is ast.Compare and self._compare(node, scope)):  # type: ignore[arg-type]
+        elif (t is ast.Constant or (t is ast.Compare and self._compare(node, scope))  # type: ignore[arg-type]
+              or (t is ast.If and self._narrowing(node, scope))  # type: ignore[arg-type]
+              or (t in _WIDE_MEMBER_NODES and self._wide_member(node, scope))):  # fmt: skip
             return
         elif (t is ast.With or t is ast.AsyncWith) and self.rules.has_file_args:
             self._with(node, scope)  # type: ignore[arg-type]
@@ -289,8 +312,19 @@ class _Finder:
         inner = build_scope(node, scope, node.body, args)
         self._default_classes(args, scope, inner)
         for a in all_args:
-            if a.annotation is not None and self._is_tensor_annotation(a.annotation, scope):
-                inner.tensors[a.arg] = Confidence.HIGH
+            if a.annotation is not None:
+                if self._is_tensor_annotation(a.annotation, scope):
+                    inner.tensors[a.arg] = Confidence.HIGH
+                else:
+                    typ = self._class_type(a.annotation, scope)
+                    if typ is not None and inner.binds.get(a.arg) == 1:
+                        inner.objects[a.arg] = typ
+        if class_scope_bases is not None and self.class_types and self.class_types[-1] is not None:
+            positional = [*args.posonlyargs, *args.args]
+            is_static = any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
+                            for d in node.decorator_list)  # fmt: skip
+            if positional and not is_static and inner.binds.get(positional[0].arg) == 1:
+                inner.objects[positional[0].arg] = self.class_types[-1]
         if class_scope_bases is not None and node.name == "forward":
             positional = [*args.posonlyargs, *args.args][1:]
             n_required = len(positional) - len(args.defaults)
@@ -371,12 +405,15 @@ class _Finder:
         for kw in node.keywords:
             self.visit(kw.value, scope)
         self.class_tensors.append(self._tensor_attributes(node, scope))
+        key = self.local_classes.get(node.name) if scope is self.module_scope else None
+        self.class_types.append(key if key is not None and self.facts.torch_base(key) else None)
         for stmt in node.body:
             if isinstance(stmt, _FUNCS):
                 self._function(stmt, scope, bases)
             else:
                 self.visit(stmt, scope)
         self.class_tensors.pop()
+        self.class_types.pop()
 
     def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
         """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.
@@ -475,9 +512,16 @@ class _Finder:
             if not isinstance(func, ast.Attribute):
                 self.visit(func, scope)
         if not recorded and isinstance(func, ast.Attribute):
-            rule = self.rules.method(func.attr)
-            if rule is not None and rule.kind is Kind.METHOD:
-                self._method_call(node, func, rule, scope)
+            typ = self._obj_type(func.value, scope) if func.attr in self.rules.member_names \
+                or self.rules.method(func.attr) is not None else None  # fmt: skip
+            if typ is not None and not self._is_tensor_type(typ):
+                member = self.rules.member(self.facts.mro(typ), func.attr)
+                if member is not None and member.kind is Kind.METHOD:
+                    self._method_call(node, func, member, scope, Confidence.MEDIUM)
+            else:
+                rule = self.rules.method(func.attr)
+                if rule is not None and rule.kind is Kind.METHOD:
+                    self._method_call(node, func, rule, scope)
             if parts is None:
                 self.visit(func.value, scope)
         if isinstance(func, ast.Name) and func.id in _TYPE_CHECKS and len(node.args) == 2:
@@ -617,10 +661,14 @@ class _Finder:
         else:
             self.visit(node, scope)
 
-    def _method_call(self, node: ast.Call, func: ast.Attribute, rule: Rule, scope: Scope) -> None:
-        if _not_a_tensor(func.value, scope):
+    def _method_call(self, node: ast.Call, func: ast.Attribute, rule: Rule, scope: Scope,
+                     known: Confidence | None = None) -> None:  # fmt: skip
+        if known is not None:
+            conf: int = known
+        elif _not_a_tensor(func.value, scope):
             return
-        conf = self._tensor_conf(func.value, scope)
+        else:
+            conf = self._tensor_conf(func.value, scope)
         if not conf:
             conf = Confidence.LOW if func.attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
         start, end = self.src.node_span(node)
@@ -644,7 +692,7 @@ class _Finder:
         base, via_alias = scope.lookup(parts[0])
         if base is None:
             if isinstance(node, ast.Attribute):
-                self._tensor_attribute(node, scope)
+                self._member_attributes(node.value if role == _ROLE_CALL else node, scope)
             return False
         rule, api, k = self._resolve(base, tuple(parts[1:]))
         if rule is None and "__dict__" in parts[1:] and self._module_dict(node, parts, base):
@@ -720,17 +768,41 @@ class _Finder:
             self._resolved[key] = hit
         return hit
 
+    def _member_attributes(self, node: ast.expr, scope: Scope) -> None:
+        """Each attribute along a plain chain: `self.bn.running_mean` checks `running_mean` and `bn`."""
+        while isinstance(node, ast.Attribute):
+            self._tensor_attribute(node, scope)
+            node = node.value
+
     def _tensor_attribute(self, node: ast.Attribute, scope: Scope) -> None:
-        rule = self.rules.method(node.attr)
+        attr = node.attr
+        rule = self.rules.method(attr)
+        if attr in self.rules.member_names or (rule is not None and rule.kind is Kind.ATTRIBUTE):
+            if id(node) in self.handled:
+                return
+            typ = self._obj_type(node.value, scope)
+            if typ is not None and not self._is_tensor_type(typ):
+                member = self.rules.member(self.facts.mro(typ), attr)
+                if member is not None and member.kind is Kind.ATTRIBUTE:
+                    self._record_attribute(node, member, Confidence.MEDIUM, node)
+                return
         if rule is None or rule.kind is not Kind.ATTRIBUTE or _not_a_tensor(node.value, scope):
             return
         conf = self._tensor_conf(node.value, scope)
         if not conf:
-            conf = Confidence.LOW if node.attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
-        start, end = self.src.node_span(node)
+            conf = Confidence.LOW if attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
+        self._record_attribute(node, rule, conf, node)
+
+    def _record_attribute(self, node: ast.Attribute, rule: Rule, conf: int, whole: ast.AST,
+                          store: bool | None = None) -> None:  # fmt: skip
+        """A member attribute use; ``whole`` is the span rewritten (the attribute or a wider use)."""
+        start, end = self.src.node_span(whole)
+        focus_end = self.src.offset(node.end_lineno or node.lineno, node.end_col_offset or 0)
+        if store is None:
+            store = not isinstance(node.ctx, ast.Load)
         self.uses.append(
-            Use(rule.api, rule, UseKind.TENSOR_ATTRIBUTE, start, end, end - len(node.attr), end,
-                Confidence(conf), store=not isinstance(node.ctx, ast.Load))
+            Use(rule.api, rule, UseKind.TENSOR_ATTRIBUTE, start, end, focus_end - len(node.attr),
+                focus_end, Confidence(conf), store=store)
         )  # fmt: skip
 
     # -- tensor inference ----------------------------------------------------
@@ -750,6 +822,7 @@ class _Finder:
                     for name in names:
                         if scope.tensors.get(name, 0) < conf:
                             scope.tensors[name] = conf
+        self._infer_objects(scope)
 
     def _tensor_conf(self, node: ast.expr, scope: Scope) -> int:
         """How sure we are that ``node`` evaluates to a tensor (0: no idea)."""
@@ -786,6 +859,10 @@ class _Finder:
                     inner = self._tensor_conf(func.value, scope)
                     if inner:
                         return inner
+            if isinstance(func, (ast.Name, ast.Attribute)):  # a torch layer applied: model(x)
+                callee = self._obj_type(func, scope)
+                if callee is not None and callee.startswith("torch.") and self.facts.is_a(callee, ot.MODULE):
+                    return Confidence.MEDIUM
             return 0
         if t is ast.BinOp:
             return max(self._tensor_conf(node.left, scope), self._tensor_conf(node.right, scope))  # type: ignore[attr-defined]
@@ -796,8 +873,323 @@ class _Finder:
         if (t is ast.Attribute and self.class_tensors and isinstance(node.value, ast.Name)  # type: ignore[attr-defined]
                 and node.value.id == "self" and node.attr in self.class_tensors[-1]):  # type: ignore[attr-defined]
             return Confidence.MEDIUM
-        if t is ast.Attribute and node.attr in ("T", "mT", "data", "grad"):  # type: ignore[attr-defined]
-            return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
+        if t is ast.Attribute:
+            if node.attr in ("T", "mT", "data", "grad"):  # type: ignore[attr-defined]
+                return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
+            typ = self._obj_type(node, scope)  # bn.running_mean, a tensor attribute of a module
+            return Confidence.MEDIUM if typ is not None and self._is_tensor_type(typ) else 0
         if t is ast.IfExp:
             return min(self._tensor_conf(node.body, scope), self._tensor_conf(node.orelse, scope))  # type: ignore[attr-defined]
         return 0
+
+    # -- object types --------------------------------------------------------
+
+    def _is_tensor_type(self, typ: str) -> bool:
+        return typ == ot.TENSOR or (typ.startswith("torch.") and self.facts.is_a(typ, ot.TENSOR))
+
+    def _class_facts(self, tree: ast.Module, scope: Scope) -> None:
+        """Bases and ``self.<attr>`` types of the file's classes (module level, and under ``if``)."""
+        classes: list[ast.ClassDef] = []
+        stack: list[ast.stmt] = list(tree.body)
+        while stack:
+            stmt = stack.pop()
+            if isinstance(stmt, ast.ClassDef):
+                classes.append(stmt)
+            elif isinstance(stmt, (ast.If, ast.Try)):
+                stack.extend(stmt.body)
+                stack.extend(stmt.orelse)
+        for cls in classes:
+            self.local_classes[cls.name] = ot.LOCAL + cls.name
+        for cls in classes:
+            bases: list[str] = []
+            for base in cls.bases:
+                typ = self._class_type(base, scope)
+                if typ is not None:
+                    bases.append(typ)
+            self.facts.bases[ot.LOCAL + cls.name] = tuple(bases)
+        self.facts.changed()
+        for cls in classes:
+            key = ot.LOCAL + cls.name
+            if self.facts.torch_base(key) is None:
+                continue
+            attrs = self.facts.attrs.setdefault(key, {})
+            for fn in cls.body:
+                if not isinstance(fn, _FUNCS):
+                    continue
+                fstack: list[ast.stmt] = list(fn.body)
+                while fstack:
+                    stmt = fstack.pop()
+                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                        target = stmt.targets[0]
+                        if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                                and target.value.id == "self"):  # fmt: skip
+                            typ = self._obj_type(stmt.value, scope)
+                            old = attrs.get(target.attr)
+                            if typ is not None and old in (None, typ):
+                                attrs[target.attr] = typ
+                            elif old is not None and old != typ:
+                                attrs[target.attr] = ""  # assigned different things: unknown
+                    elif isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)):
+                        for field_name in ("body", "orelse", "finalbody"):
+                            fstack.extend(getattr(stmt, field_name, []))
+            for name in [n for n, t in attrs.items() if not t]:
+                del attrs[name]
+        self.facts.changed()
+
+    def _class_type(self, node: ast.expr, scope: Scope) -> str | None:
+        """The instance type named by a class expression (``nn.Linear``, ``Net``), if known."""
+        parts = dotted(node)
+        if parts is None:
+            return None
+        base, _ = scope.lookup(parts[0])
+        if base is not None:
+            api = canonical(".".join([base, *parts[1:]]))
+            return api if ot.is_torch_class(api) else None
+        if len(parts) == 1 and self._module_level(parts[0], scope):
+            local = self.local_classes.get(parts[0])
+            if local is not None:
+                return local
+            if ot.LOCAL + parts[0] in self.facts.bases:  # imported: typed by facts from outside
+                return ot.LOCAL + parts[0]
+        return None
+
+    def _module_level(self, name: str, scope: Scope) -> bool:
+        s: Scope | None = scope
+        while s is not None and s.parent is not None:
+            if name in s.locals or name in s.torch:
+                return False
+            s = s.parent
+        return True
+
+    def _obj_type(self, node: ast.expr, scope: Scope) -> str | None:
+        """The type of ``node``'s value in the model of :mod:`objtypes`, or None when unknown."""
+        t = type(node)
+        if t is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            narrowed = self.narrowed.get(name)
+            if narrowed is not None:
+                return narrowed
+            s: Scope | None = scope
+            while s is not None:
+                if name in s.tensors:
+                    return ot.TENSOR
+                typ = s.objects.get(name)
+                if typ is not None:
+                    return typ
+                if name in s.locals:
+                    return None
+                s = s.parent
+            return None
+        if t is ast.Attribute:
+            inner = self._obj_type(node.value, scope)  # type: ignore[attr-defined]
+            if inner is None:
+                return None
+            if inner in (ot.TENSOR, ot.NDARRAY):
+                attr = node.attr  # type: ignore[attr-defined]
+                return inner if attr in ("T", "mT", "data", "grad", "real", "imag") else None
+            return ot.member_result(inner, node.attr, self.facts, call=False)  # type: ignore[attr-defined]
+        if t is ast.Call:
+            return self._call_type(node, scope)  # type: ignore[arg-type]
+        if t is ast.Subscript:
+            inner = self._obj_type(node.value, scope)  # type: ignore[attr-defined]
+            if inner is None:
+                return None
+            if inner in (ot.STR, ot.NDARRAY, ot.TENSOR):
+                return inner
+            return ot.item_type(inner, self.facts)
+        if t is ast.Constant:
+            value = node.value  # type: ignore[attr-defined]
+            return ot.STR if isinstance(value, str) else None
+        if t is ast.JoinedStr:
+            return ot.STR
+        if t is ast.List or t is ast.ListComp:
+            return ot.LIST
+        if t is ast.Dict or t is ast.DictComp:
+            return ot.DICT
+        if t is ast.BinOp:
+            left = self._obj_type(node.left, scope)  # type: ignore[attr-defined]
+            return left if left in (ot.STR, ot.NDARRAY) else None
+        return None
+
+    def _call_type(self, node: ast.Call, scope: Scope) -> str | None:
+        func = node.func
+        if isinstance(func, ast.Name):
+            name = func.id
+            if name == "super" and not node.args and self.class_types and self.class_types[-1]:
+                bases = self.facts.bases.get(self.class_types[-1] or "", ())
+                return bases[0] if bases else None
+            builtin = _BUILTIN_RESULTS.get(name)
+            if builtin is not None and self._module_level(name, scope) \
+                    and name not in self.local_classes:  # fmt: skip
+                s: Scope | None = scope
+                while s is not None:  # not rebound anywhere up to the module
+                    if name in s.locals or name in s.torch:
+                        return None
+                    s = s.parent
+                return builtin
+        parts = dotted(func) if isinstance(func, (ast.Attribute, ast.Name)) else None
+        if parts is not None:
+            base, _ = scope.lookup(parts[0])
+            if base is not None:
+                api = canonical(".".join([base, *parts[1:]]))
+                rule = self.rules.get(api)
+                if rule is not None and rule.returns_tensor:
+                    return ot.TENSOR
+                if ot.is_torch_class(api):
+                    return ot.TENSOR if self.facts.is_a(api, ot.TENSOR) else api
+                return None
+            if len(parts) == 1:
+                name = parts[0]
+                key = self.local_classes.get(name) or (
+                    ot.LOCAL + name if ot.LOCAL + name in self.facts.bases else None)
+                if key is not None and self._module_level(name, scope):
+                    return key
+            else:
+                root = scope.import_root(parts[0])
+                if root == "numpy":
+                    return ot.NDARRAY
+                if root == "paddle" and parts[-1][:1].isupper():
+                    return ".".join(parts)  # a Paddle layer or optimizer: never a torch tensor
+        if isinstance(func, ast.Attribute):
+            recv = self._obj_type(func.value, scope)
+            if recv is None:
+                return None
+            attr = func.attr
+            if recv == ot.TENSOR:
+                if attr == "numpy":
+                    return ot.NDARRAY
+                if attr == "tolist":
+                    return ot.LIST
+                return None
+            if recv == ot.NDARRAY:
+                return ot.LIST if attr == "tolist" else (None if attr == "item" else ot.NDARRAY)
+            if recv == ot.STR:
+                if attr in _STR_RESULTS:
+                    return ot.STR
+                return ot.LIST if attr in ("split", "rsplit", "splitlines") else None
+            if recv in ot.NOT_TENSOR:
+                return None
+            return ot.member_result(recv, attr, self.facts, call=True)
+        callee = self._obj_type(func, scope)
+        if callee is not None and not callee.startswith(("builtins.", "numpy.")) \
+                and self.facts.is_a(callee, ot.MODULE):  # fmt: skip
+            return ot.TENSOR if callee.startswith("torch.") else None
+        return None
+
+    def _bind_type(self, target: ast.expr, typ: str | None, seen: dict[str, str | None],
+                   counts: dict[str, int]) -> None:  # fmt: skip
+        """Record that ``target`` gets a value of type ``typ`` (None: unknown) in one binding."""
+        if isinstance(target, ast.Name):
+            name = target.id
+            seen[name] = typ if seen.get(name, typ) == typ else None
+            counts[name] = counts.get(name, 0) + 1
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            parts = ot.unpack(typ, len(target.elts)) if typ else [None] * len(target.elts)
+            for elt, part in zip(target.elts, parts, strict=True):
+                self._bind_type(elt, part, seen, counts)
+
+    def _infer_objects(self, scope: Scope) -> None:
+        """Types of a scope's names: a name is typed only when every binding of it agrees."""
+        if not scope.assigns and not scope.loops:
+            return
+        seen: dict[str, str | None] = {}
+        counts: dict[str, int] = {}
+        for names, value in scope.assigns:
+            typ = self._obj_type(value, scope)
+            if len(names) == 1:
+                self._bind_type(ast.Name(id=names[0]), typ, seen, counts)
+            else:
+                self._bind_type(ast.Tuple(elts=[ast.Name(id=n) for n in names]), typ, seen, counts)
+        for target, iterable in scope.loops:
+            outer = self._obj_type(iterable, scope)
+            element = ot.iter_element(outer, self.facts) if outer else None
+            self._bind_type(target, element, seen, counts)
+        for name, typ in seen.items():
+            if typ is None or scope.binds.get(name, 0) != counts[name]:
+                continue  # unknown, or bound elsewhere too (a parameter, `+=`, `with` ...)
+            if self._is_tensor_type(typ):
+                scope.tensors.setdefault(name, Confidence.MEDIUM)
+            elif name not in scope.tensors:
+                scope.objects[name] = typ
+
+    def _narrowing(self, node: ast.If, scope: Scope) -> bool:
+        """``if isinstance(m, nn.BatchNorm2d):`` types ``m`` in the body; False when not such a test."""
+        test = node.test
+        if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name)
+                and test.func.id == "isinstance" and len(test.args) == 2
+                and isinstance(test.args[0], ast.Name)):  # fmt: skip
+            return False
+        classes = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+        types = [self._class_type(c, scope) for c in classes]
+        if not types or any(t is None for t in types):
+            return False
+        common = [c for c in self.facts.mro(types[0] or "")
+                  if all(c in self.facts.mro(t or "") for t in types[1:])]  # fmt: skip
+        if not common:
+            return False
+        name = test.args[0].id
+        self.visit(test, scope)
+        previous = self.narrowed.get(name)
+        self.narrowed[name] = common[0]
+        for stmt in node.body:
+            self.visit(stmt, scope)
+        if previous is None:
+            del self.narrowed[name]
+        else:
+            self.narrowed[name] = previous
+        for stmt in node.orelse:
+            self.visit(stmt, scope)
+        return True
+
+    def _wide_member_attribute(self, node: ast.expr, scope: Scope) -> tuple[ast.Attribute, Rule] | None:
+        """The member attribute at the root of ``x.attr[i][j]`` whose rule rewrites wider uses."""
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if not isinstance(node, ast.Attribute) or node.attr not in self.rules.member_names:
+            return None
+        typ = self._obj_type(node.value, scope)
+        if typ is None or self._is_tensor_type(typ):
+            return None
+        rule = self.rules.member(self.facts.mro(typ), node.attr)
+        if rule is None or rule.kind is not Kind.ATTRIBUTE or rule.transform is None:
+            return None
+        return node, rule
+
+    def _mark_handled(self, node: ast.expr) -> None:
+        while isinstance(node, ast.Subscript):
+            self.handled.add(id(node))
+            node = node.value
+        self.handled.add(id(node))
+
+    def _wide_member(self, node: ast.AST, scope: Scope) -> bool:
+        """A member attribute whose rule's transform rewrites the whole of
+        ``opt.param_groups[0]['lr']``, ``opt.param_groups[0]['lr'] = v`` or
+        ``for g in opt.param_groups: g['lr'] = v``; the children are then visited as usual.
+        """
+        if id(node) in self.handled or not self.rules.member_names:
+            return False
+        store = False
+        if isinstance(node, ast.Subscript):
+            found = self._wide_member_attribute(node, scope)
+            marked: ast.expr = node
+            store = not isinstance(node.ctx, ast.Load)
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) != 1 or not isinstance(targets[0], ast.Subscript):
+                return False
+            marked = targets[0]
+            found = self._wide_member_attribute(marked, scope)
+            store = True
+        elif isinstance(node, ast.For):
+            if not isinstance(node.iter, ast.Attribute) or node.orelse:
+                return False
+            marked = node.iter
+            found = self._wide_member_attribute(marked, scope)
+        else:
+            return False
+        if found is None:
+            return False
+        attribute, rule = found
+        self._mark_handled(marked)
+        self._record_attribute(attribute, rule, Confidence.MEDIUM, node, store=store)
+        return False

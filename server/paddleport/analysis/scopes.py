@@ -31,6 +31,11 @@ class Scope:
     factories: dict[str, ast.expr] = field(default_factory=dict)
     splatted: set[str] = field(default_factory=set)  # factories seen as `**name` in a call
     factory_returns: list[ast.expr] = field(default_factory=list)  # return {'device': .., 'dtype': ..}
+    # (target, iterable) of for loops, for object-type inference
+    loops: list[tuple[ast.expr, ast.expr]] = field(default_factory=list)
+    objects: dict[str, str] = field(default_factory=dict)  # name -> object type (objtypes)
+    binds: dict[str, int] = field(default_factory=dict)  # name -> how many statements bind it
+    roots: dict[str, str] = field(default_factory=dict)  # non-torch import name -> top package
 
     def is_module(self, name: str) -> bool:
         """True when ``name`` is bound by a non-torch import (np, math, paddle)."""
@@ -42,6 +47,18 @@ class Scope:
                 return False
             scope = scope.parent
         return False
+
+    def import_root(self, name: str) -> str | None:
+        """The top package of a non-torch import that binds ``name`` here (``np`` → ``numpy``)."""
+        scope: Scope | None = self
+        while scope is not None:
+            root = scope.roots.get(name)
+            if root is not None:
+                return root
+            if name in scope.locals or name in scope.torch:
+                return None
+            scope = scope.parent
+        return None
 
     def lookup(self, name: str) -> tuple[str | None, bool]:
         """The torch path a name refers to here (or None), and whether it is an alias."""
@@ -91,7 +108,7 @@ class ScopeBuilder:
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
-        self.assign_counts: dict[str, int] = {}
+        self.assign_counts: dict[str, int] = scope.binds
         self.alias_candidates: dict[str, ast.expr] = {}
 
     def add_local(self, name: str) -> None:
@@ -127,6 +144,9 @@ class ScopeBuilder:
                     else:
                         self.add_local(name)
                         self.scope.modules.add(name)
+                        root = _import_root(node, name)  # type: ignore[arg-type]
+                        if root is not None:
+                            self.scope.roots[name] = root
             elif t is ast.Assign:
                 assert isinstance(node, ast.Assign)
                 for target in node.targets:
@@ -159,6 +179,7 @@ class ScopeBuilder:
                 self.scope.globals.update(node.names)  # type: ignore[attr-defined]
             elif t is ast.For or t is ast.AsyncFor:
                 self._bind(node.target)  # type: ignore[attr-defined]
+                self.scope.loops.append((node.target, node.iter))  # type: ignore[attr-defined]
                 stack.extend(node.body)  # type: ignore[attr-defined]
                 stack.extend(node.orelse)  # type: ignore[attr-defined]
             elif t is ast.With or t is ast.AsyncWith:
@@ -231,6 +252,16 @@ def is_factory_dict(node: ast.expr, *, both: bool = False) -> bool:
     if not keys or not all(k in FACTORY_KEYS for k in keys):
         return False
     return not both or set(keys) == FACTORY_KEYS
+
+
+def _import_root(node: ast.Import | ast.ImportFrom, name: str) -> str | None:
+    """The top package an import binds ``name`` from (``np`` → numpy, ``nn`` → paddle)."""
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".", 1)[0] or None if node.level == 0 else None
+    for a in node.names:
+        if (a.asname or a.name.split(".", 1)[0]) == name:
+            return a.name.split(".", 1)[0]
+    return None
 
 
 def dotted(node: ast.expr) -> list[str] | None:

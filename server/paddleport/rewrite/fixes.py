@@ -196,13 +196,19 @@ class Planner:
         kind = use.kind
         if kind is UseKind.TENSOR_ATTRIBUTE:
             if rule.transform:
-                if use.store:
+                statement: cst.BaseStatement | None = None
+                try:
+                    original: cst.BaseExpression = cst.parse_expression(span)
+                except cst.ParserSyntaxError:  # a use that spans a statement: `g['lr'] = v`
+                    statement = cst.parse_statement(span)
+                    original = cst.Name("_")
+                if use.store and statement is None:
                     raise Unconvertible(
                         f"assigning to `.{rule.api.rsplit('.', 1)[-1]}` needs a hand edit: "
                         f"{rule.note or rule.summary()}"
                     )
-                original = cst.parse_expression(span)
-                out = TRANSFORMS[rule.transform](TransformInput(original, original, Bound(), rule))
+                out = TRANSFORMS[rule.transform](
+                    TransformInput(original, original, Bound(), rule, statement))
                 return code_of(out), tier, None
             attr = rule.api.rsplit(".", 1)[-1]
             return span[: len(span) - len(attr)] + (rule.short_paddle or attr), tier, None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -64,6 +64,7 @@ class RuleSet:
     _namespaces: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     has_file_args: bool = False  # some rule has a file_arg: the finder tracks `with open(...)`
+    member_names: set[str] = field(default_factory=set)  # members of non-tensor torch classes
 
     def add(self, rule: Rule) -> None:
         self.rules[rule.api] = rule
@@ -71,6 +72,8 @@ class RuleSet:
         for alias in rule.aliases:
             self.aliases[alias] = rule.api
         self._namespaces = None
+        if rule.kind is not Kind.CALLABLE and not rule.api.startswith("torch.Tensor."):
+            self.member_names.add(rule.api.rsplit(".", 1)[-1])
 
     def is_namespace(self, path: str) -> bool:
         """True when some rule lives under ``path`` (``torch.nn``): a torch module the rules know."""
@@ -110,6 +113,16 @@ class RuleSet:
 
     def method(self, name: str) -> Rule | None:
         return self.rules.get(f"torch.Tensor.{name}")
+
+    def member(self, mro: Sequence[str], name: str) -> Rule | None:
+        """The rule for member ``name`` of a class whose ancestry is ``mro`` (most derived first)."""
+        if name not in self.member_names:
+            return None
+        for cls in mro:
+            rule = self.rules.get(f"{cls}.{name}")
+            if rule is not None and rule.kind is not Kind.CALLABLE:
+                return rule
+        return None
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -238,7 +251,7 @@ def _build_rule(
         return None
 
     tier = _enum(Tier, entry.get("tier", "exact"), "tier", err)
-    default_kind = "method" if api.startswith("torch.Tensor.") else "callable"
+    default_kind = "method" if _is_member(api) else "callable"
     kind = _enum(Kind, entry.get("kind", default_kind), "kind", err)
     paddle = _opt_str(entry, "paddle", err)
     statement = _opt_str(entry, "statement", err)
@@ -391,10 +404,17 @@ def template_names(text: str) -> set[str]:
     return names
 
 
+def _is_member(api: str) -> bool:
+    """``torch.Tensor.view``, ``torch.nn.Module.named_modules``: a lower-case name on a class."""
+    owner, _, name = api.rpartition(".")
+    cls = owner.rsplit(".", 1)[-1].lstrip("_")
+    return cls[:1].isupper() and not name[:1].isupper()
+
+
 def _returns_tensor_by_default(api: str, kind: Kind) -> bool:
     name = api.rsplit(".", 1)[-1]
     if kind is Kind.METHOD:
-        return name not in NON_TENSOR_METHODS
+        return api.startswith("torch.Tensor.") and name not in NON_TENSOR_METHODS
     if kind is not Kind.CALLABLE or not name[:1].islower():
         return False
     namespace = api[: len(api) - len(name)]

@@ -25,6 +25,8 @@ class TransformInput:
     mapped: cst.BaseExpression  # after the rule's renames, drops and packs
     bound: Bound
     rule: Rule
+    # the whole statement, for a use that spans one (`opt.param_groups[0]['lr'] = v`)
+    statement: cst.BaseStatement | None = None
 
 
 Transform = Callable[[TransformInput], cst.BaseExpression]

@@ -345,3 +345,75 @@ def pad_sequence_expr(t: TransformInput) -> cst.BaseExpression:
     if name == "_seqs":
         body = f"(lambda _seqs: {body})({code_of(seqs)})"
     return cst.parse_expression(body)
+
+
+@transform
+def linear_features(t: TransformInput) -> cst.BaseExpression:
+    """``fc.in_features`` → ``fc.weight.shape[0]``: Paddle's Linear keeps only its [in, out] weight."""
+    assert isinstance(t.original, cst.Attribute)
+    index = 0 if t.original.attr.value == "in_features" else 1
+    return cst.parse_expression(f"{code_of(t.original.value)}.weight.shape[{index}]")
+
+
+_DTYPE_NAMES = frozenset({
+    "float16", "float32", "float64", "bfloat16", "half", "float", "double", "int8", "int16",
+    "int32", "int64", "uint8", "bool", "complex64", "complex128", "long", "int", "short",
+})  # fmt: skip
+
+
+def _is_dtype(node: cst.BaseExpression) -> bool:
+    """``torch.float16`` / ``paddle.float16`` (before or after its own rewrite), ``dtype`` names."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return node.value.value in ("torch", "paddle") and node.attr.value in _DTYPE_NAMES
+    return isinstance(node, cst.Name) and node.value.endswith("dtype")
+
+
+@transform
+def module_to(t: TransformInput) -> cst.BaseExpression:
+    """``model.to(torch.float64)``: Paddle's Layer.to takes the device first, so a dtype goes by keyword."""
+    mapped = t.mapped
+    assert isinstance(mapped, cst.Call)
+    args = list(mapped.args)
+    positional = [i for i, a in enumerate(args) if a.keyword is None and not a.star]
+    if positional and _is_dtype(args[positional[0]].value):
+        first = positional[0]
+        args[first] = args[first].with_changes(
+            keyword=cst.Name("dtype"),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace("")))  # fmt: skip
+        if len(positional) > 1:
+            raise Unconvertible("a dtype followed by more positional arguments: pass them by keyword")
+    return mapped.with_changes(args=args)
+
+
+@transform
+def embedding_from_pretrained(t: TransformInput) -> cst.BaseExpression:
+    """``nn.Embedding.from_pretrained(w)``: a Paddle Embedding with the weights as its initializer."""
+    weights = t.bound.value("embeddings")
+    if weights is None:
+        raise Unconvertible("no embeddings argument")
+    if not is_name_chain(weights):
+        raise Unconvertible("the weights are used three times in Paddle: assign them to a name first")
+    w = code_of(weights)
+    freeze = t.bound.value("freeze")
+    trainable = "False" if freeze is None else f"not ({code_of(freeze)})"
+    if isinstance(freeze, cst.Name) and freeze.value in ("True", "False"):
+        trainable = "False" if freeze.value == "True" else "True"
+    sparse = t.bound.value("sparse")
+    extra = "" if sparse is None else f", sparse={code_of(sparse)}"
+    return cst.parse_expression(
+        f"paddle.nn.Embedding({w}.shape[0], {w}.shape[1]{extra}, weight_attr=paddle.ParamAttr("
+        f"initializer=paddle.nn.initializer.Assign({w}), trainable={trainable}))"
+    )
+
+
+@transform
+def square_subsequent_mask(t: TransformInput) -> cst.BaseExpression:
+    """``generate_square_subsequent_mask(sz)``: static in torch, bound in Paddle; spelled out."""
+    size = t.bound.value("sz")
+    if size is None:
+        raise Unconvertible("no size argument")
+    sz = code_of(size)
+    if not (is_name_chain(size) or isinstance(size, cst.Integer)):
+        raise Unconvertible("the size is used twice in Paddle: assign it to a name first")
+    return cst.parse_expression(f"paddle.triu(paddle.full([{sz}, {sz}], float('-inf')), 1)")

@@ -499,3 +499,111 @@ def probs_logits(t: TransformInput) -> cst.BaseExpression:
 
 def _is_true(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "True"
+
+
+def _param_groups_root(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[str]]:
+    """``opt.param_groups[0]['lr']`` → (``opt``, ["0", "'lr'"]); the keys as source text."""
+    keys: list[str] = []
+    while isinstance(node, cst.Subscript):
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            raise Unconvertible("only plain indexing of param_groups converts")
+        keys.insert(0, code_of(node.slice[0].slice.value))
+        node = node.value
+    if not (isinstance(node, cst.Attribute) and node.attr.value == "param_groups"):
+        raise Unconvertible("not a param_groups access")
+    return node.value, keys
+
+
+def _is_lr_key(text: str) -> bool:
+    return text in ("'lr'", '"lr"')
+
+
+def _set_lr(opt: cst.BaseExpression, op: cst.BaseAugOp | None, value: cst.BaseExpression) -> str:
+    """``opt.set_lr(v)``, or ``opt.set_lr(opt.get_lr() * v)`` for ``*=``."""
+    src = code_of(opt)
+    if op is None:
+        return f"{src}.set_lr({code_of(value)})"
+    if not is_name_chain(opt):
+        raise Unconvertible("the optimizer is used twice in Paddle: assign it to a name first")
+    symbol = _AUG_OPS.get(type(op).__name__)
+    if symbol is None:
+        raise Unconvertible("only +=, -=, *= and /= of a learning rate convert")
+    return f"{src}.set_lr({src}.get_lr() {symbol} {_operand(value)})"
+
+
+_AUG_OPS = {"AddAssign": "+", "SubtractAssign": "-", "MultiplyAssign": "*", "DivideAssign": "/"}
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            found.add(n.value)
+
+    node.visit(_Names())
+    return found
+
+
+@transform
+def param_groups_lr(t: TransformInput) -> cst.BaseExpression:
+    """A group's learning rate: ``opt.param_groups[0]['lr']`` → ``opt.get_lr()``.
+
+    Writes become ``opt.set_lr(v)``: ``opt.param_groups[0]['lr'] = v`` and the
+    warm-up loop ``for g in opt.param_groups: g['lr'] = v``. Paddle has one rate
+    per optimizer, so any other use of param_groups is left with the reason.
+    """
+    why = ("Paddle optimizers have no param_groups: read the rate with get_lr() and set it "
+           "with set_lr(v); per-group options are given at construction")  # fmt: skip
+    stmt = t.statement
+    if stmt is None:
+        opt, keys = _param_groups_root(t.original)
+        if len(keys) == 2 and _is_lr_key(keys[1]):
+            return cst.parse_expression(f"{code_of(opt)}.get_lr()")
+        raise Unconvertible(why)
+    if "#" in code_of(stmt):
+        raise Unconvertible(f"{why} (a comment inside the statement would be lost)")
+    if isinstance(stmt, cst.For):
+        body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else []
+        target = stmt.target
+        inner = body[0].body if len(body) == 1 and isinstance(body[0], cst.SimpleStatementLine) else []
+        if not (isinstance(target, cst.Name) and len(inner) == 1 and not stmt.orelse):
+            raise Unconvertible(why)
+        opt, keys = _param_groups_root(stmt.iter)
+        small = inner[0]
+        if keys or not isinstance(small, (cst.Assign, cst.AugAssign)):
+            raise Unconvertible(why)
+        dest = small.targets[0].target if isinstance(small, cst.Assign) else small.target
+        if isinstance(small, cst.Assign) and len(small.targets) != 1:
+            raise Unconvertible(why)
+        if not (isinstance(dest, cst.Subscript) and isinstance(dest.value, cst.Name)
+                and dest.value.value == target.value and len(dest.slice) == 1
+                and isinstance(dest.slice[0].slice, cst.Index)
+                and _is_lr_key(code_of(dest.slice[0].slice.value))):  # fmt: skip
+            raise Unconvertible(why)
+        if target.value in _names_in(small.value):
+            raise Unconvertible(f"{why} (the new rate depends on the group)")
+        op = small.operator if isinstance(small, cst.AugAssign) else None
+        return cst.parse_expression(_set_lr(opt, op, small.value))
+    inner_stmts = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else []
+    if len(inner_stmts) != 1 or not isinstance(inner_stmts[0], (cst.Assign, cst.AugAssign)):
+        raise Unconvertible(why)
+    small = inner_stmts[0]
+    if isinstance(small, cst.Assign):
+        if len(small.targets) != 1:
+            raise Unconvertible(why)
+        dest = small.targets[0].target
+    else:
+        dest = small.target
+    opt, keys = _param_groups_root(dest)
+    if len(keys) != 2 or not _is_lr_key(keys[1]):
+        raise Unconvertible(why)
+    op = small.operator if isinstance(small, cst.AugAssign) else None
+    return cst.parse_expression(_set_lr(opt, op, small.value))
+
+
+@transform
+def get_last_lr(t: TransformInput) -> cst.BaseExpression:
+    """``sched.get_last_lr()`` → ``[sched.last_lr]``: torch lists one rate per group, Paddle has one."""
+    assert isinstance(t.original, cst.Call) and isinstance(t.original.func, cst.Attribute)
+    return cst.parse_expression(f"[{code_of(t.original.func.value)}.last_lr]")
