@@ -156,10 +156,11 @@ def convert_many(
         if use_index:
             extra = [str(p) for p in project_files(Path(i) for i in items)]
             tasks = [(i, True, annotate, use_jedi) for i in items] + [(e, False, False, False) for e in extra]
+            tasks.sort(key=lambda t: -_size(t[0]))  # largest first: no straggler at the end
             summaries: list[ModuleSummary] = []
             with cf.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                                         initargs=(tuple(extra_rule_dirs), None)) as pool:  # fmt: skip
-                for (path, *_), (summary, result) in zip(tasks, pool.map(_summarize, tasks, chunksize=4),
+                for (path, *_), (summary, result) in zip(tasks, pool.map(_summarize, tasks),
                                                          strict=True):  # fmt: skip
                     if summary is not None:
                         summaries.append(summary)
@@ -168,10 +169,10 @@ def convert_many(
                         if on_result:
                             on_result(result)
             index = ProjectIndex(summaries)
-        rest = [(i, annotate, use_jedi) for i in items if i not in done]
+        rest = sorted(((i, annotate, use_jedi) for i in items if i not in done), key=lambda t: -_size(t[0]))
         with cf.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                                     initargs=(tuple(extra_rule_dirs), index)) as pool:  # fmt: skip
-            for (path, *_), r in zip(rest, pool.map(_work, rest, chunksize=2), strict=True):
+            for (path, *_), r in zip(rest, pool.map(_work, rest), strict=True):
                 done[path] = r
                 if on_result:
                     on_result(r)
@@ -179,6 +180,13 @@ def convert_many(
         _worker_planner, _worker_index = None, None
     results.extend(done[i] for i in items)
     return results
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 @dataclass

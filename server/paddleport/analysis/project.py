@@ -173,6 +173,7 @@ class ProjectIndex:
     def __init__(self, summaries: Iterable[ModuleSummary]) -> None:
         self.modules: dict[str, ModuleSummary] = {s.name: s for s in summaries}
         self._returns: dict[tuple[Key, tuple[int, ...]], int] = {}
+        self._callees: dict[tuple[str, Callee], tuple[Key, int] | None] = {}
         self.param_tensors: dict[Key, dict[str, int]] = {}
         self._collect_call_sites()
 
@@ -245,6 +246,14 @@ class ProjectIndex:
         Plain names reach functions; ``self.m(...)`` a method of the class or a base;
         ``self.x(...)`` the ``forward`` of the project module class ``self.x`` holds.
         """
+        memo = (module, callee)
+        if memo in self._callees:
+            return self._callees[memo]
+        found = self._callee(module, callee)
+        self._callees[memo] = found
+        return found
+
+    def _callee(self, module: str, callee: Callee) -> tuple[Key, int] | None:
         cls, parts = callee
         if parts[0] == "self" and cls:
             if len(parts) != 2:
