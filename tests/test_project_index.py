@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -191,3 +195,29 @@ def test_local_inference_without_the_index(shipped_planner: Planner) -> None:
     uses = _method_uses(text, shipped_planner, None, "m")
     assert all(conf >= Confidence.MEDIUM for conf in uses.values()), uses
     assert len(uses) == 5
+
+
+def _processes_with(marker: str) -> list[str]:
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes():
+                found.append(environ.parent.name)
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_no_process_outlives_convert_with_jedi(project: Path, tmp_path: Path) -> None:
+    """jedi's inference subprocess (one per pool worker) is stopped when the conversion ends."""
+    marker = f"PADDLEPORT_TEST_{uuid.uuid4().hex}"
+    env = {**os.environ, marker: "1"}
+    out = tmp_path / "out"
+    subprocess.run([sys.executable, "-m", "paddleport", "convert", str(project / "pkg"), "-o", str(out),
+                    "--jedi", "-j", "2", "-q"], check=True, env=env, capture_output=True, timeout=600)  # fmt: skip
+    assert (out / "models" / "net.py").is_file()
+    # Checked at once: the shutdown waits for jedi's subprocess before the workers exit,
+    # while a subprocess left to notice its closed pipe could still be running (for seconds
+    # when it was busy, as over timm).
+    assert _processes_with(marker) == []
