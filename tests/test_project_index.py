@@ -197,6 +197,15 @@ def test_local_inference_without_the_index(shipped_planner: Planner) -> None:
     assert len(uses) == 5
 
 
+def test_few_files_read_the_rest_of_the_package_on_demand(project: Path, shipped_planner: Planner) -> None:
+    index = build_index([project / "pkg" / "models" / "net.py"], shipped_planner)
+    text = (project / "pkg" / "models" / "net.py").read_text(encoding="utf-8")
+    uses = _method_uses(text, shipped_planner, index, "pkg.models.net")
+    assert all(conf >= Confidence.MEDIUM for conf in uses.values()), uses
+    assert {"pkg.helpers", "pkg.models.blocks"} <= set(index.modules)
+    assert "pkg.models" not in index.modules  # no name was resolved through it
+
+
 def _processes_with(marker: str) -> list[str]:
     found = []
     for environ in Path("/proc").glob("[0-9]*/environ"):

@@ -88,9 +88,19 @@ def summarize_path(path: Path, planner: Planner, convert: bool = False, annotate
 
 
 def build_index(paths: Sequence[Path], planner: Planner) -> ProjectIndex:
-    """The project index of ``paths`` and the rest of their packages, in this process."""
-    files = [*paths, *project_files(paths)]
-    return ProjectIndex(s for s in (summarize_path(p, planner)[0] for p in files) if s is not None)
+    """The project index of ``paths``, in this process; the rest of their packages is read on demand.
+
+    For few files (one file converted inside a large package, the editor's workspace
+    command): a module of the package is read only when a name is resolved through it,
+    so calls from elsewhere in the package are not seen.
+    """
+    extra = {module_name(p)[0]: p for p in project_files(paths)}
+
+    def load(module: str) -> ModuleSummary | None:
+        path = extra.pop(module, None)
+        return summarize_path(path, planner)[0] if path is not None else None
+
+    return ProjectIndex((s for s in (summarize_path(p, planner)[0] for p in paths) if s is not None), load)
 
 
 # The planner is set in the parent before the pools fork, so forked workers inherit it

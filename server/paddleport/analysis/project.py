@@ -170,8 +170,12 @@ Key = tuple[str, str]  # (module, "f" | "Cls" | "Cls.m")
 class ProjectIndex:
     """Every module's summary, with name resolution across files and call-site facts."""
 
-    def __init__(self, summaries: Iterable[ModuleSummary]) -> None:
+    def __init__(self, summaries: Iterable[ModuleSummary],
+                 load: Callable[[str], ModuleSummary | None] | None = None) -> None:  # fmt: skip
+        """``load`` reads a module on first use (few files converted in a large package)."""
         self.modules: dict[str, ModuleSummary] = {s.name: s for s in summaries}
+        self._load = load
+        self._missing: set[str] = set()
         self._returns: dict[tuple[Key, tuple[int, ...]], int] = {}
         self._callees: dict[tuple[str, Callee], tuple[Key, int] | None] = {}
         self.param_tensors: dict[Key, dict[str, int]] = {}
@@ -182,7 +186,7 @@ class ProjectIndex:
     def resolve(self, module: str, parts: Iterable[str], depth: int = 0) -> Key | None:
         """What a dotted name written in ``module`` refers to, following imports and re-exports."""
         parts = tuple(parts)
-        summary = self.modules.get(module)
+        summary = self.module(module)
         if summary is None or not parts or depth > _MAX_DEPTH:
             return None
         head, rest = parts[0], parts[1:]
@@ -204,16 +208,26 @@ class ProjectIndex:
         parts = dotted_name.split(".")
         for k in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:k])
-            if module in self.modules:
+            if self.module(module) is not None:
                 return self.resolve(module, parts[k:], depth)
         return None
 
+    def module(self, name: str) -> ModuleSummary | None:
+        found = self.modules.get(name)
+        if found is None and self._load is not None and name not in self._missing:
+            found = self._load(name)
+            if found is None:
+                self._missing.add(name)
+            else:
+                self.modules[name] = found
+        return found
+
     def function(self, key: Key) -> FunctionInfo | None:
-        summary = self.modules.get(key[0])
+        summary = self.module(key[0])
         return summary.functions.get(key[1]) if summary is not None else None
 
     def class_info(self, key: Key) -> ClassInfo | None:
-        summary = self.modules.get(key[0])
+        summary = self.module(key[0])
         return summary.classes.get(key[1]) if summary is not None else None
 
     def mro(self, key: Key) -> Iterator[Key]:
@@ -323,13 +337,13 @@ class ProjectIndex:
     def _collect_call_sites(self) -> None:
         """A parameter is a tensor when every call in the project passes one and nothing else can call it."""
         escaped: set[Key] = set()
-        for summary in self.modules.values():
+        for summary in list(self.modules.values()):
             for callee in summary.escapes:
                 found = self.callee(summary.name, callee)
                 if found is not None:
                     escaped.add(found[0])
         lowest: dict[Key, dict[str, int]] = {}
-        for summary in self.modules.values():
+        for summary in list(self.modules.values()):
             for site in summary.calls:
                 found = self.callee(summary.name, site.callee)
                 if found is None:
@@ -363,6 +377,9 @@ class ProjectIndex:
 
     def facts(self, module: str) -> ModuleFacts:
         return ModuleFacts(self, module)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_load": None}  # a loader stays in its process
 
 
 class ModuleFacts:
