@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) bench/convert_bench.py        # downloads timm into build/corpus (not committed)
 	$(PY) bench/lsp_bench.py build/corpus/timm/models
 	$(PY) bench/equiv_bench.py
+	$(PY) bench/lsp_fuzz.py               # 2 sessions x 10,000 random edits against the server
 
 rules-table: $(STAMP)
 	$(VENV)/bin/paddleport rules report --verify --format markdown > docs/supported-apis.md

@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture(scope="session")
 def rules() -> RuleSet:
     loaded = load_rules([FIXTURES / "rules"], known_transforms=TRANSFORMS.keys(),
-                        include_builtin=False)  # fmt: skip
+                        include_builtin=False, code_templates_in=[FIXTURES / "rules"])  # fmt: skip
     assert not loaded.errors, [str(e) for e in loaded.errors]
     return loaded
 

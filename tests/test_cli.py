@@ -61,7 +61,7 @@ def test_check_clean_file_exits_0(project: Path) -> None:
 def test_convert_tree_to_tree(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = run(*RULES, "convert", str(project), "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # torch.some_new_api stays: still needs torch
     converted = (out / "pkg" / "model.py").read_text(encoding="utf-8")
     assert "paddle.nn.Conv2D(3, 8, 3, bias_attr=False)  # stem" in converted
     assert "torch.some_new_api(x)" in converted
@@ -73,10 +73,10 @@ def test_convert_tree_to_tree(project: Path, tmp_path: Path) -> None:
 
 def test_convert_refuses_to_overwrite_without_force(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run(*RULES, "convert", str(project), "-o", str(out)).returncode == 0
+    assert run(*RULES, "convert", str(project), "-o", str(out)).returncode == 3
     again = run(*RULES, "convert", str(project), "-o", str(out))
     assert again.returncode == 2 and "--force" in again.stderr
-    assert run(*RULES, "convert", str(project), "-o", str(out), "--force").returncode == 0
+    assert run(*RULES, "convert", str(project), "-o", str(out), "--force").returncode == 3
 
 
 def test_convert_in_place_and_diff(project: Path) -> None:
@@ -84,7 +84,7 @@ def test_convert_in_place_and_diff(project: Path) -> None:
     diff = run(*RULES, "convert", str(model), "--diff")
     assert "-y = torch.sum(x, dim=1)" in diff.stdout and "+y = paddle.sum(x, axis=1)" in diff.stdout
     assert model.read_text(encoding="utf-8") == TORCH_FILE  # --diff alone writes nothing
-    assert run(*RULES, "convert", str(model), "--in-place").returncode == 0
+    assert run(*RULES, "convert", str(model), "--in-place").returncode == 3
     assert "paddle.sum(x, axis=1)" in model.read_text(encoding="utf-8")
 
 
@@ -94,13 +94,87 @@ def test_convert_annotate(project: Path, tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert "z = torch.some_new_api(x)  # paddleport: manual — " in text
     ast.parse(text)
+    again = tmp_path / "again.py"
+    run(*RULES, "convert", str(out), "-o", str(again), "--annotate")
+    assert again.read_text(encoding="utf-8") == text
 
 
 def test_convert_json_summary(project: Path, tmp_path: Path) -> None:
     result = run(*RULES, "convert", str(project), "-o", str(tmp_path / "o"), "--format", "json")
+    assert result.returncode == 3
     summary = json.loads(result.stdout)
     assert summary["files"] == 3 and summary["manual"] == 1
     assert summary["top_unconverted"][0]["api"] == "torch.some_new_api"
+    model = str(tmp_path / "o" / "pkg" / "model.py")
+    assert list(summary)[:3] == ["needs_torch", "verdict", "torch_files"] and summary["needs_torch"] is True
+    assert summary["torch_files"] == [{
+        "path": model,
+        "imports": [{"line": 1, "col": 1, "kind": "import", "api": "torch",
+                     "message": "`import torch` runs: the file needs torch"}],
+        "blockers": [{"line": 6, "col": 5, "kind": "blocking", "api": "torch.some_new_api",
+                      "message": summary["torch_files"][0]["blockers"][0]["message"]}],
+    }]  # fmt: skip
+    assert summary["blockers"] == 2 and summary["optional"] == []
+    assert summary["blocking_apis"] == [{"api": "torch.some_new_api", "count": 1}]
+    per_file = {Path(f["path"]).name: f for f in summary["per_file"]}
+    assert per_file["model.py"]["needs_torch"] is True and per_file["plain.py"]["needs_torch"] is False
+    assert per_file["model.py"]["exact"] == 2 and per_file["model.py"]["blockers"] == 2
+
+
+def test_convert_lists_blockers_first_and_exits_3(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run(*RULES, "convert", str(project), "-o", str(out))
+    assert result.returncode == 3, result.stderr
+    model = out / "pkg" / "model.py"
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [
+        "still need torch:    1 of 3 files",
+        f"  {model}:1:1 torch: `import torch` runs: the file needs torch",
+        f"  {model}:6:5 torch.some_new_api: `torch.some_new_api` has no paddleport rule yet: port it by "
+        "hand, or add a rule in a project rule folder (see `paddleport rules show`)",
+        "The converted project will NOT run without torch: 1 of 3 files still import torch "
+        "(1 import, 1 torch use left).",
+    ]
+    assert lines.index(lines[3]) < lines.index("files:               3 (1 changed)")
+    assert model.read_text(encoding="utf-8").splitlines()[5] == "z = torch.some_new_api(x)"
+
+
+def test_convert_torch_free_project_exits_0(tmp_path: Path) -> None:
+    src = tmp_path / "clean"
+    src.mkdir()
+    (src / "m.py").write_text("import torch\nimport torchvision\ny = torch.sum(x, dim=1)\n", encoding="utf-8")
+    (src / "opt.py").write_text("try:\n    import torch\nexcept ImportError:\n    torch = None\n", encoding="utf-8")
+    result = run(*RULES, "convert", str(src / "m.py"), "--diff")
+    assert result.returncode == 3 and "m.py:2:1 torchvision: `import torchvision` runs" in result.stderr
+    (src / "m.py").write_text("import torch\ny = torch.sum(x, dim=1)\n", encoding="utf-8")
+    result = run(*RULES, "convert", str(src), "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[0].startswith("No file imports or uses torch any more. (1 optional use")
+
+
+def test_convert_report_lists_every_item(project: Path, tmp_path: Path) -> None:
+    (project / "pkg" / "more.py").write_text(
+        "import torch.nn as nn\n\ndef f(t):\n    return nn.Linear(2, 3), t.view(2, 3)\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run(*RULES, "convert", str(project), "-o", str(out))
+    report = (out / "paddleport-report.md").read_text(encoding="utf-8")
+    assert f"report:              {out / 'paddleport-report.md'} (1 to review, 1 left as written)" in result.stdout
+    model, more = out / "pkg" / "model.py", out / "pkg" / "more.py"
+    assert report.startswith("# paddleport conversion report\n\nThe converted project will NOT run without torch")
+    assert f"- `{model}:6:5` blocking `torch.some_new_api`: " in report
+    assert f"- `{more}:4:12` review `torch.nn.Linear`: torch.nn.Linear → paddle.nn.Linear" in report
+    assert f"- `{more}:4:38` manual `torch.Tensor.view`: if `t` is a torch.Tensor" in report
+    assert more.read_text(encoding="utf-8").splitlines()[3][37:].startswith("view(2, 3)")
+    again = run(*RULES, "convert", str(project), "-o", str(out))
+    assert again.returncode == 2 and "--force" in again.stderr
+    as_json = tmp_path / "r.json"
+    run(*RULES, "convert", str(project / "pkg" / "more.py"), "--diff", "--report", str(as_json))
+    data = json.loads(as_json.read_text(encoding="utf-8"))
+    assert [(i["line"], i["col"], i["kind"], i["api"]) for i in data["items"]] == [
+        (4, 12, "review", "torch.nn.Linear"), (4, 38, "manual", "torch.Tensor.view")]
+    assert data["needs_torch"] is False and data["review_items"] == 1
+    run(*RULES, "convert", str(project), "-o", str(tmp_path / "none"), "--no-report")
+    assert not (tmp_path / "none" / "paddleport-report.md").exists()
 
 
 def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
@@ -110,7 +184,8 @@ def test_parallel_and_serial_runs_agree(tmp_path: Path) -> None:
         (src / f"m{i}.py").write_text(TORCH_FILE.replace("dim=1", f"dim={i}"), encoding="utf-8")
     a = run(*RULES, "convert", str(src), "-o", str(tmp_path / "a"), "--jobs", "1", "--format", "json")
     b = run(*RULES, "convert", str(src), "-o", str(tmp_path / "b"), "--jobs", "2", "--format", "json")
-    assert json.loads(a.stdout) == json.loads(b.stdout)
+    assert json.loads(a.stdout.replace(str(tmp_path / "a"), "OUT")) == json.loads(
+        b.stdout.replace(str(tmp_path / "b"), "OUT"))  # paths name the output files
     for i in range(8):
         assert (tmp_path / "a" / f"m{i}.py").read_text() == (tmp_path / "b" / f"m{i}.py").read_text()
 
@@ -130,7 +205,7 @@ def test_bad_input_gets_a_message_and_the_run_goes_on(tmp_path: Path) -> None:
     (broken_rules / "broken.toml").write_text('[[rule]]\napi = "torch.sum"\npaddle = 1\n', encoding="utf-8")
     out = tmp_path / "out"
     result = run("--rules", str(broken_rules), "convert", str(src), "-o", str(out), "--no-jedi")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr
     report = result.stdout
     assert "syntax.py: line 2" in report
     assert "latin1.py: skipped: not UTF-8" in report

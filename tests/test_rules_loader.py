@@ -111,3 +111,45 @@ def test_shipped_rules_are_valid(shipped_rules: RuleSet) -> None:
     assert len(shipped_rules) > 0
     for rule in shipped_rules:
         assert rule.source.suffix == ".toml"
+
+
+INJECTIONS = [
+    ('paddle = "paddle.nn.functional.relu if __import__(\'os\').system(\'touch pwned\') == 0 else paddle.nn.functional.relu"', "paddle", "dotted name"),
+    ('paddle = "paddle.sum; import os"', "paddle", "dotted name"),
+    ('paddle = "paddle.__class__.__base__"', "paddle", "dunder"),
+    ('signature = "(input, dim=None)"\nrename = { dim = "axis=__import__(\'os\').getcwd()" }', "rename", "parameter name"),
+    ('signature = "(input, dim=None)"\nvalues = { dim = { "0" = "__import__(\'os\').getcwd()" } }', "values", "paddle functions"),
+    ('signature = "(input, dim=None)"\nvalues = { dim = { "0" = "open(\'x\').read()" } }', "values", "paddle functions"),
+    ('defaults = { axis = "(lambda: 0)()" }', "defaults", "paddle functions"),
+    ('defaults = { axis = "2 ** 10 ** 10" }', "defaults", "not allowed"),
+    ('defaults = { axis = "[x for x in ()]" }', "defaults", "not allowed"),
+    ('signature = "(input, dim=eval(\'0\'))"', "signature", "paddle functions"),
+    ('aliases = ["torch.add(1)"]', "aliases", "dotted name"),
+]
+
+
+@pytest.mark.parametrize(("fields", "field", "words"), INJECTIONS)
+def test_fields_that_become_code_must_be_what_they_claim(tmp_path: Path, fields: str, field: str,
+                                                         words: str) -> None:
+    """A project rule file cannot smuggle code into the user's file through a name or literal field."""
+    body = f'[[rule]]\napi = "torch.sum"\npaddle = "paddle.sum"\nexample = "out = 1"\n{fields}\n'
+    body = body.replace('paddle = "paddle.sum"\n', "", 1) if fields.startswith("paddle") else body
+    rules = load(tmp_path, body)
+    assert "torch.sum" not in rules.rules
+    assert any(f":{field}: " in str(e) and words in str(e) for e in rules.errors), [str(e) for e in rules.errors]
+
+
+@pytest.mark.parametrize("text", ["None", "'mean'", "-1", "(1, 2)", "paddle.float32", "paddle.get_default_dtype()",
+                                  "{'a': [1, 2.5]}", "not True"])
+def test_literals_names_and_paddle_calls_are_fine(tmp_path: Path, text: str) -> None:
+    quoted = text.replace('"', '\\"')
+    body = f'''[[rule]]
+api = "torch.sum"
+paddle = "paddle.sum"
+signature = "(input, dim=None)"
+values = {{ dim = {{ "0" = "{quoted}" }} }}
+defaults = {{ keepdim = "{quoted}" }}
+example = "out = 1"
+'''
+    rules = load(tmp_path, body)
+    assert not rules.errors, [str(e) for e in rules.errors]

@@ -47,7 +47,7 @@ vim.diagnostic.config({
 
 local client_id = vim.lsp.start_client({
   name = "paddleport",
-  cmd = { os.getenv("PP_PYTHON") or "python3", "-m", "paddleport", "lsp" },
+  cmd = { os.getenv("PP_PYTHON") or "python3", "-P", "-m", "paddleport", "lsp" },
   root_dir = vim.fn.getcwd(),
 })
 vim.api.nvim_create_autocmd("FileType", {

@@ -10,7 +10,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +20,9 @@ from paddleport.analysis.project import ModuleSummary, ProjectIndex, Recorder, m
 from paddleport.analysis.uses import Confidence
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, read_source
-from paddleport.rewrite.convert import convert_source
+from paddleport.rewrite.convert import Conversion, convert_source
 from paddleport.rewrite.fixes import Planner
-from paddleport.rules.model import Tier
+from paddleport.verdict import BLOCKING, IMPORT, MANUAL, OPTIONAL, REVIEW, Item, file_items, needs_torch
 
 
 @dataclass
@@ -32,12 +32,26 @@ class FileResult:
     original: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     unconverted: list[tuple[str, str]] = field(default_factory=list)  # (api, reason)
-    review: list[tuple[int, str]] = field(default_factory=list)  # (line, message)
+    items: list[Item] = field(default_factory=list)  # blockers, manual, review: in the converted code
     problem: str | None = None  # unreadable, syntax error, or internal error
 
     @property
     def changed(self) -> bool:
         return self.code is not None and self.code != self.original
+
+    @property
+    def needs_torch(self) -> bool:
+        return needs_torch(self.items)
+
+
+def file_result(path: Path, conv: Conversion, planner: Planner) -> FileResult:
+    """What the summary needs of one conversion: counts, unconverted uses, the verdict's items."""
+    result = FileResult(path, conv.code, conv.original, conv.counts(), problem=conv.error)
+    for o in conv.outcomes:
+        if o.use.kind.value != "import" and not o.fix.is_noop and not o.applied:
+            result.unconverted.append((o.use.api, o.fix.message))
+    result.items = file_items(conv, planner)
+    return result
 
 
 def convert_path(path: Path, planner: Planner, annotate: bool = False, use_jedi: bool = False,
@@ -54,17 +68,8 @@ def convert_path(path: Path, planner: Planner, annotate: bool = False, use_jedi:
 def _convert_text(path: Path, text: str, planner: Planner, annotate: bool, use_jedi: bool,
                   analysis: Analysis) -> FileResult:  # fmt: skip
     refine = (lambda a: jedi_types.refine(a, path)) if use_jedi else None
-    conv = convert_source(text, planner, annotate=annotate, refine=refine, analysis=analysis)
-    result = FileResult(path, conv.code, text, conv.counts(), problem=conv.error)
-    for o in conv.outcomes:
-        if o.use.kind.value == "import" or o.fix.is_noop:
-            continue
-        if not o.applied:
-            result.unconverted.append((o.use.api, o.fix.message))
-        elif o.fix.tier is Tier.REVIEW:
-            line = conv.original.count("\n", 0, o.use.focus_start) + 1
-            result.review.append((line, o.fix.message))
-    return result
+    return file_result(path, convert_source(text, planner, annotate=annotate, refine=refine,
+                                            analysis=analysis), planner)  # fmt: skip
 
 
 def summarize_path(path: Path, planner: Planner, convert: bool = False, annotate: bool = False,
@@ -207,6 +212,9 @@ class Summary:
     counts: Counter[str] = field(default_factory=Counter)
     unconverted: Counter[str] = field(default_factory=Counter)
     reasons: dict[str, str] = field(default_factory=dict)
+    items: dict[Path, list[Item]] = field(default_factory=dict)  # per file (as shown), in order
+    changed_files: set[Path] = field(default_factory=set)
+    file_counts: dict[Path, dict[str, int]] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -214,8 +222,49 @@ class Summary:
         done = self.counts["compatible"] + self.counts["exact"] + self.counts["review"]
         return 1.0 if found == 0 else done / found
 
+    @property
+    def torch_files(self) -> list[Path]:
+        """Files that still need torch after the conversion."""
+        return [p for p, items in self.items.items() if needs_torch(items)]
+
+    @property
+    def needs_torch(self) -> bool:
+        return bool(self.torch_files)
+
+    def of_kind(self, *kinds: str) -> list[tuple[Path, Item]]:
+        return [(p, i) for p, items in self.items.items() for i in items if i.kind in kinds]
+
+    def blocking_apis(self) -> Counter[str]:
+        """How often each torch API still blocks (imports not counted)."""
+        return Counter(i.api for _, i in self.of_kind(BLOCKING))
+
+    def verdict(self) -> str:
+        """One plain sentence: does the converted project still need torch?"""
+        n = len(self.torch_files)
+        if n:
+            uses = len(self.of_kind(BLOCKING))
+            imports = _plural(len(self.of_kind(IMPORT)), "import")
+            return (f"The converted project will NOT run without torch: {n} of {_plural(self.files, 'file')} "
+                    f"still import torch ({imports}, {_plural(uses, 'torch use')} left).")  # fmt: skip
+        optional = len(self.of_kind(OPTIONAL))
+        return "No file imports or uses torch any more." + (
+            f" ({_plural(optional, 'optional use')} of torch remain: imports with a fallback or for type "
+            "checkers only, and code that runs only when they succeed.)" if optional else ""
+        )
+
     def as_dict(self) -> dict[str, object]:
+        def listed(path: Path, items: list[Item]) -> list[dict[str, object]]:
+            return [{"path": str(path), **i.as_dict()} for i in items]
+
         return {
+            "needs_torch": self.needs_torch,
+            "verdict": self.verdict(),
+            "torch_files": [self._torch_file(p) for p in self.torch_files],
+            "blockers": sum(1 for items in self.items.values() for i in items if i.blocking),
+            "blocking_apis": [{"api": a, "count": n} for a, n in self.blocking_apis().most_common(20)],
+            "optional": [d for p, i in self.of_kind(OPTIONAL) for d in listed(p, [i])],
+            "review_items": len(self.of_kind(REVIEW)),
+            "manual_items": len(self.of_kind(MANUAL)),
             "files": self.files,
             "changed": self.changed,
             "found": self.counts["found"],
@@ -229,17 +278,45 @@ class Summary:
                 {"api": api, "count": n, "reason": self.reasons.get(api, "")}
                 for api, n in self.unconverted.most_common(20)
             ],
+            "per_file": [self._per_file(p) for p in self.items],
+        }
+
+    def _torch_file(self, path: Path) -> dict[str, object]:
+        items = self.items[path]
+        return {"path": str(path), "imports": [i.as_dict() for i in items if i.kind == IMPORT],
+                "blockers": [i.as_dict() for i in items if i.kind == BLOCKING]}  # fmt: skip
+
+    def _per_file(self, path: Path) -> dict[str, object]:
+        items, counts = self.items[path], self.file_counts[path]
+        return {
+            "path": str(path),
+            "changed": path in self.changed_files,
+            "needs_torch": needs_torch(items),
+            **{k: counts.get(k, 0) for k in ("found", "exact", "review", "manual")},
+            "blockers": sum(1 for i in items if i.blocking),
+            "review_items": sum(1 for i in items if i.kind == REVIEW),
+            "manual_items": sum(1 for i in items if i.kind == MANUAL),
         }
 
 
-def summarise(results: Iterable[FileResult]) -> Summary:
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def summarise(results: Iterable[FileResult], shown: Mapping[Path, Path | None] | None = None) -> Summary:
+    """Totals and per-file verdicts; ``shown`` names a file by its output path when it has one."""
     s = Summary()
     for r in results:
+        path = (shown or {}).get(r.path) or r.path
         s.files += 1
         s.changed += int(r.changed)
+        if r.changed:
+            s.changed_files.add(path)
         if r.problem:
             s.problems.append((r.path, r.problem))
         s.counts.update(r.counts)
+        s.file_counts[path] = r.counts
+        s.items[path] = r.items
         for api, reason in r.unconverted:
             s.unconverted[api] += 1
             s.reasons.setdefault(api, reason)

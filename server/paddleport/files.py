@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +17,38 @@ class ReadProblem(Exception):
     """A file that cannot be analysed; the message says why, for the user."""
 
 
-def read_source(path: Path) -> str:
+def read_regular(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, or a ReadProblem saying why not.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO never hangs the
+    caller and a device such as /dev/zero is never read into memory.
+    """
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise ReadProblem(f"cannot read: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise ReadProblem(f"skipped: {len(data) // 1024 // 1024} MiB is larger than the 20 MiB limit")
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ReadProblem(f"skipped: not a regular file ({_file_kind(mode)})")
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise ReadProblem(f"cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise ReadProblem(f"skipped: larger than the {limit // 1024 // 1024} MiB limit")
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [(stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISDIR, "a folder")]  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def read_source(path: Path) -> str:
+    data = read_regular(path)
     if b"\0" in data:
         raise ReadProblem("skipped: binary file (contains NUL bytes)")
     try:

@@ -10,7 +10,7 @@ from typing import Any, Union
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-SERVER = [sys.executable, "-m", "paddleport", "lsp"]
+SERVER = [sys.executable, "-P", "-m", "paddleport", "lsp"]  # as the VS Code client starts it
 
 TORCH_FILE = """\
 import torch

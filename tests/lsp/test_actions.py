@@ -33,6 +33,26 @@ async def test_quick_fix_comes_from_the_diagnostic(shared: LanguageClient, share
     fixed = apply(TORCH_FILE, edits_for(actions[0].edit, uri))
     assert "self.conv = paddle.nn.Conv2D(3, 8, 3, bias_attr=False)" in fixed
     assert actions[0].is_preferred
+    assert fixed.count("import paddle\n") == 1  # the fix brings the import it needs
+    assert "paddle" in _bound_names(fixed)
+
+
+def _bound_names(code: str) -> set[str]:
+    import ast
+
+    return {a.asname or a.name for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Import) for a in n.names}
+
+
+async def test_a_quick_fix_in_a_file_that_imports_paddle_adds_no_import(
+    shared: LanguageClient, shared_workspace: Path
+) -> None:
+    uri = (shared_workspace / "qf2.py").as_uri()
+    text = "import paddle\nimport torch\nx = torch.zeros(2)\n"
+    diags = await open_doc(shared, uri, text)
+    zeros = next(d for d in diags if d.code == "torch.zeros")
+    [fix, *_] = await actions_at(shared, uri, [zeros], only=[types.CodeActionKind.QuickFix])
+    fixed = apply(text, edits_for(fix.edit, uri))
+    assert fixed == "import paddle\nimport torch\nx = paddle.zeros([2])\n"
 
 
 async def test_fix_all_on_save_is_eager_and_matches_the_cli(

@@ -45,6 +45,27 @@ async def test_convert_file_reads_a_closed_file_from_disk(
     assert converted.startswith("import paddle\nx = paddle.zeros(")
 
 
+async def test_convert_file_on_a_fifo_or_device_answers_at_once(
+    shared: LanguageClient, shared_workspace: Path
+) -> None:
+    """A named pipe once blocked the server for 16 s; /dev/zero grew it to 22 GB."""
+    import os
+    import time
+
+    pipe = shared_workspace / "pipe.py"
+    os.mkfifo(pipe)
+    zero = shared_workspace / "zero.py"
+    zero.symlink_to("/dev/zero")
+    for path, kind in ((pipe, "named pipe"), (zero, "character device")):
+        started = time.monotonic()
+        try:
+            result = await run(shared, "paddleport.convertFile", path.as_uri())
+        except Exception as exc:  # an error response is a fine answer too, if it says why
+            result = {"error": str(exc)}
+        assert time.monotonic() - started < 5
+        assert kind in str(result)
+
+
 async def test_show_rule_returns_markdown(shared: LanguageClient) -> None:
     result = await run(shared, "paddleport.showRule", "torch.nn.Conv2d")
     assert result["markdown"].startswith("## `torch.nn.Conv2d`")

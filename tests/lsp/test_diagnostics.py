@@ -40,7 +40,7 @@ async def test_change_republishes_for_the_new_version_and_sends_status(
     assert [d.code for d in diags if d.code != "torch"] == ["torch.zeros", "torch.cat"]
     await wait_for(lambda: any(s["version"] == 2 for s in shared.statuses))
     status = next(s for s in shared.statuses if s["version"] == 2)
-    assert status == {"uri": uri, "version": 2, "uses": 2, "fixable": 2}
+    assert status == {"uri": uri, "version": 2, "uses": 2, "fixable": 2, "onSave": 2}
 
 
 async def test_low_confidence_use_is_information_with_a_conditional_message(

@@ -48,7 +48,7 @@ def _unmemoised(
 
 def _check(state: DocState, fresh: DocState) -> None:
     assert state.diagnostics == fresh.diagnostics
-    assert (state.uses, state.fixable, state.parsed) == (fresh.uses, fresh.fixable, fresh.parsed)
+    assert (state.counts, state.parsed) == (fresh.counts, fresh.parsed)
     for uri, diags in state.diagnostics.items():
         if uri in state.serialised:
             assert [json.loads(s) for s in state.serialised[uri]] == diags

@@ -28,7 +28,7 @@ vim.cmd("edit " .. file)
 local bufnr = vim.api.nvim_get_current_buf()
 local client_id = vim.lsp.start_client({
   name = "paddleport",
-  cmd = {python, "-m", "paddleport", "lsp"},
+  cmd = {python, "-P", "-m", "paddleport", "lsp"},
   root_dir = vim.fn.fnamemodify(file, ":h"),
   init_options = {paddleport = {debounceMs = 5}},
 })

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 
 from paddleport.catalog import make_planner
@@ -107,7 +108,7 @@ def test_diagnose_a_notebook_view() -> None:
     view = DocumentView.for_notebook("nb", 1, [("c0", "import torch", 1), ("c1", "x = torch.zeros(2)", 1)])
     state = diagnose(view, make_planner(), Settings())
     assert [d["code"] for d in state.diagnostics["c1"]] == ["torch.zeros"]
-    assert (state.uses, state.fixable) == (1, 1)
+    assert (state.counts.uses, state.counts.convertible) == (1, 1)
 
 
 def test_rule_errors_point_at_the_field(tmp_path: Path) -> None:
@@ -157,3 +158,58 @@ def test_quick_fix_ignores_malformed_data() -> None:
             range=types.Range(start=zero, end=zero), message="m", source="paddleport", data=data
         )
         assert quick_fix("file:///x.py", d) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [({"debounceMs": 1e9}, "debounceMs"), ({"equivalence": {"timeout": 1e12}}, "equivalence.timeout"),
+     ({"equivalence": {"rtol": 5}}, "equivalence.rtol"), ({"debounceMs": float("nan")}, "debounceMs")],
+)
+def test_settings_out_of_range_fall_back_with_a_message(raw: dict[str, object], field: str) -> None:
+    settings, problems = parse_settings(raw)
+    assert settings.debounce_ms == Settings().debounce_ms and settings.timeout == Settings().timeout
+    assert any(p.startswith(f"paddleport.{field}:") and "up to" in p for p in problems), problems
+
+
+def test_a_large_document_says_it_is_analysed_on_save_only() -> None:
+    from paddleport.lsp.documents import ON_TYPE_MAX_CHARS
+
+    body = "import torch\nx = torch.zeros(2)\n" + "# padding\n" * (ON_TYPE_MAX_CHARS // 10 + 1)
+    state = diagnose(DocumentView("file:///big.py", body, 1), make_planner(), Settings())
+    [note, *uses] = state.diagnostics["file:///big.py"]
+    assert "when it is saved, not while you type" in note["message"]
+    assert any(d["code"] == "torch.zeros" for d in uses)
+
+
+def test_one_definition_of_the_counts_everywhere() -> None:
+    """The CLI said 30 uses, the editor 26, the tooltip 26 fixable and on-save fixed 16."""
+    from paddleport.cli.check import check_text
+    from paddleport.lsp.actions import exact_only
+    from paddleport.rewrite.convert import convert_source, default_selector
+
+    text = ("import torch\nimport torch.nn as nn\n\nclass M(nn.Module):\n    def __init__(self):\n"
+            "        super().__init__()\n        self.fc = nn.Linear(4, 3)\n        self.conv = nn.Conv2d(3, 8, 3)\n\n"
+            "    def forward(self, x, y):\n        z = torch.sum(x, dim=1).view(2, 3)\n"
+            "        w = y.reshape(2, 3)\n        return torch.some_new_api(z) + w.max(1)[1]\n")  # fmt: skip
+    planner = make_planner()
+    state = diagnose(DocumentView("file:///m.py", text, 1), planner, Settings())
+    _, cli = check_text("m.py", text, planner)
+    assert state.counts == cli
+    shown = [d for d in state.diagnostics["file:///m.py"] if "import" not in d["message"].split(":")[0]]
+    assert cli.uses == len(shown)
+
+    def applied(select: Any) -> int:
+        return sum(o.applied and not o.fix.keeps_text for o in convert_source(text, planner, select=select).outcomes)
+
+    assert applied(exact_only) == cli.on_save
+    assert applied(default_selector()) == cli.convertible
+    assert 0 < cli.on_save < cli.convertible < cli.uses
+
+
+def test_a_runtime_lookup_gets_no_span_edit_but_a_feature_probe_does() -> None:
+    """A lookup's name map comes with whole-file conversion; a span edit alone would name nothing."""
+    text = "import torch.nn as nn\nact = getattr(nn, name)()\nok = hasattr(nn, 'ReLU')\n"
+    state = diagnose(DocumentView("file:///m.py", text, 1), make_planner(), Settings())
+    by_code = {d["code"]: d for d in state.diagnostics["file:///m.py"]}
+    assert by_code["torch.nn"]["data"]["fix"] is None
+    assert by_code["torch.nn.ReLU"]["data"]["fix"]["edits"]

@@ -60,3 +60,26 @@ async def test_convert_workspace_can_be_cancelled(client: LanguageClient, worksp
     assert summary["files"] < 40
     assert client.applied_edits == []
     await wait_for(lambda: any("cancelled" in m.message for m in client.messages))
+
+
+async def test_convert_workspace_summary_carries_the_verdict(client: LanguageClient, workspace: Path) -> None:
+    (workspace / "clean.py").write_text(CODE)
+    (workspace / "left.py").write_text("import torch\n\ny = torch.zeros(2)\nz = torch.some_new_api(y)\n")
+    summary = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="paddleport.convertWorkspace")
+    )
+    left = str(workspace / "left.py")
+    assert summary["needs_torch"] is True
+    assert summary["verdict"].startswith("The converted project will NOT run without torch: 1 of 2 files")
+    [entry] = summary["torch_files"]
+    assert entry["path"] == left
+    assert [(i["line"], i["col"], i["api"]) for i in entry["imports"]] == [(2, 1, "torch")]
+    assert [(i["line"], i["col"], i["api"]) for i in entry["blockers"]] == [(5, 5, "torch.some_new_api")]
+    [edit] = client.applied_edits
+    converted = apply((workspace / "left.py").read_text(), list(edit.changes[(workspace / "left.py").as_uri()]))
+    assert converted.splitlines()[:2] == ["import paddle", "import torch"]
+    assert converted.splitlines()[4] == "z = torch.some_new_api(y)"  # the lines the summary names
+    message = next(m for m in client.messages if "Workspace: converted" in m.message)
+    assert message.type == types.MessageType.Warning
+    assert message.message.startswith("Paddleport: The converted project will NOT run without torch")
+    assert f"first blocker: {left}:2:1 torch" in message.message

@@ -5,6 +5,7 @@
  * active environment, then `python3` (`python` on Windows).
  */
 import { execFile } from 'node:child_process';
+import * as os from 'node:os';
 
 export type InterpreterSource = 'setting' | 'python-extension' | 'default';
 
@@ -123,12 +124,18 @@ export const execFileAsync: ExecFileLike = (file, args, options) =>
         });
     });
 
-/** The argv of the import check: `<python> -c "import paddleport"`. */
+/**
+ * The argv of the import check: `<python> -P -c "import paddleport"`. `-P` keeps the
+ * working folder off `sys.path`, so a workspace file named `paddleport.py` is never run.
+ */
 export function importCheckArgs(interpreter: readonly string[]): { file: string; args: string[] } {
-    return { file: interpreter[0], args: [...interpreter.slice(1), '-c', 'import paddleport'] };
+    return { file: interpreter[0], args: [...interpreter.slice(1), '-P', '-c', 'import paddleport'] };
 }
 
-/** Runs `<python> -c "import paddleport"`; never throws. */
+/**
+ * Runs the import check from a neutral folder (the system's temporary folder, never the
+ * workspace) with `PYTHONSAFEPATH=1`; never throws.
+ */
 export async function checkPaddleportImport(
     interpreter: readonly string[],
     exec: ExecFileLike = execFileAsync,
@@ -136,7 +143,11 @@ export async function checkPaddleportImport(
 ): Promise<ImportCheck> {
     const { file, args } = importCheckArgs(interpreter);
     try {
-        await exec(file, args, { timeout: options.timeoutMs ?? 30_000, cwd: options.cwd, env: options.env });
+        await exec(file, args, {
+            timeout: options.timeoutMs ?? 30_000,
+            cwd: options.cwd ?? os.tmpdir(),
+            env: { ...(options.env ?? process.env), PYTHONSAFEPATH: '1' },
+        });
         return { ok: true };
     } catch (error) {
         return { ok: false, detail: importFailureDetail(error) };

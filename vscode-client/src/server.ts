@@ -175,7 +175,6 @@ export class ServerManager implements vscode.Disposable {
         this.log(`Interpreter: ${commandLine(interpreter.command)} (${describeSource(interpreter.source)})`);
 
         const check = await (this.deps.checkImport ?? checkPaddleportImport)(interpreter.command, undefined, {
-            cwd: folder?.uri.fsPath,
             env: process.env,
         });
         if (!check.ok) {

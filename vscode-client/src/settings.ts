@@ -135,7 +135,10 @@ export function readSettings(config: ConfigReader, trusted: boolean, vars: Varia
         run: run === 'onSave' || run === 'onType' ? run : DEFAULTS.run,
         severity: readSeverity(config.get('severity')),
         ruleSeverity: readRuleSeverity(config.get('ruleSeverity')),
-        extraRuleFolders: asStringList(config.get('extraRuleFolders')).map((folder) => resolveVariables(folder, vars)),
+        // Rule files become code in the user's files: an untrusted workspace gets the built-in rules only.
+        extraRuleFolders: trusted
+            ? asStringList(config.get('extraRuleFolders')).map((folder) => resolveVariables(folder, vars))
+            : [],
         annotate: asBoolean(config.get('annotate'), DEFAULTS.annotate),
         kernelInterpreter: resolveVariables((config.get<string>('kernelInterpreter') ?? '').trim(), vars),
         equivalence: {

@@ -9,7 +9,10 @@ export interface StatusParams {
     uri: string;
     version: number | null;
     uses: number;
+    /** What Convert File rewrites. */
     fixable: number;
+    /** What fix-all on save rewrites (exact fixes only); absent from servers before 0.2. */
+    onSave?: number;
 }
 
 export interface StatusView {
@@ -32,6 +35,7 @@ export function isStatusParams(value: unknown): value is StatusParams {
         typeof v.uri === 'string' &&
         typeof v.uses === 'number' &&
         typeof v.fixable === 'number' &&
+        (v.onSave === undefined || typeof v.onSave === 'number') &&
         (v.version === null || v.version === undefined || typeof v.version === 'number')
     );
 }
@@ -40,13 +44,16 @@ function plural(count: number, word: string): string {
     return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-export function statusView(status: Pick<StatusParams, 'uses' | 'fixable'>): StatusView {
+export function statusView(status: Pick<StatusParams, 'uses' | 'fixable' | 'onSave'>): StatusView {
     if (status.uses <= 0) {
         return { text: '$(check) torch: 0', tooltip: 'No torch uses left in this file' };
     }
+    const onSave = status.onSave === undefined ? '' : `; fix-all on save applies the ${status.onSave} exact ones`;
     return {
         text: `$(flame) torch: ${status.uses}`,
-        tooltip: `${plural(status.uses, 'torch use')}, ${status.fixable} fixable automatically — click to convert the file`,
+        tooltip:
+            `${plural(status.uses, 'torch use')}: Convert File rewrites ${status.fixable}${onSave}` +
+            ' — click to convert the file',
     };
 }
 

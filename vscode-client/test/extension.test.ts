@@ -58,7 +58,7 @@ describe('extension with a running server', () => {
         context = undefined;
     });
 
-    it('starts `<interpreter> -m paddleport lsp` with the settings as initializationOptions', async () => {
+    it('starts `<interpreter> -P -m paddleport lsp` with the settings as initializationOptions', async () => {
         const started = await start({ 'paddleport.run': 'onSave', 'paddleport.equivalence.timeout': 5 });
         context = started.context;
         assert.equal(started.api.state(), 'running');
@@ -68,7 +68,7 @@ describe('extension with a running server', () => {
             await new Promise((resolve) => setTimeout(resolve, 20));
             seen = (await run('paddleport.debugInfo')) as Seen;
         }
-        assert.deepEqual(seen.argv, ['-m', 'paddleport', 'lsp']);
+        assert.deepEqual(seen.argv, ['-P', '-m', 'paddleport', 'lsp']);
         assert.equal(seen.initializationOptions.run, 'onSave');
         assert.deepEqual(seen.initializationOptions.equivalence, { rtol: 1e-5, atol: 1e-6, timeout: 5 });
         assert.equal(seen.initializationOptions.equivalenceEnabled, true);
@@ -120,7 +120,7 @@ describe('extension with a running server', () => {
         stub.openEditor('file:///ws/model.py');
         await until(() => item.visible, 'the status item');
         assert.equal(item.text, '$(flame) torch: 5');
-        assert.equal(item.tooltip, '5 torch uses, 4 fixable automatically — click to convert the file');
+        assert.equal(item.tooltip, '5 torch uses: Convert File rewrites 4; fix-all on save applies the 3 exact ones — click to convert the file');
         assert.deepEqual(item.command, {
             title: 'Convert File',
             command: 'paddleport.convertFile',

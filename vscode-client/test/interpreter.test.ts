@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import {
     ExecFileLike,
@@ -85,15 +89,34 @@ describe('interpreter resolution order', () => {
 });
 
 describe('the paddleport import check', () => {
-    it('runs `<python> -c "import paddleport"`', async () => {
+    it('runs `<python> -P -c "import paddleport"` from a neutral folder with PYTHONSAFEPATH', async () => {
         const seen: unknown[] = [];
-        const exec: ExecFileLike = async (file, args) => {
-            seen.push([file, args]);
+        const exec: ExecFileLike = async (file, args, options) => {
+            seen.push([file, args, options.cwd, options.env?.PYTHONSAFEPATH]);
             return { stdout: '', stderr: '' };
         };
         assert.deepEqual(await checkPaddleportImport(['conda', 'run', 'python'], exec), { ok: true });
-        assert.deepEqual(seen, [['conda', ['run', 'python', '-c', 'import paddleport']]]);
-        assert.deepEqual(importCheckArgs(['/p']), { file: '/p', args: ['-c', 'import paddleport'] });
+        assert.deepEqual(seen, [['conda', ['run', 'python', '-P', '-c', 'import paddleport'], os.tmpdir(), '1']]);
+        assert.deepEqual(importCheckArgs(['/p']), { file: '/p', args: ['-P', '-c', 'import paddleport'] });
+    });
+
+    it('never runs a paddleport.py from the workspace (real python, hostile folder)', async (t) => {
+        const python = ['python3', 'python'].find((p) => spawnSync(p, ['-c', 'import sys; assert sys.version_info >= (3, 11)']).status === 0);
+        if (!python) {
+            t.skip('no python3.11+ on PATH');
+            return;
+        }
+        const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-'));
+        const marker = path.join(workspace, 'pwned');
+        fs.writeFileSync(path.join(workspace, 'paddleport.py'), `open(${JSON.stringify(marker)}, 'w').write('ran')\n`);
+        const previous = process.cwd();
+        process.chdir(workspace); // the extension host may sit anywhere, even in the workspace
+        try {
+            await checkPaddleportImport([python]);
+        } finally {
+            process.chdir(previous);
+        }
+        assert.equal(fs.existsSync(marker), false, 'the workspace paddleport.py was executed');
     });
 
     it("reports Python's last error line when the import fails", async () => {

@@ -3,17 +3,17 @@ import { describe, it } from 'node:test';
 import { serverCommand, serverExecutable } from '../src/serverOptions';
 
 describe('server command line', () => {
-    it('is `<python> -m paddleport lsp`', () => {
+    it('is `<python> -P -m paddleport lsp`: the workspace never on sys.path', () => {
         assert.deepEqual(serverCommand(['/venv/bin/python']), {
             command: '/venv/bin/python',
-            args: ['-m', 'paddleport', 'lsp'],
+            args: ['-P', '-m', 'paddleport', 'lsp'],
         });
     });
 
     it('keeps the extra words of a multi-word interpreter before -m', () => {
         assert.deepEqual(serverCommand(['conda', 'run', '-n', 'port', 'python']), {
             command: 'conda',
-            args: ['run', '-n', 'port', 'python', '-m', 'paddleport', 'lsp'],
+            args: ['run', '-n', 'port', 'python', '-P', '-m', 'paddleport', 'lsp'],
         });
     });
 
@@ -26,7 +26,10 @@ describe('server command line', () => {
         // TransportKind.stdio would make the client append `--stdio`; undefined means plain stdio.
         assert.equal('transport' in executable, false);
         assert.equal(executable.command, 'python3');
-        assert.deepEqual(executable.args, ['-m', 'paddleport', 'lsp']);
-        assert.deepEqual(executable.options, { cwd: '/ws', env: { PATH: '/bin', PYTHONUTF8: '1', PYTHONUNBUFFERED: '1' } });
+        assert.deepEqual(executable.args, ['-P', '-m', 'paddleport', 'lsp']);
+        assert.deepEqual(executable.options, {
+            cwd: '/ws',
+            env: { PATH: '/bin', PYTHONUTF8: '1', PYTHONUNBUFFERED: '1', PYTHONSAFEPATH: '1' },
+        });
     });
 });

@@ -37,6 +37,12 @@ describe('settings passed as initializationOptions', () => {
         assert.equal(readSettings(reader({}), false, vars).equivalenceEnabled, false);
     });
 
+    it('load no project rule folders in an untrusted workspace (rule files become code)', () => {
+        const config = reader({ extraRuleFolders: ['${workspaceFolder}/.paddleport/rules', '/home/me/rules'] });
+        assert.deepEqual(readSettings(config, true, vars).extraRuleFolders.length, 2);
+        assert.deepEqual(readSettings(config, false, vars).extraRuleFolders, []);
+    });
+
     it('carry every setting the user gave', () => {
         const settings = readSettings(
             reader({
@@ -79,7 +85,7 @@ describe('settings passed as initializationOptions', () => {
                 'equivalence.atol': 'small',
                 'equivalence.timeout': 0,
             }),
-            false,
+            true,
             vars,
         );
         assert.equal(settings.enable, true);

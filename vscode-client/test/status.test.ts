@@ -6,11 +6,11 @@ const FILE = 'file:///ws/model.py';
 
 describe('status-bar text from paddleport/status notifications', () => {
     it('shows the count of torch uses with the fixable count in the tooltip', () => {
-        assert.deepEqual(statusView({ uses: 12, fixable: 9 }), {
+        assert.deepEqual(statusView({ uses: 12, fixable: 9, onSave: 7 }), {
             text: '$(flame) torch: 12',
-            tooltip: '12 torch uses, 9 fixable automatically — click to convert the file',
+            tooltip: '12 torch uses: Convert File rewrites 9; fix-all on save applies the 7 exact ones — click to convert the file',
         });
-        assert.equal(statusView({ uses: 1, fixable: 0 }).tooltip, '1 torch use, 0 fixable automatically — click to convert the file');
+        assert.equal(statusView({ uses: 1, fixable: 0 }).tooltip, '1 torch use: Convert File rewrites 0 — click to convert the file');
     });
 
     it('shows a check mark when no torch use is left', () => {

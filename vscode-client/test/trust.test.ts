@@ -22,10 +22,11 @@ describe('workspace trust', () => {
         assert.equal(readSettings(reader, true, vars).equivalenceEnabled, true);
     });
 
-    it('is declared in package.json: limited support, interpreters restricted, command hidden', () => {
+    it('is declared in package.json: limited support, interpreters and rule folders restricted, command hidden', () => {
         const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
         assert.deepEqual(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
         assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, [
+            'paddleport.extraRuleFolders',
             'paddleport.interpreter',
             'paddleport.kernelInterpreter',
         ]);

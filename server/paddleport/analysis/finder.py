@@ -7,6 +7,7 @@ libcst's metadata pass is ~100x slower and stays out of this path.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass, field
 
 from paddleport.analysis import project as px
@@ -15,7 +16,7 @@ from paddleport.analysis.scopes import Scope, build_scope, dotted
 from paddleport.analysis.source import SourceText
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rules.loader import RuleSet
-from paddleport.rules.model import Kind, Rule
+from paddleport.rules.model import Kind, Rule, Tier
 
 IGNORE_MARK = "paddleport: ignore"
 
@@ -106,6 +107,15 @@ def _returns(body: list[ast.stmt]) -> list[ast.Return]:
     return [s for s in _statements(body, nested=False) if isinstance(s, ast.Return)]
 
 
+def _chain_of(scope: Scope) -> list[Scope]:
+    out: list[Scope] = []
+    s: Scope | None = scope
+    while s is not None:
+        out.append(s)
+        s = s.parent
+    return out
+
+
 def _bound_by_default(scope: Scope, name: str) -> bool:
     s: Scope | None = scope
     while s is not None:
@@ -127,6 +137,14 @@ def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
     if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name):
         return receiver.func.id == "super"
     return False
+
+
+def _self_layer_weight(node: ast.expr) -> str | None:
+    """``A`` for ``self.A.weight``, else None."""
+    if (isinstance(node, ast.Attribute) and node.attr == "weight" and isinstance(node.value, ast.Attribute)
+            and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"):  # fmt: skip
+        return node.value.attr
+    return None
 
 
 # Child fields of the commonest nodes, read directly: faster than ast.iter_child_nodes.
@@ -158,6 +176,8 @@ _CHILD_FIELDS: dict[type, tuple[str, ...]] = {
 
 _ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION, _ROLE_TYPE_CHECK = range(5)
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
+_LOOKUPS = frozenset({"getattr", "hasattr", "dir"})
+FACTORY_KWARGS_API = "factory_kwargs"  # the `api` of a device/dtype dict's use (no torch name)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -170,7 +190,11 @@ class _Finder:
         self.local_returns: dict[tuple[int, str], int] = {}  # (id(scope), name) -> conf of its result
         self.uses: list[Use] = []
         self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
+        self.kept_layout: set[int] = set()  # ids of calls creating layers whose weight is assigned
+        self.open_files: set[str] = set()  # names bound by an enclosing `with open(...) as name`
         self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
+        self._factory_uses: list[Use] = []
+        self._imports_torch = False
 
     # -- traversal -------------------------------------------------------
 
@@ -181,6 +205,9 @@ class _Finder:
         self._infer_tensors(scope)
         for stmt in tree.body:
             self.visit(stmt, scope)
+        self._factory_dicts(scope)
+        if self._imports_torch:  # a device/dtype dict means torch only where torch is imported
+            self.uses.extend(self._factory_uses)
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
         t = type(node)
@@ -206,22 +233,80 @@ class _Finder:
             self.visit(node.target, scope)
             if node.value is not None:
                 self.visit(node.value, scope)
-        elif t is ast.Constant:
+        elif t is ast.Constant or (t is ast.Compare and self._compare(node, scope)):  # type: ignore[arg-type]
             return
+        elif (t is ast.With or t is ast.AsyncWith) and self.rules.has_file_args:
+            self._with(node, scope)  # type: ignore[arg-type]
+        elif t is ast.Expr or t is ast.Assign:
+            n = len(self.uses)
+            self._generic(node, t, scope)
+            if len(self.uses) > n:
+                self._whole_statement(node, n)  # type: ignore[arg-type]
         else:
-            fields = _CHILD_FIELDS.get(t)
-            if fields is None:
-                for child in ast.iter_child_nodes(node):
-                    self.visit(child, scope)
+            self._generic(node, t, scope)
+
+    def _generic(self, node: ast.AST, t: type, scope: Scope) -> None:
+        fields = _CHILD_FIELDS.get(t)
+        if fields is None:
+            for child in ast.iter_child_nodes(node):
+                self.visit(child, scope)
+            return
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                for child in value:
+                    if child is not None:
+                        self.visit(child, scope)
+            elif value is not None:
+                self.visit(value, scope)
+
+    def _with(self, node: ast.With | ast.AsyncWith, scope: Scope) -> None:
+        """Visit a ``with``, knowing which names hold files it opened (``with open(p) as f``)."""
+        opened = set()
+        for item in node.items:
+            self.visit(item, scope)
+            ctx, name = item.context_expr, item.optional_vars
+            if (isinstance(ctx, ast.Call) and isinstance(ctx.func, ast.Name) and ctx.func.id == "open"
+                    and isinstance(name, ast.Name) and name.id not in self.open_files):  # fmt: skip
+                opened.add(name.id)
+        self.open_files |= opened
+        try:
+            for stmt in node.body:
+                self.visit(stmt, scope)
+        finally:
+            self.open_files -= opened
+
+    def _whole_statement(self, node: ast.Expr | ast.Assign, first: int) -> None:
+        """Widen a use to its statement when its rule rewrites whole statements.
+
+        ``torch.backends.cudnn.benchmark = True`` (a store of an attribute rule)
+        and ``torch.set_float32_matmul_precision("high")`` (a call standing alone)
+        have no expression in Paddle; a rule's ``statement`` replaces the statement.
+        """
+        use = self.uses[first]
+        rule = use.rule
+        if rule is None or rule.statement is None:
+            return
+        if isinstance(node, ast.Assign):
+            target = node.targets[0]
+            if (len(node.targets) != 1 or use.kind is not UseKind.ATTRIBUTE
+                    or not isinstance(target, (ast.Attribute, ast.Name))
+                    or (use.focus_start, use.focus_end) != self.src.node_span(target)):  # fmt: skip
                 return
-            for name in fields:
-                value = getattr(node, name)
-                if type(value) is list:
-                    for child in value:
-                        if child is not None:
-                            self.visit(child, scope)
-                elif value is not None:
-                    self.visit(value, scope)
+        elif use.kind is not UseKind.CALL or (use.start, use.end) != self.src.node_span(node.value):
+            return
+        start, end = self.src.node_span(node)
+        text = self.src.text
+        line_start = self.src.line_starts[node.lineno - 1]
+        line_end = text.find("\n", end)
+        rest = text[end : len(text) if line_end == -1 else line_end].strip()
+        alone = not text[line_start:start].strip() and (not rest or rest.startswith("#"))
+        indent = text[line_start:start] if alone else None
+        if isinstance(node, ast.Assign):  # the use becomes the assignment, value included
+            self.uses[first] = dataclasses.replace(use, start=start, end=end, store=True,
+                                                   statement=indent)  # fmt: skip
+        elif alone:
+            self.uses[first] = dataclasses.replace(use, statement=indent)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                   class_scope_bases: list[str] | None) -> None:  # fmt: skip
@@ -263,6 +348,37 @@ class _Finder:
             self._record_function(node, qual, inner, class_scope_bases is not None)
         for stmt in node.body:
             self.visit(stmt, inner)
+        self._factory_dicts(inner)
+
+    def _factory_dicts(self, scope: Scope) -> None:
+        """The device/dtype dicts of this scope that a call splats (``**dd``), and those it returns.
+
+        A splat is the evidence for a dict bound to a name; a returned dict with exactly
+        both keys (timm's ``get_device_dtype``) exists for its callers to splat.
+        """
+        dicts = [scope.factories[name] for name in scope.splatted]
+        for node in (*dicts, *scope.factory_returns):
+            start, end = self.src.node_span(node)
+            self._factory_uses.append(
+                Use(FACTORY_KWARGS_API, None, UseKind.FACTORY_KWARGS, start, end, start, end))
+
+    def _splats(self, call: ast.Call, scope: Scope) -> tuple[str, ...]:
+        """Names of the device/dtype dicts ``call`` splats (``**dd``), marking them as splatted."""
+        found: list[str] = []
+        for kw in call.keywords:
+            if kw.arg is not None or not isinstance(kw.value, ast.Name):
+                continue
+            name = kw.value.id
+            s: Scope | None = scope
+            while s is not None:
+                if name in s.factories:
+                    s.splatted.add(name)
+                    found.append(name)
+                    break
+                if name in s.locals or name in s.torch:
+                    break
+                s = s.parent
+        return tuple(found)
 
     def _default_classes(self, args: ast.arguments, outer: Scope, inner: Scope) -> None:
         """``act_layer=nn.ReLU``: calls of the parameter in the body are calls of the default.
@@ -316,8 +432,15 @@ class _Finder:
         self.class_tensors.pop()
 
     def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
-        """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`."""
+        """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.
+
+        On the way it finds layers whose weight the class assigns (weight tying,
+        `self.lm_head.weight = self.emb.weight`) and records the calls that create
+        them in ``kept_layout``: Paddle's own Linear stores that weight transposed.
+        """
         found: set[str] = set()
+        created: dict[str, list[ast.Call]] = {}
+        assigned: set[str] = set()
         stack: list[ast.stmt] = [s for s in node.body if isinstance(s, _FUNCS)]
         while stack:
             stmt = stack.pop()
@@ -326,8 +449,17 @@ class _Finder:
             elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
                 if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                        and target.value.id == "self" and self._holds_tensor(stmt.value, scope)):  # fmt: skip
-                    found.add(target.attr)
+                        and target.value.id == "self"):  # fmt: skip
+                    if self._holds_tensor(stmt.value, scope):
+                        found.add(target.attr)
+                    if isinstance(stmt.value, ast.Call):
+                        created.setdefault(target.attr, []).append(stmt.value)
+                owner = _self_layer_weight(target)
+                if owner is not None:
+                    assigned.add(owner)
+                    source = _self_layer_weight(stmt.value)
+                    if source is not None:
+                        assigned.add(source)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 call = stmt.value
                 if (isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer"
@@ -339,6 +471,8 @@ class _Finder:
                     inner = getattr(stmt, field, None)
                     if isinstance(inner, list):
                         stack.extend(s for s in inner if isinstance(s, ast.stmt))
+        for name in assigned:
+            self.kept_layout.update(id(call) for call in created.get(name, ()))
         return found
 
     def _holds_tensor(self, value: ast.expr, scope: Scope) -> bool:
@@ -374,6 +508,7 @@ class _Finder:
             names = [mod] if torch_mod else []
         if not names:
             return
+        self._imports_torch = True
         start, end = self.src.node_span(node)
         self.uses.append(Use(names[0], None, UseKind.IMPORT, start, end, start, end))
 
@@ -381,6 +516,13 @@ class _Finder:
 
     def _call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
+        if node.keywords:
+            self._splats(node, scope)
+        if type(func) is ast.Name and func.id in _LOOKUPS and self._lookup(node, scope, None):
+            return
+        if (type(func) is ast.Call and type(func.func) is ast.Name and func.func.id == "getattr"
+                and self._lookup(func, scope, node)):  # fmt: skip
+            return
         parts = dotted(func) if isinstance(func, (ast.Attribute, ast.Name)) else None
         if parts is not None:
             recorded = self._chain(func, scope, _ROLE_CALL, node, parts)  # type: ignore[arg-type]
@@ -405,6 +547,124 @@ class _Finder:
         for kw in node.keywords:
             self.visit(kw.value, scope)
 
+    def _lookup(self, node: ast.Call, scope: Scope, outer: ast.Call | None) -> bool:
+        """``getattr``/``hasattr``/``dir`` on a torch module: False when ``node`` is not one.
+
+        A literal name resolves statically: ``getattr(nn, 'ReLU')`` is ``nn.ReLU`` (called:
+        a call of it, with its argument mapping), ``hasattr(F, 'gelu')`` asks whether the
+        converted program has it. Any other name is a runtime lookup (a ``LOOKUP`` use on
+        the module). ``outer`` is the call whose callee ``node`` is.
+        """
+        func = node.func
+        assert isinstance(func, ast.Name)
+        low, high = {"getattr": (2, 3), "hasattr": (2, 2), "dir": (1, 1)}[func.id]
+        if node.keywords or not low <= len(node.args) <= high or not self._builtin(func.id, scope):
+            return False
+        module = self._module_of(node.args[0], scope)
+        if module is None:
+            return False
+        start, end = self.src.node_span(node)
+        if func.id == "dir":  # dir(nn): the names a runtime lookup may find
+            self.uses.append(Use(module, None, UseKind.LOOKUP, start, end, start, end))
+            if outer is not None:
+                self._call_arguments(outer, scope)
+            return True
+        target, name = node.args[0], node.args[1]
+        attr = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else None
+        literal = attr is not None
+        api = canonical(f"{module}.{attr}") if attr is not None else module
+        rule = self.rules.get(api) if literal else None
+        if rule is not None:
+            api = rule.api
+        converts = rule is not None and rule.tier is not Tier.MANUAL and rule.paddle is not None
+        default = node.args[2] if len(node.args) == 3 else None
+        if not literal or func.id == "hasattr" or (not converts and default is not None):
+            # a runtime lookup, a feature probe, or `getattr(torch, 'x', default)` with no x in Paddle
+            fstart, fend = self.src.node_span(target) if not literal else (start, end)
+            self.uses.append(Use(api, rule, UseKind.LOOKUP, start, end, fstart, fend))
+            for arg in node.args[1:]:
+                self.visit(arg, scope)
+        elif outer is not None:  # getattr(nn, 'ReLU')(...): a call of nn.ReLU
+            ostart, oend = self.src.node_span(outer)
+            self.uses.append(Use(api, rule, UseKind.CALL, ostart, oend, start, end,
+                                 splats=self._splats(outer, scope)))  # fmt: skip
+        else:
+            attribute = rule is not None and rule.kind is Kind.ATTRIBUTE
+            kind = UseKind.ATTRIBUTE if attribute else UseKind.REFERENCE
+            self.uses.append(Use(api, rule, kind, start, end, start, end))
+        if outer is not None:
+            self._call_arguments(outer, scope)
+        return True
+
+    def _compare(self, node: ast.Compare, scope: Scope) -> bool:
+        return self._dir_probe(node, scope) or self._version_check(node, scope)
+
+    def _builtin(self, name: str, scope: Scope) -> bool:
+        """``name`` is not bound anywhere in reach: the builtin (``getattr``, ``dir``)."""
+        return not any(name in s.locals or name in s.torch for s in _chain_of(scope))
+
+    def _module_of(self, node: ast.expr, scope: Scope) -> str | None:
+        """The torch module ``node`` names (``F`` → torch.nn.functional), if it is one."""
+        parts = dotted(node) if isinstance(node, (ast.Attribute, ast.Name)) else None
+        if parts is None:
+            return None
+        base, via_alias = scope.lookup(parts[0])
+        if base is None or via_alias:
+            return None
+        module = canonical(".".join([base, *parts[1:]]))
+        if self.rules.get(module) is not None:
+            return None  # a class such as torch.Tensor: its attributes are its rules' business
+        return module
+
+    def _dir_probe(self, node: ast.Compare, scope: Scope) -> bool:
+        """``'silu' in dir(F)``: the same feature probe as ``hasattr(F, 'silu')``."""
+        if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.In, ast.NotIn)):
+            return False
+        left, right = node.left, node.comparators[0]
+        if not (isinstance(left, ast.Constant) and isinstance(left.value, str)
+                and isinstance(right, ast.Call) and isinstance(right.func, ast.Name)
+                and right.func.id == "dir" and len(right.args) == 1 and not right.keywords
+                and self._builtin("dir", scope)):  # fmt: skip
+            return False
+        module = self._module_of(right.args[0], scope)
+        if module is None:
+            return False
+        api = canonical(f"{module}.{left.value}")
+        rule = self.rules.get(api)
+        start, end = self.src.node_span(node)
+        fstart, fend = self.src.node_span(right.args[0])
+        self.uses.append(Use(rule.api if rule else api, rule, UseKind.LOOKUP, start, end, fstart, fend))
+        return True
+
+    def _version_check(self, node: ast.Compare, scope: Scope) -> bool:
+        """``torch.__version__ >= '2.0'``: one ``LOOKUP`` use on the whole comparison.
+
+        Only an ordering against literal strings or tuples qualifies; the rewrite folds it
+        for the torch release the rules are verified against, or leaves it with a reason.
+        """
+        operands = [node.left, *node.comparators]
+        versions = [o for o in operands if isinstance(o, ast.Attribute) and o.attr == "__version__"]
+        if len(versions) != 1 or len(operands) != 2:
+            return False
+        parts = dotted(versions[0])
+        base = scope.lookup(parts[0])[0] if parts else None
+        if parts is None or base is None or canonical(".".join([base, *parts[1:]])) != "torch.__version__":
+            return False
+        other = operands[1] if versions[0] is operands[0] else operands[0]
+        if not isinstance(other, (ast.Constant, ast.Tuple)):
+            return False
+        start, end = self.src.node_span(node)
+        fstart, fend = self.src.node_span(versions[0])
+        self.uses.append(Use("torch.__version__", self.rules.get("torch.__version__"), UseKind.LOOKUP,
+                             start, end, fstart, fend))  # fmt: skip
+        return True
+
+    def _call_arguments(self, node: ast.Call, scope: Scope) -> None:
+        for arg in node.args:
+            self.visit(arg, scope)
+        for kw in node.keywords:
+            self.visit(kw.value, scope)
+
     def _type_check(self, node: ast.expr, scope: Scope) -> None:
         """The classes in ``isinstance(x, (nn.Conv2d, nn.Linear))``."""
         if isinstance(node, (ast.Attribute, ast.Name)) and dotted(node) is not None:
@@ -423,9 +683,10 @@ class _Finder:
             conf = Confidence.LOW if func.attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
         start, end = self.src.node_span(node)
         fend = self.src.offset(func.end_lineno or node.lineno, func.end_col_offset or 0)
+        splats = self._splats(node, scope) if node.keywords else ()
         self.uses.append(
             Use(rule.api, rule, UseKind.METHOD_CALL, start, end, fend - len(func.attr), fend,
-                Confidence(conf))
+                Confidence(conf), splats=splats)
         )  # fmt: skip
 
     def _chain(self, node: ast.Attribute | ast.Name, scope: Scope, role: int,
@@ -448,6 +709,8 @@ class _Finder:
                     self.project.add_escape(callee)  # type: ignore[attr-defined]
             return False
         rule, api, k = self._resolve(base, tuple(parts[1:]))
+        if rule is None and "__dict__" in parts[1:] and self._module_dict(node, parts, base):
+            return True
         target: ast.expr = node
         for _ in range(len(parts) - k):
             assert isinstance(target, ast.Attribute)
@@ -470,13 +733,35 @@ class _Finder:
             kind = UseKind.REFERENCE
         if via_alias and kind is not UseKind.CALL:
             return True  # `norm_layer` passed on: the alias's own binding carries the rename
+        splats: tuple[str, ...] = ()
         if kind is UseKind.CALL and call is not None:
             start, end = self.src.node_span(call)
+            splats = self._splats(call, scope) if call.keywords else ()
         else:
             start, end = fstart, fend
         via_default = via_alias and _bound_by_default(scope, parts[0])
+        keep_layout = call is not None and kind is UseKind.CALL and id(call) in self.kept_layout
+        files: frozenset[str] = frozenset()
+        if self.open_files and call is not None and rule is not None and rule.file_arg:
+            passed = [*call.args, *(k.value for k in call.keywords)]
+            files = frozenset(a.id for a in passed if isinstance(a, ast.Name) and a.id in self.open_files)
         self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias,
-                             via_default=via_default))  # fmt: skip
+                             via_default=via_default, splats=splats, keep_layout=keep_layout,
+                             open_files=files))  # fmt: skip
+        return True
+
+    def _module_dict(self, node: ast.Attribute | ast.Name, parts: list[str], base: str) -> bool:
+        """``nn.__dict__``: the module's names, a runtime lookup like ``getattr(nn, name)``."""
+        i = parts.index("__dict__", 1)
+        module = canonical(".".join([base, *parts[1:i]]))
+        if not self.rules.is_namespace(module) or self.rules.get(module) is not None:
+            return False
+        target: ast.expr = node
+        for _ in range(len(parts) - 1 - i):
+            assert isinstance(target, ast.Attribute)
+            target = target.value
+        start, end = self.src.node_span(target)
+        self.uses.append(Use(module, None, UseKind.LOOKUP, start, end, start, end))
         return True
 
     def _resolve(self, base: str, rest: tuple[str, ...]) -> tuple[Rule | None, str, int]:

@@ -27,6 +27,10 @@ class Scope:
     modules: set[str] = field(default_factory=set)  # names bound by non-torch imports
     # (target names, value) of simple assignments, for tensor inference
     assigns: list[tuple[list[str], ast.expr]] = field(default_factory=list)
+    # names bound once to a device/dtype dict (`dd = {'device': device, 'dtype': dtype}`) -> the dict
+    factories: dict[str, ast.expr] = field(default_factory=dict)
+    splatted: set[str] = field(default_factory=set)  # factories seen as `**name` in a call
+    factory_returns: list[ast.expr] = field(default_factory=list)  # return {'device': .., 'dtype': ..}
 
     def is_module(self, name: str) -> bool:
         """True when ``name`` is bound by a non-torch import (np, math, paddle)."""
@@ -131,6 +135,8 @@ class ScopeBuilder:
                     target = node.targets[0]
                     if isinstance(target, ast.Name):
                         self.scope.assigns.append(([target.id], node.value))
+                        if is_factory_dict(node.value):
+                            self.scope.factories[target.id] = node.value
                         if isinstance(node.value, (ast.Attribute, ast.Name)):
                             self.alias_candidates[target.id] = node.value
                     elif isinstance(target, ast.Tuple) and all(
@@ -145,6 +151,10 @@ class ScopeBuilder:
                     self.scope.assigns.append(([node.target.id], node.value))
             elif t is ast.AugAssign:
                 self._bind(node.target)  # type: ignore[attr-defined]
+            elif t is ast.Return:
+                value = node.value  # type: ignore[attr-defined]
+                if value is not None and is_factory_dict(value, both=True):
+                    self.scope.factory_returns.append(value)
             elif t is ast.Global:
                 self.scope.globals.update(node.names)  # type: ignore[attr-defined]
             elif t is ast.For or t is ast.AsyncFor:
@@ -184,6 +194,11 @@ class ScopeBuilder:
         elif isinstance(target, ast.Starred):
             self._bind(target.value)
 
+    def resolve_factories(self) -> None:
+        """A factory dict assigned more than once may hold anything: forget it."""
+        for name in [n for n in self.scope.factories if self.assign_counts.get(n) != 1]:
+            del self.scope.factories[name]
+
     def resolve_aliases(self) -> None:
         """`L = nn.Linear` assigned once makes `L` an alias of torch.nn.Linear."""
         for name, value in self.alias_candidates.items():
@@ -194,6 +209,28 @@ class ScopeBuilder:
                 self.scope.torch[name] = path
                 self.scope.aliases.add(name)
                 self.scope.locals.discard(name)
+
+
+FACTORY_KEYS = frozenset({"device", "dtype"})
+
+
+def is_factory_dict(node: ast.expr, *, both: bool = False) -> bool:
+    """``{'device': device, 'dtype': dtype}`` or ``dict(device=..., dtype=...)``.
+
+    The keyword dict torch's own ``nn`` code (``factory_kwargs``) and timm (``dd``) pass as
+    ``**dd`` to every layer and tensor factory. ``both``: the keys are exactly device and
+    dtype (a helper returning such a dict).
+    """
+    if isinstance(node, ast.Dict):
+        keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+            and not node.args):  # fmt: skip
+        keys = [kw.arg for kw in node.keywords]
+    else:
+        return False
+    if not keys or not all(k in FACTORY_KEYS for k in keys):
+        return False
+    return not both or set(keys) == FACTORY_KEYS
 
 
 def dotted(node: ast.expr) -> list[str] | None:
@@ -225,4 +262,5 @@ def build_scope(node: ast.AST | None, parent: Scope | None, body: list[ast.stmt]
     builder = ScopeBuilder(scope)
     builder.collect(body, args)
     builder.resolve_aliases()
+    builder.resolve_factories()
     return scope

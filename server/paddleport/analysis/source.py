@@ -8,11 +8,18 @@ in one place.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
+
+# Python's tokenizer and the LSP spec agree: a line ends at \r\n, \r or \n, and nothing else
+# (not form feeds, not U+2028). Every offset ↔ line conversion goes through this one definition.
+LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 def line_starts(text: str) -> list[int]:
-    """Offsets where each line begins (lines end at ``\n``)."""
+    """Offsets where each line begins."""
+    if "\r" in text:
+        return [0, *(m.end() for m in LINE_BREAK.finditer(text))]
     starts = [0]
     find = text.find
     pos = find("\n")
@@ -20,6 +27,34 @@ def line_starts(text: str) -> list[int]:
         starts.append(pos + 1)
         pos = find("\n", pos + 1)
     return starts
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` without their line breaks (one more than the breaks)."""
+    return LINE_BREAK.split(text) if "\r" in text else text.split("\n")
+
+
+def split_lines_keepends(text: str) -> list[str]:
+    """The lines of ``text``, each with its own line break; joined, they are ``text`` again."""
+    if not text:
+        return []
+    return [m.group(0) for m in re.finditer(r"[^\r\n]*(?:\r\n?|\n|$)", text) if m.group(0)]
+
+
+def newline_of(text: str) -> str:
+    """The line break the text uses (its first), for lines paddleport inserts; ``\n`` by default."""
+    m = LINE_BREAK.search(text)
+    return m.group(0) if m else "\n"
+
+
+def line_end(text: str, starts: list[int], line: int) -> int:
+    """Offset of the end of 0-based ``line``, before its line break."""
+    if line + 1 < len(starts):
+        end = starts[line + 1] - 1
+        if text[end] == "\n" and end > starts[line] and text[end - 1] == "\r":
+            end -= 1
+        return end
+    return len(text)
 
 
 @dataclass
@@ -33,13 +68,16 @@ class SourceText:
         self._ascii = [] if self.text.isascii() else [line.isascii() for line in self.lines()]
 
     def lines(self) -> list[str]:
-        return self.text.split("\n")
+        return split_lines(self.text)
+
+    @property
+    def newline(self) -> str:
+        return newline_of(self.text)
 
     def line_text(self, line: int) -> str:
-        """The text of 1-based ``line`` without its newline."""
+        """The text of 1-based ``line`` without its line break."""
         start = self.line_starts[line - 1]
-        end = self.line_starts[line] - 1 if line < len(self.line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r")
+        return self.text[start : line_end(self.text, self.line_starts, line - 1)]
 
     def offset(self, line: int, byte_col: int) -> int:
         """String offset of an ast position (1-based line, UTF-8 byte column)."""

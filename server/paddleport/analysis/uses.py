@@ -18,6 +18,8 @@ class UseKind(enum.Enum):
     METHOD_CALL = "method_call"  # x.view(2, 3) where x is a tensor
     TENSOR_ATTRIBUTE = "tensor_attribute"  # x.device
     IMPORT = "import"  # import torch.nn as nn
+    FACTORY_KWARGS = "factory_kwargs"  # dd = {'device': device, 'dtype': dtype}, splatted as **dd
+    LOOKUP = "lookup"  # hasattr(F, 'gelu'), getattr(nn, name), nn.__dict__: a torch module searched by name
 
 
 class Confidence(enum.IntEnum):
@@ -45,3 +47,10 @@ class Use:
     via_alias: bool = False  # the callee is a local alias such as L = nn.Linear
     store: bool = False  # an attribute that is assigned to: x.requires_grad = False
     via_default: bool = False  # the callee is a parameter whose default is this class
+    splats: tuple[str, ...] = ()  # `**dd` arguments of this call that are device/dtype dicts: dropped
+    # The use is a whole statement on lines of its own (`cudnn.benchmark = True`,
+    # `torch.set_float32_matmul_precision("high")`): its indentation, so the rule's
+    # `statement` can replace it; None otherwise.
+    statement: str | None = None
+    keep_layout: bool = False  # a layer whose parameters the code assigns: keep torch's layout
+    open_files: frozenset[str] = frozenset()  # argument names bound by an enclosing `with open(...) as f`

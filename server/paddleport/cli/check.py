@@ -11,7 +11,7 @@ from pathlib import Path
 from paddleport.analysis.finder import analyze
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, python_files, read_source
-from paddleport.rewrite.convert import plan
+from paddleport.rewrite.convert import UseCounts, count_uses, plan
 from paddleport.rewrite.fixes import Fix, Planner
 from paddleport.rules.model import Tier
 
@@ -44,20 +44,22 @@ class Finding:
         return f"{self.path}:{self.line}:{self.col}: {self.code} {self.message}"
 
 
-def check_text(path: str, text: str, planner: Planner) -> list[Finding]:
+def check_text(path: str, text: str, planner: Planner) -> tuple[list[Finding], UseCounts]:
+    """The findings of one file, and its counts (the definition the editor shows too)."""
     analysis = analyze(text, planner.rules)
     if analysis.syntax_error is not None:
         err = analysis.syntax_error
         return [Finding(path, err.line, err.col + 1, err.line, err.col + 1, CODE_UNREADABLE, "",
                         "manual", f"syntax error: {err.message}; fix it to analyse this file",
-                        False)]  # fmt: skip
+                        False)], UseCounts()  # fmt: skip
     findings = []
-    for fix in plan(analysis, planner):
+    fixes = plan(analysis, planner)
+    for fix in fixes:
         line, col = analysis.source.position(fix.use.focus_start)
         end_line, end_col = analysis.source.position(fix.use.focus_end)
         findings.append(Finding(path, line, col + 1, end_line, end_col + 1, code_for(fix),
                                 fix.use.api, fix.tier.value, fix.message, fix.fixable))  # fmt: skip
-    return findings
+    return findings, count_uses(fixes)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -65,6 +67,7 @@ def run_check(args: argparse.Namespace) -> int:
     for err in planner.rules.errors:
         print(f"rule error: {err}", file=sys.stderr)
     findings: list[Finding] = []
+    counts = UseCounts()
     for root in args.paths:
         root_path = Path(root)
         if not root_path.exists():
@@ -79,15 +82,17 @@ def run_check(args: argparse.Namespace) -> int:
                 findings.append(Finding(str(path), 1, 1, 1, 1, CODE_UNREADABLE, "", "manual",
                                         str(exc), False))  # fmt: skip
                 continue
-            findings.extend(check_text(str(path), text, planner))
+            found, in_file = check_text(str(path), text, planner)
+            findings.extend(found)
+            counts += in_file
     if args.format == "json":
         json.dump([f.__dict__ for f in findings], sys.stdout, indent=1, ensure_ascii=False)
         print()
     else:
         for f in findings:
             print(f.text())
-        if findings:
-            fixable = sum(f.fixable for f in findings)
-            print(f"Found {len(findings)} torch uses ({fixable} fixable with `paddleport convert`).",
+        if counts.uses:
+            print(f"Found {counts.uses} torch uses ({counts.convertible} converted by `paddleport convert`, "
+                  f"{counts.on_save} of them exact fixes that fix-all on save applies).",
                   file=sys.stderr)  # fmt: skip
     return 1 if findings else 0

@@ -1,4 +1,8 @@
-"""``paddleport convert``: files and trees to Paddle, with a summary of what is left."""
+"""``paddleport convert``: files and trees to Paddle, with a summary of what is left.
+
+Exit codes: 0 the converted code no longer needs torch; 3 converted, but some
+file still imports or uses torch (the summary lists where); 2 usage error.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,12 @@ from pathlib import Path
 
 from paddleport.batch import FileResult, Summary, convert_many, summarise
 from paddleport.files import all_files, python_files, write_atomic
+from paddleport.verdict import MANUAL, OPTIONAL, REVIEW, Item
+
+EXIT_TORCH_FREE = 0
+EXIT_USAGE = 2
+EXIT_NEEDS_TORCH = 3
+REPORT_NAME = "paddleport-report.md"
 
 
 class _Progress:
@@ -59,20 +69,34 @@ def _plan_outputs(args: argparse.Namespace) -> list[tuple[Path, Path | None]] | 
     return pairs
 
 
+def _report_path(args: argparse.Namespace) -> Path | None:
+    """--report FILE; by default paddleport-report.md in the output folder when a folder is converted."""
+    if args.no_report:
+        return None
+    if args.report:
+        return Path(args.report)
+    if args.output and any(Path(p).is_dir() for p in args.paths):
+        return Path(args.output) / REPORT_NAME
+    return None
+
+
 def run_convert(args: argparse.Namespace) -> int:
     if not (args.output or args.in_place or args.diff):
         print("paddleport convert: give -o OUT, --in-place, or --diff (preview)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     planned = _plan_outputs(args)
     if isinstance(planned, str):
         print(f"paddleport convert: {planned}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    report = _report_path(args)
     if args.output and not args.force:
         clash = [d for _, d in planned if d is not None and d.exists()]
+        if report is not None and report.exists() and not args.report:
+            clash.append(report)
         if clash:
             print(f"paddleport convert: {clash[0]} exists; pass --force to overwrite "
                   f"({len(clash)} file(s) would be replaced)", file=sys.stderr)  # fmt: skip
-            return 2
+            return EXIT_USAGE
     destinations = dict(planned)
     progress = _Progress(len(planned), not args.quiet and args.format == "text")
     results = convert_many([s for s, _ in planned], jobs=args.jobs, annotate=args.annotate,
@@ -91,13 +115,15 @@ def run_convert(args: argparse.Namespace) -> int:
             write_atomic(dest, r.code)
     if args.output:
         _copy_other_files(args, destinations)
-    summary = summarise(results)
+    summary = summarise(results, destinations)
+    if report is not None:
+        write_atomic(report, report_json(summary) if report.suffix == ".json" else report_markdown(summary))
     if args.format == "json":
         json.dump(summary.as_dict(), sys.stdout, indent=1)
         print()
     else:
-        print_summary(summary, file=sys.stderr if args.diff else sys.stdout)
-    return 0
+        print_summary(summary, file=sys.stderr if args.diff else sys.stdout, report=report)
+    return EXIT_NEEDS_TORCH if summary.needs_torch else EXIT_TORCH_FREE
 
 
 def _copy_other_files(args: argparse.Namespace, written: dict[Path, Path | None]) -> None:
@@ -118,9 +144,32 @@ def _copy_other_files(args: argparse.Namespace, written: dict[Path, Path | None]
             shutil.copy2(path, dest)
 
 
-def print_summary(s: Summary, file: object = sys.stdout) -> None:
+def _line(path: Path, item: Item) -> str:
+    return f"{path}:{item.where} {item.api}: {' '.join(item.message.split())[:140]}"
+
+
+def print_summary(s: Summary, file: object = sys.stdout, report: Path | None = None,
+                  max_blockers: int = 30) -> None:  # fmt: skip
+    """Blockers first (what still needs torch, where), the verdict, then the use-level counts."""
+    lines: list[str] = []
+    torch_files = s.torch_files
+    if torch_files:
+        lines.append(f"still need torch:    {len(torch_files)} of {s.files} files")
+        blockers = [(p, i) for p in torch_files for i in s.items[p] if i.blocking]
+        for path, item in blockers[:max_blockers]:
+            lines.append(f"  {_line(path, item)}")
+        if len(blockers) > max_blockers:
+            more = f"; all in {report}" if report else "; pass --report FILE for all"
+            lines.append(f"  ... and {len(blockers) - max_blockers} more{more}")
+            top = ", ".join(f"{api} ×{n}" for api, n in s.blocking_apis().most_common(8))
+            lines.append(f"most frequent blockers: {top}")
+    lines.append(s.verdict())
+    review, manual = len(s.of_kind(REVIEW)), len(s.of_kind(MANUAL))
+    if report is not None:
+        lines.append(f"report:              {report} ({review} to review, {manual} left as written)")
+    lines.append("")
     c = s.counts
-    lines = [
+    lines += [
         f"files:               {s.files} ({s.changed} changed)",
         f"torch uses found:    {c['found']}",
         f"  already Paddle:    {c['compatible']}",
@@ -138,3 +187,43 @@ def print_summary(s: Summary, file: object = sys.stdout) -> None:
         for path, message in s.problems[:20]:
             lines.append(f"  {path}: {message}")
     print("\n".join(lines), file=file)  # type: ignore[call-overload]
+
+
+_SECTIONS = [
+    (("import", "blocking"), "Still needs torch",
+     "Each of these keeps the converted code tied to torch: port it by hand, or add a rule."),
+    ((MANUAL,), "Left as written",
+     "Tensor methods on a receiver paddleport could not type: confirm and port by hand."),
+    ((REVIEW,), "Converted, to review", "Converted, but torch and Paddle differ here in a documented way."),
+    ((OPTIONAL,), "Optional torch uses",
+     "Imports with a fallback (try/except ImportError) or for type checkers only, and the code that "
+     "uses them: the program runs without torch, but this code only where torch is installed."),
+]  # fmt: skip
+
+
+def report_markdown(s: Summary) -> str:
+    """Every blocker, manual and review item with its place in the converted code."""
+    out = ["# paddleport conversion report", "", s.verdict(), ""]
+    for kinds, title, hint in _SECTIONS:
+        found = s.of_kind(*kinds)
+        if not found:
+            continue
+        out += [f"## {title} ({len(found)})", "", hint, ""]
+        for path, item in found:
+            message = " ".join(item.message.split())
+            out.append(f"- `{path}:{item.where}` {item.kind} `{item.api}`: {message}")
+        out.append("")
+    if s.problems:
+        out += [f"## Files with problems ({len(s.problems)})", ""]
+        out += [f"- `{path}`: {message}" for path, message in s.problems] + [""]
+    c = s.counts
+    out += ["## Counts", "", f"{s.files} files ({s.changed} changed); {c['found']} torch uses: "
+            f"{c['compatible']} already Paddle, {c['exact']} converted exactly, {c['review']} converted "
+            f"for review, {c['manual']} left manual; conversion rate {s.rate:.1%}.", ""]  # fmt: skip
+    return "\n".join(out)
+
+
+def report_json(s: Summary) -> str:
+    data = s.as_dict()
+    data["items"] = [{"path": str(p), **i.as_dict()} for p, items in s.items.items() for i in items]
+    return json.dumps(data, indent=1) + "\n"

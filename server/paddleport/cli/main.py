@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from paddleport import __version__
 from paddleport.catalog import project_rule_dir
@@ -24,14 +25,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+")
     check.add_argument("--format", choices=["text", "json"], default="text")
 
-    convert = sub.add_parser("convert", help="convert files or folders to Paddle")
+    convert = sub.add_parser(
+        "convert", help="convert files or folders to Paddle; exit 0 torch-free, 3 still needs torch",
+        description="Exit codes: 0 the converted code no longer needs torch; 3 converted, but a file "
+                    "still imports or uses torch (listed first in the summary); 2 usage error.")  # fmt: skip
     convert.add_argument("paths", nargs="+")
     dest = convert.add_mutually_exclusive_group()
     dest.add_argument("-o", "--output", help="output file or folder")
     dest.add_argument("--in-place", action="store_true", help="rewrite the files themselves")
     convert.add_argument("--diff", action="store_true", help="print a unified diff")
     convert.add_argument("--annotate", action="store_true",
-                         help="add '# paddleport: manual — why' after what stays torch")  # fmt: skip
+                         help="mark what stays torch with '# paddleport: manual — why' and "
+                              "conversions to check with '# paddleport: review — why'")  # fmt: skip
+    convert.add_argument("--report", metavar="FILE",
+                         help="write every blocker, manual and review item to FILE (.json: JSON, else "
+                              "markdown); default with -o on a folder: OUT/paddleport-report.md")  # fmt: skip
+    convert.add_argument("--no-report", action="store_true", help="write no report file")
     convert.add_argument("--force", action="store_true", help="overwrite an existing output")
     convert.add_argument("--jobs", "-j", type=int, default=None, help="worker processes")
     convert.add_argument("--format", choices=["text", "json"], default="text",
@@ -88,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "convert":
             from paddleport.cli.convert import run_convert
 
+            _report_rule_errors(args.rules)
             return run_convert(args)
         if args.command == "rules":
             from paddleport.cli.rules_cmd import run_rules
@@ -108,3 +118,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     return 2
+
+
+def _report_rule_errors(rule_dirs: Sequence[str]) -> None:
+    """Project rule files that do not load are named before a conversion, which goes on without them.
+
+    Only the extra folders are read here (the built-in rules are tested); each worker loads its own.
+    """
+    if not rule_dirs:
+        return
+    from paddleport.rewrite.transforms import TRANSFORMS
+    from paddleport.rules.loader import load_rules
+
+    for err in load_rules([Path(d) for d in rule_dirs], known_transforms=TRANSFORMS.keys(),
+                          include_builtin=False).errors:  # fmt: skip
+        print(f"rule error: {err}", file=sys.stderr)

@@ -24,7 +24,7 @@ def run_rules(args: argparse.Namespace) -> int:
         print(f"rule error: {err}", file=sys.stderr)
     if cmd == "list":
         for rule in sorted(rules, key=lambda r: r.api):
-            print(f"{rule.api:50} {rule.tier.value:7} {rule.paddle or '-'}")
+            print(f"{rule.api:50} {rule.tier.value:7} {target(rule) or '-'}")
         return 0
     if cmd == "show":
         found = rules.get(args.api)
@@ -106,7 +106,7 @@ def _report(args: argparse.Namespace, rules: RuleSet) -> int:
     for rule in selected:
         v = verdicts.get(rule.api)
         rows.append({
-            "api": rule.api, "paddle": rule.paddle, "tier": rule.tier.value,
+            "api": rule.api, "paddle": target(rule), "tier": rule.tier.value,
             "verified": bool(v and v.verified),
             "reason": (v.reason if v else "not verified in this installation: run "
                        "`paddleport rules report --verify`") if not (v and v.verified) else "",
@@ -137,6 +137,19 @@ def _report(args: argparse.Namespace, rules: RuleSet) -> int:
     return 1 if failed else 0
 
 
+def target(rule: Rule) -> str | None:
+    """What a rule turns torch into: the Paddle name, else its statement or formula, one line."""
+    if rule.paddle is not None or not rule.converts:
+        return rule.paddle
+    if rule.statement is not None:
+        return rule.statement_code
+    from paddleport.rewrite.transforms.optim import FORMULAS
+
+    if rule.transform == "drop_call":
+        return "(the receiver itself)"
+    return FORMULAS.get(rule.api, "Paddle code")
+
+
 def _planner(rules: RuleSet):  # type: ignore[no-untyped-def]
     from paddleport.rewrite.fixes import Planner
 
@@ -156,7 +169,7 @@ def _markdown_table(rows: list[dict[str, object]]) -> str:
     ]
     for r in rows:
         anchor = re.sub(r"[^\w\- ]", "", str(r["api"]).lower())
-        paddle = f"`{r['paddle']}`" if r["paddle"] else "—"
+        paddle = f"`{str(r['paddle']).replace('|', '&#124;')}`" if r["paddle"] else "—"
         verified = "✅" if r["verified"] else "❌"
         out.append(f"| [`{r['api']}`](rules.md#{anchor}) | {paddle} | {r['tier']} | {verified} |")
     return "\n".join(out)

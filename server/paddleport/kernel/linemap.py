@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import difflib
 
+from paddleport.analysis.source import split_lines
+
 
 def line_map(original: str, converted: str) -> list[int]:
     """``result[i]`` is the 1-based original line of converted line ``i + 1``."""
-    old, new = original.split("\n"), converted.split("\n")
+    old, new = split_lines(original), split_lines(converted)
     if len(old) == len(new):
         return list(range(1, len(new) + 1))
     out = [0] * len(new)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from paddleport.analysis.source import split_lines
 from paddleport.kernel.compare import Leaf, compare, to_plain
 from paddleport.kernel.data import DataMaker, _named_state
 from paddleport.kernel.protocol import MIME, MODULE_NAME
@@ -279,8 +280,8 @@ def run_side(
     source = req["source"] if is_torch else req["converted"]
     filename = req["path"] if is_torch else f"{req['path']} (paddle)"
     lines = None if is_torch else req["line_map"]
-    src_lines = source.split("\n")
-    orig_lines = req["source"].split("\n")
+    src_lines = split_lines(source)
+    orig_lines = split_lines(req["source"])
     linecache.cache[filename] = (len(source), None, [ln + "\n" for ln in src_lines], filename)
     fw = _framework(framework)
     buffer = io.StringIO()
@@ -442,7 +443,7 @@ def _first_divergence(req: dict[str, Any], rtol: float, atol: float) -> dict[str
     if p is None:
         return None
     theirs = {key: (line, value) for key, line, value in p.trace}
-    source = req["source"].split("\n")
+    source = split_lines(req["source"])
     for key, line, value in t.trace:
         if key not in theirs:
             continue

@@ -12,6 +12,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from paddleport.analysis.source import SourceText, split_lines
+
 EXAMPLE_COMMENT = re.compile(r"^\s*#\s*paddleport:\s*example\s+(?P<call>.+?)\s*$")
 DATA_HELPERS = ("randn", "rand", "randint", "arange", "zeros", "ones", "full", "tensor", "np")
 
@@ -81,7 +83,7 @@ def target_at(text: str, line: int) -> Target | None:
 
 def example_comment(text: str, target: Target) -> tuple[str, int] | None:
     """The ``# paddleport: example`` call in the comment block right above the definition."""
-    lines = text.split("\n")
+    lines = split_lines(text)
     i = target.first_line - 2
     while i >= 0 and lines[i].lstrip().startswith("#"):
         m = EXAMPLE_COMMENT.match(lines[i])
@@ -122,7 +124,7 @@ def definitions_only(text: str) -> str:
     without running the whole notebook.
     """
     tree = parse_module(text)
-    lines = text.split("\n")
+    lines = split_lines(text)
     keep = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
     for node in tree.body:
         if isinstance(node, keep):
@@ -143,10 +145,8 @@ def _names(node: ast.expr, name: str) -> bool:
 
 
 def _end_offset(code: str, node: ast.expr) -> int:
-    lines = code.split("\n")
     end_line, end_col = node.end_lineno or 1, node.end_col_offset or 0
-    prefix = sum(len(line) + 1 for line in lines[: end_line - 1])
-    return prefix + len(lines[end_line - 1].encode()[:end_col].decode(errors="ignore"))
+    return SourceText(code).offset(end_line, end_col)
 
 
 def resolve_call(text: str, target: Target, example: str | None) -> Call:

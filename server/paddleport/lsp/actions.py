@@ -15,17 +15,16 @@ from paddleport.analysis.finder import IGNORE_MARK
 from paddleport.analysis.uses import Confidence
 from paddleport.lsp.diagnostics import SOURCE
 from paddleport.lsp.documents import DocumentView
-from paddleport.rewrite.convert import Conversion, convert_source
+from paddleport.rewrite.convert import Conversion, convert_source, exact_fix
 from paddleport.rewrite.fixes import Fix, Planner
+from paddleport.rewrite.imports import paddle_import_edit
 from paddleport.rules.model import Tier
 
 FIX_ALL_KIND = "source.fixAll.paddleport"
 IGNORE_COMMENT = f"  # {IGNORE_MARK}"
 
 
-def exact_only(fix: Fix) -> bool:
-    """What fix-all applies: exact rewrites of uses that are surely torch."""
-    return fix.tier is Tier.EXACT and fix.use.confidence >= Confidence.MEDIUM
+exact_only = exact_fix  # what fix-all applies: one definition with the status bar's count
 
 
 def of_rule(rule_id: str) -> Callable[[Fix], bool]:
@@ -71,8 +70,10 @@ def is_ours(diagnostic: types.Diagnostic) -> bool:
     return diagnostic.source == SOURCE and isinstance(diagnostic.data, dict)
 
 
-def quick_fix(uri: str, diagnostic: types.Diagnostic) -> types.CodeAction | None:
-    """The fix carried in the diagnostic's data, as a code action (no recomputation)."""
+def quick_fix(uri: str, diagnostic: types.Diagnostic,
+              import_edit: tuple[str, types.TextEdit] | None = None) -> types.CodeAction | None:  # fmt: skip
+    """The fix carried in the diagnostic's data, as a code action (no recomputation), with the
+    ``import paddle`` it needs (``import_edit``: where and what, from ``paddle_import``)."""
     if not is_ours(diagnostic):
         return None
     edits = _edits_from_data(diagnostic.data)
@@ -80,13 +81,31 @@ def quick_fix(uri: str, diagnostic: types.Diagnostic) -> types.CodeAction | None
         return None
     data = diagnostic.data
     assert isinstance(data, dict)
+    changes: dict[str, list[types.TextEdit]] = {uri: edits}
+    if import_edit is not None and any("paddle" in e.new_text for e in edits):
+        changes.setdefault(import_edit[0], []).insert(0, import_edit[1])
     return types.CodeAction(
         title=data["fix"]["title"],
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[diagnostic],
-        edit=types.WorkspaceEdit(changes={uri: edits}),
+        edit=types.WorkspaceEdit(changes=changes),
         is_preferred=data.get("tier") == Tier.EXACT.value,
     )
+
+
+def paddle_import(view: DocumentView) -> tuple[str, types.TextEdit] | None:
+    """Where ``import paddle`` goes in the view (a file, or a notebook's first cell that fits),
+    or None when the document already imports paddle."""
+    edit = paddle_import_edit(view.text)
+    if edit is None:
+        return None
+    located = view.locator.locate(edit.start, edit.end)
+    if located is None:
+        return None
+    where, r = located
+    rng = types.Range(start=types.Position(line=r["start"]["line"], character=r["start"]["character"]),
+                      end=types.Position(line=r["end"]["line"], character=r["end"]["character"]))  # fmt: skip
+    return where, types.TextEdit(range=rng, new_text=edit.text)
 
 
 def ignore_line(uri: str, diagnostic: types.Diagnostic, view: DocumentView) -> types.CodeAction | None:
@@ -168,8 +187,9 @@ def code_actions(
     actions: list[types.CodeAction] = []
     if wants(only, types.CodeActionKind.QuickFix):
         rules_seen: dict[str, list[types.Diagnostic]] = {}
+        import_edit = paddle_import(view) if any(is_ours(d) for d in diagnostics) else None
         for d in diagnostics:
-            action = quick_fix(uri, d)
+            action = quick_fix(uri, d, import_edit)
             if action is not None:
                 actions.append(action)
                 rules_seen.setdefault(str(d.code), []).append(d)

@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from paddleport.analysis.finder import SyntaxProblem
+from paddleport.analysis.source import split_lines
 from paddleport.analysis.uses import Confidence, UseKind
+from paddleport.files import ReadProblem, read_regular
 from paddleport.lsp.notebooks import JoinedCells
 from paddleport.lsp.positions import PositionMap
 from paddleport.lsp.settings import Settings
+from paddleport.rewrite.dynamic import NAMESPACE_PREFIX
 from paddleport.rewrite.edits import TextEdit, minimal_edits
 from paddleport.rewrite.fixes import Fix
 from paddleport.rules.loader import RuleError
@@ -126,7 +129,8 @@ def fix_title(fix: Fix) -> str:
     rule = fix.use.rule
     member = fix.use.kind in (UseKind.METHOD_CALL, UseKind.TENSOR_ATTRIBUTE)
     if rule is None or not rule.paddle:
-        return f"Paddleport ({fix.use.api}): Replace with {fix.replacement or '?'}"
+        shown = " ".join((fix.replacement or "?").split())  # a statement may span lines
+        return f"Paddleport ({fix.use.api}): Replace with {shown if len(shown) <= 80 else shown[:77] + '...'}"
     return _title(fix.use.api, rule.paddle, rule.short_paddle if member else None)
 
 
@@ -205,7 +209,9 @@ def build(
         rule = use.rule is not None
         plain = (focus, sev, api, fix.message, fix.tier, use.confidence, rule)
         key: tuple[Any, ...] | None = plain
-        with_edits = fix.fixable and use.kind is not UseKind.IMPORT
+        # a runtime lookup's name map is defined by whole-file conversion, not by a span edit
+        with_edits = (fix.fixable and use.kind is not UseKind.IMPORT
+                      and not (use.kind is UseKind.LOOKUP and NAMESPACE_PREFIX in (fix.replacement or "")))
         if with_edits:
             # the edits' positions follow from where the span starts and what it holds
             span = locator.span(use.start, use.end)
@@ -290,8 +296,8 @@ def problem_diagnostic(message: str) -> Json:
 def shift_diagnostics(old_text: str, new_text: str, diagnostics: list[Json]) -> list[Json]:
     """Carry diagnostics over an edit that broke parsing: lines above the edit stay, lines below
     move with it, the edited lines lose theirs. Their fixes are dropped (they are stale)."""
-    old_lines = old_text.split("\n")
-    new_lines = new_text.split("\n")
+    old_lines = split_lines(old_text)
+    new_lines = split_lines(new_text)
     limit = min(len(old_lines), len(new_lines))
     prefix = 0
     while prefix < limit and old_lines[prefix] == new_lines[prefix]:
@@ -330,8 +336,8 @@ def rule_error_diagnostics(errors: Iterable[RuleError]) -> dict[str, list[Json]]
         path = err.file
         if path not in texts:
             try:
-                texts[path] = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
-            except OSError:
+                texts[path] = split_lines(read_regular(Path(path)).decode("utf-8", errors="replace"))
+            except ReadProblem:
                 texts[path] = []
         line = _error_line(err, texts[path])
         length = len(texts[path][line]) if line < len(texts[path]) else 0
@@ -372,13 +378,3 @@ def _error_line(err: RuleError, lines: list[str]) -> int:
                 return i
     return start
 
-
-def status_counts(fixes: Iterable[Fix]) -> tuple[int, int]:
-    """(uses, fixable) for the status bar: imports and already-valid uses not counted."""
-    uses = fixable = 0
-    for fix in fixes:
-        if fix.is_noop or fix.use.kind is UseKind.IMPORT:
-            continue
-        uses += 1
-        fixable += fix.fixable and fix.use.confidence >= Confidence.MEDIUM
-    return uses, fixable

@@ -16,6 +16,7 @@ from paddleport.lsp.positions import UTF16, PositionMap
 from paddleport.lsp.textdiff import fast_edits
 
 MAX_CHARS = 5_000_000  # beyond this a document is not analysed (the message says why)
+ON_TYPE_MAX_CHARS = 1_000_000  # beyond this (~25,000 lines) a document is analysed on save only
 
 
 @dataclass

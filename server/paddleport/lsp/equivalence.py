@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import bisect
 import itertools
 import os
 import sys
@@ -29,7 +30,7 @@ from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from paddleport.analysis.finder import analyze
-from paddleport.analysis.source import SourceText
+from paddleport.analysis.source import SourceText, line_starts, split_lines
 from paddleport.analysis.uses import UseKind
 from paddleport.kernel.check import Options, check_target
 from paddleport.kernel.report import table
@@ -114,7 +115,7 @@ class _Lines:
     """Where a line of the checked text lives in the editor: the file, or one notebook cell."""
 
     def __init__(self, text: str, uri: str, cells: list[tuple[str, int]] | None = None) -> None:
-        self.lines = text.split("\n")
+        self.lines = split_lines(text)
         self.cells = cells or [(uri, 0)]  # (uri, 0-based first line in the text), in order
 
     def locate(self, line: int) -> tuple[str, types.Range]:
@@ -228,7 +229,8 @@ def _document(ls: Any, uri: str, line: int) -> tuple[str, int, _Lines, bool]:
     cells = getattr(view, "cells", None)
     if view is not None and cells is not None:
         text = view.text
-        firsts = [(c.uri, text[: c.start].count("\n")) for c in cells.cells]
+        starts = line_starts(text)
+        firsts = [(c.uri, bisect.bisect_right(starts, c.start) - 1) for c in cells.cells]
         offset = next((first for cell_uri, first in firsts if cell_uri == uri), 0)
         return text, offset + line, _Lines(text, uri, firsts), True
     text = ls.get_text(uri)

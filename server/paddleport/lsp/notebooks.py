@@ -10,6 +10,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from paddleport.analysis.source import split_lines_keepends
+
 SEPARATOR = "\n# %% paddleport cell boundary\n"
 
 
@@ -43,13 +45,13 @@ def mask_magics(text: str) -> str:
     """Turn IPython magic and shell lines into comments of the same length."""
     if "%" not in text and "!" not in text:
         return text
-    lines = text.split("\n")
+    lines = split_lines_keepends(text)
     for i, line in enumerate(lines):
         stripped = line.lstrip()
         if stripped.startswith(("%", "!")):
             indent = len(line) - len(stripped)
             lines[i] = line[:indent] + "#" + stripped[1:]
-    return "\n".join(lines)
+    return "".join(lines)
 
 
 def join_cells(cells: list[tuple[str, str]]) -> JoinedCells:

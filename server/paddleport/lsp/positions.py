@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from paddleport.analysis.source import line_starts
+from paddleport.analysis.source import line_end, line_starts
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -28,7 +28,7 @@ def _units(text: str, encoding: str) -> int:
 
 @dataclass
 class PositionMap:
-    """Converts between offsets in ``text`` and LSP positions; lines end at ``\\n``."""
+    """Converts between offsets in ``text`` and LSP positions; lines end at ``\\r\\n``, ``\\r`` or ``\\n``."""
 
     text: str
     encoding: str = UTF16
@@ -44,13 +44,8 @@ class PositionMap:
         return len(self.line_starts)
 
     def line_end(self, line: int) -> int:
-        """Offset of the end of 0-based ``line``, before its ``\\r\\n`` or ``\\n``."""
-        if line + 1 < len(self.line_starts):
-            end = self.line_starts[line + 1] - 1
-            if end > self.line_starts[line] and self.text[end - 1] == "\r":
-                end -= 1
-            return end
-        return len(self.text)
+        """Offset of the end of 0-based ``line``, before its line break."""
+        return line_end(self.text, self.line_starts, line)
 
     def position(self, offset: int) -> types.Position:
         offset = min(max(offset, 0), len(self.text))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import inspect
 import logging
 import os
@@ -27,15 +28,17 @@ from pygls.exceptions import JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from paddleport import __version__
-from paddleport.batch import FileResult, build_index, convert_path, summarise
+from paddleport.batch import build_index, convert_path, file_result, summarise
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, python_files, read_source
 from paddleport.lsp import actions
 from paddleport.lsp.diagnostics import Json, dump, rule_error_diagnostics
-from paddleport.lsp.documents import DocumentView
+from paddleport.lsp.documents import ON_TYPE_MAX_CHARS, DocumentView
+from paddleport.lsp.logs import send_logs_to_client
 from paddleport.lsp.positions import UTF8, UTF16, UTF32
 from paddleport.lsp.settings import Settings, parse_settings
 from paddleport.lsp.state import DocState, diagnose
+from paddleport.lsp.workspace import adopt as adopt_workspace
 from paddleport.rewrite.fixes import Planner
 
 log = logging.getLogger(__name__)
@@ -254,8 +257,9 @@ class PaddleportServer(LanguageServer):
             {
                 "uri": state.key,
                 "version": state.version,
-                "uses": state.uses,
-                "fixable": state.fixable,
+                "uses": state.counts.uses,
+                "fixable": state.counts.convertible,
+                "onSave": state.counts.on_save,
             },
         )
 
@@ -381,11 +385,18 @@ class PaddleportServer(LanguageServer):
                 {
                     "uri": s.key,
                     "version": s.version,
-                    "uses": s.uses,
-                    "fixable": s.fixable,
+                    "uses": s.counts.uses,
+                    "fixable": s.counts.convertible,
+                    "onSave": s.counts.on_save,
                     "parsed": s.parsed,
                 }
                 for s in sorted(self.states.values(), key=lambda s: s.key)
+            ],
+            # What the server holds of each open text, to compare with the editor's (sync bugs).
+            "documents": [
+                {"uri": d.uri, "version": d.version,
+                 "sha256": hashlib.sha256(d.source.encode("utf-8", "surrogatepass")).hexdigest()}
+                for d in sorted(self.workspace.text_documents.values(), key=lambda d: d.uri)
             ],
             "pid": os.getpid(),
             "torchImported": "torch" in sys.modules,
@@ -431,6 +442,7 @@ def create_server(extra_rule_dirs: Sequence[str] = ()) -> PaddleportServer:
 def _register(server: PaddleportServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: PaddleportServer, params: types.InitializeParams) -> None:
+        adopt_workspace(ls.workspace)
         ls.apply_settings(params.initialization_options)
         ls.pull_mode = _capability(ls, "text_document.diagnostic") is not None
 
@@ -455,7 +467,9 @@ def _register(server: PaddleportServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PaddleportServer, params: types.DidChangeTextDocumentParams) -> None:
-        if ls.settings.run == "onType":
+        doc = ls.workspace.text_documents.get(unquote(params.text_document.uri))
+        large = doc is not None and len(doc.source) > ON_TYPE_MAX_CHARS  # analysed on save
+        if ls.settings.run == "onType" and not large:
             ls.schedule(params.text_document.uri, ls.settings.debounce_ms / 1000)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -527,7 +541,7 @@ def _register(server: PaddleportServer) -> None:
         if view is None:
             return None
         state = ls.states.get(view.uri)
-        offer_fix_all = state is None or state.fixable > 0
+        offer_fix_all = state is None or state.counts.convertible > 0
         only = [str(k) for k in params.context.only] if params.context.only else None
         found = actions.code_actions(
             view,
@@ -648,7 +662,7 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
         view = ls.view(uri)
         if view is not None:  # open in the editor: convert what the user sees
             conv, edit = actions.convert_view(view, ls.planner, None, ls.settings.annotate)
-            result = FileResult(path, conv.code, view.text, conv.counts(), problem=conv.error)
+            result = file_result(path, conv, ls.planner)
             for edit_uri, edits in (edit.changes or {}).items() if edit else ():
                 changes[edit_uri] = list(edits)
         else:
@@ -686,17 +700,27 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
     message = (
         "Paddleport: workspace conversion cancelled; nothing was changed."
         if cancelled
-        else f"Paddleport: converted {summary['changed']} of {summary['files']} files — "
+        else f"Paddleport: {summary['verdict']} "
+        f"Workspace: converted {summary['changed']} of {summary['files']} files — "
         f"{summary['exact']} exact, {summary['review']} to review, {summary['manual']} "
         f"left to port by hand ({summary['rate']:.0%} of {summary['found']} torch uses)"
         + (f"; {len(summary['problems'])} files had problems" if summary["problems"] else "")  # type: ignore[arg-type]
+        + (f"; first blocker: {_first_blocker(summary)}" if summary["needs_torch"] else "")
     )
-    ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=message))
+    kind = types.MessageType.Warning if summary["needs_torch"] and not cancelled else types.MessageType.Info
+    ls.window_show_message(types.ShowMessageParams(type=kind, message=message))
     return summary
 
 
+def _first_blocker(summary: dict[str, Any]) -> str:
+    first = summary["torch_files"][0]
+    item = (first["imports"] or first["blockers"])[0]
+    return f"{first['path']}:{item['line']}:{item['col']} {item['api']}"
+
+
 def run_stdio(extra_rule_dirs: list[str]) -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     # An analysis allocates ~100k short-lived ast nodes: collect young objects less often.
     gc.set_threshold(50_000, 20, 20)
-    create_server(extra_rule_dirs).start_io()
+    server = create_server(extra_rule_dirs)
+    send_logs_to_client(server)
+    server.start_io()

@@ -56,6 +56,11 @@ class Settings:
         }
 
 
+# Ranges a setting may take: past them a typo (debounceMs: 1e9) would make the server look dead.
+MAX_DEBOUNCE_MS = 10_000
+MAX_TIMEOUT_S = 3_600
+
+
 def unwrap(options: object) -> object:
     """Accept ``{paddleport: {...}}``, ``{settings: {paddleport: {...}}}`` or the object itself."""
     if isinstance(options, Mapping):
@@ -86,12 +91,14 @@ def parse_settings(options: object) -> tuple[Settings, list[str]]:
         bad(name, f"expected true or false, got {value!r}")
         return default
 
-    def number(name: str, value: object, default: float, *, positive: bool = False) -> float:
+    def number(name: str, value: object, default: float, *, positive: bool = False,
+               most: float = math.inf) -> float:  # fmt: skip
         if isinstance(value, int | float) and not isinstance(value, bool):
             number = float(value)
-            if math.isfinite(number) and number >= 0 and not (positive and number == 0):
+            if math.isfinite(number) and 0 <= number <= most and not (positive and number == 0):
                 return number
-        bad(name, f"expected a {'positive' if positive else 'non-negative'} number, got {value!r}")
+        limit = "" if most == math.inf else f" up to {most:g}"
+        bad(name, f"expected a {'positive' if positive else 'non-negative'} number{limit}, got {value!r}")
         return default
 
     run = raw.get("run", defaults.run)
@@ -144,15 +151,17 @@ def parse_settings(options: object) -> tuple[Settings, list[str]]:
     if not isinstance(equivalence, Mapping):
         bad("equivalence", f"expected an object, got {equivalence!r}")
         equivalence = {}
-    rtol = number("equivalence.rtol", equivalence.get("rtol", defaults.rtol), defaults.rtol)
-    atol = number("equivalence.atol", equivalence.get("atol", defaults.atol), defaults.atol)
+    rtol = number("equivalence.rtol", equivalence.get("rtol", defaults.rtol), defaults.rtol, most=1)
+    atol = number("equivalence.atol", equivalence.get("atol", defaults.atol), defaults.atol, most=1e6)
     timeout = number(
         "equivalence.timeout",
         equivalence.get("timeout", defaults.timeout),
         defaults.timeout,
         positive=True,
+        most=MAX_TIMEOUT_S,
     )
-    debounce = number("debounceMs", raw.get("debounceMs", defaults.debounce_ms), defaults.debounce_ms)
+    debounce = number("debounceMs", raw.get("debounceMs", defaults.debounce_ms), defaults.debounce_ms,
+                      most=MAX_DEBOUNCE_MS)  # fmt: skip
 
     settings = Settings(
         enable=boolean("enable", defaults.enable),

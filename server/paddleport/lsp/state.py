@@ -16,14 +16,13 @@ from paddleport.lsp.diagnostics import (
     line_range,
     problem_diagnostic,
     shift_diagnostics,
-    status_counts,
     syntax_diagnostic,
     syntax_offset,
 )
-from paddleport.lsp.documents import MAX_CHARS, DocumentView
+from paddleport.lsp.documents import MAX_CHARS, ON_TYPE_MAX_CHARS, DocumentView
 from paddleport.lsp.positions import PositionMap
 from paddleport.lsp.settings import Settings
-from paddleport.rewrite.convert import plan
+from paddleport.rewrite.convert import UseCounts, count_uses, plan
 from paddleport.rewrite.fixes import Planner
 
 
@@ -34,8 +33,7 @@ class DocState:
     text: str  # the analysed text this state describes
     texts: dict[str, str]  # per document uri (cells of a notebook), for shifting after an error
     diagnostics: dict[str, list[Json]] = field(default_factory=dict)  # LSP Diagnostic objects
-    uses: int = 0
-    fixable: int = 0
+    counts: UseCounts = field(default_factory=UseCounts)
     parsed: bool = True  # False: a syntax error; diagnostics are carried over from before
     serialised: dict[str, list[str]] = field(default_factory=dict)  # per uri, when all are memoised
     memo: DiagnosticMemo | None = None  # what the next analysis of this document may reuse
@@ -65,7 +63,7 @@ def diagnose(
     if analysis.syntax_error is not None:
         state.parsed = False
         if previous is not None:
-            state.uses, state.fixable = previous.uses, previous.fixable
+            state.counts = previous.counts
             state.memo = previous.memo  # still valid: its keys hold everything its entries depend on
             for uri in view.uris:
                 old = previous.diagnostics.get(uri, [])
@@ -85,5 +83,12 @@ def diagnose(
     state.diagnostics.update(built.diagnostics)
     state.serialised = {uri: built.serialised.get(uri, []) for uri in state.diagnostics}
     state.memo = built.memo
-    state.uses, state.fixable = status_counts(fixes)
+    state.counts = count_uses(fixes)
+    if len(view.text) > ON_TYPE_MAX_CHARS:
+        note = problem_diagnostic(
+            f"paddleport analyses this large document ({len(view.text) // 1000:,} K characters, over "
+            f"{ON_TYPE_MAX_CHARS // 1000:,} K) when it is saved, not while you type"
+        )
+        state.diagnostics[first] = [note, *state.diagnostics.get(first, [])]
+        state.serialised.pop(first, None)
     return state

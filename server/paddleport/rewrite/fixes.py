@@ -7,11 +7,14 @@ types, almost every call is unchanged and costs a dictionary lookup.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ast
+from dataclasses import dataclass, replace
+from string import Template
 
 import libcst as cst
 
 from paddleport.analysis.uses import Confidence, Use, UseKind
+from paddleport.rewrite import dynamic
 from paddleport.rewrite.arguments import (
     AlreadyPaddle,
     Bound,
@@ -22,10 +25,15 @@ from paddleport.rewrite.arguments import (
     map_arguments,
 )
 from paddleport.rewrite.transforms import TRANSFORMS, TransformInput
-from paddleport.rules.loader import RuleSet
+from paddleport.rules.loader import RuleSet, template_names
 from paddleport.rules.model import Kind, Rule, Tier
 
 _CACHE_LIMIT = 20_000
+# Nested uses at least this long are stood in for by a placeholder while their parent is
+# rewritten, so deep nesting (torch.abs(torch.abs(...)), long method chains) costs linear
+# time instead of re-parsing every enclosing span; shorter ones stay inline, where rules
+# may read them (value maps, literals).
+HOLE_MIN = 80
 
 
 @dataclass(frozen=True)
@@ -39,15 +47,25 @@ class Fix:
 
     @property
     def fixable(self) -> bool:
-        return self.replacement is not None and not self.is_noop
+        return self.replacement is not None and not self.keeps_text
 
     @property
     def is_noop(self) -> bool:
         """The use is already valid Paddle (e.g. ``x.mean()``): nothing to report."""
         return self.replacement == NOOP
 
+    @property
+    def keeps_text(self) -> bool:
+        """Converting leaves the text as it is: already Paddle, or the same spelling to review."""
+        return self.replacement in (NOOP, KEEP)
 
-NOOP = "\0noop"  # marks a use whose rewrite would not change its text
+
+# A use whose rewrite would not change its text, under an exact rule whose example proves
+# the same behaviour: nothing to report.
+NOOP = "\0noop"
+# The same spelling under a review rule (`x.copy_(src)`, `x.chunk(2)`): the text stays, but
+# Paddle behaves differently in cases the note names, so it is reported for review.
+KEEP = "\0keep"
 
 
 class Planner:
@@ -55,11 +73,14 @@ class Planner:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool], tuple[str | None, Tier, str]] = {}
+        self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, tuple[str, ...], str | None, bool,
+                               frozenset[str]],
+                         tuple[str | None, Tier, str]] = {}  # fmt: skip
 
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
-        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default)
+        key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.splats, use.statement,
+               use.keep_layout, use.open_files)  # fmt: skip
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -73,39 +94,87 @@ class Planner:
             message = f"if `{_short(receiver)}` is a torch.Tensor: {message}"
         return Fix(use, replacement, tier, message)
 
+    def fix_nested(self, use: Use, span: str, focus: tuple[int, int], holes: list[tuple[int, int]]) -> Fix:
+        """The fix of ``use`` whose current text is ``span``, its nested uses at ``holes``.
+
+        ``focus`` and ``holes`` are offsets in ``span``. Long nested uses are replaced by a
+        call placeholder (never a name, so no transform takes it as safe to repeat), the
+        parent is rewritten, and the nested text is put back; a rewrite that drops or
+        repeats a placeholder is done again on the full text.
+        """
+        big = [h for h in holes if h[1] - h[0] >= HOLE_MIN]
+        names = [f"_pp_hole{k}_()" for k in range(len(big))]
+        if big and not any(n[:-2] in span for n in names):
+            pieces, pos = [], 0
+            fs, fe = focus
+            for (start, end), name in zip(big, names, strict=True):
+                pieces += [span[pos:start], name]
+                pos = end
+                delta = (end - start) - len(name)
+                fs -= delta if end <= focus[0] else 0
+                fe -= delta if end <= focus[1] else 0
+            holed = "".join([*pieces, span[pos:]])
+            fix = self.fix(replace(use, start=0, end=len(holed), focus_start=fs, focus_end=fe), holed)
+            new = fix.replacement
+            if new is None or new in (NOOP, KEEP) or all(new.count(n) == 1 for n in names):
+                message = fix.message
+                for (start, end), name in zip(big, names, strict=True):
+                    new = None if new is None else new.replace(name, span[start:end], 1)
+                    message = message.replace(name, "…")
+                return Fix(use, new, fix.tier, message)
+        fix = self.fix(replace(use, start=0, end=len(span), focus_start=focus[0], focus_end=focus[1]), span)
+        return Fix(use, fix.replacement, fix.tier, fix.message)
+
     def _compute(self, use: Use, span: str) -> tuple[str | None, Tier, str]:
         rule = use.rule
         if use.kind is UseKind.IMPORT:
             return None, Tier.EXACT, (
                 f"`{use.api}` import: replaced by `import paddle` once nothing uses it"
             )
+        if use.kind is UseKind.FACTORY_KWARGS:
+            return dynamic.factory_kwargs(span)
+        if use.kind is UseKind.LOOKUP:
+            try:
+                return dynamic.lookup(use, span, self.rules)
+            except (cst.ParserSyntaxError, RecursionError) as exc:
+                return None, Tier.MANUAL, f"`{use.api}` left as is: could not rewrite ({exc})"
         if rule is None:
             return None, Tier.MANUAL, (
                 f"`{use.api}` has no paddleport rule yet: port it by hand, or add a rule "
                 "in a project rule folder (see `paddleport rules show`)"
             )
-        if rule.tier is Tier.MANUAL or rule.paddle is None:
+        if not rule.converts:
             return None, Tier.MANUAL, f"`{rule.api}` needs a manual port: {rule.guide}"
+        note = rule.note if rule.tier is Tier.REVIEW else None
         try:
-            new, tier, extra, summary = self._rewrite(use, rule, span)
+            if use.keep_layout and rule.torch_layout and use.kind is UseKind.CALL and not use.via_alias:
+                # the code assigns this layer's weight (tying): torch's layout and arguments stay
+                new, tier, extra, note = _with_callee(span, rule.torch_layout), Tier.EXACT, None, None
+                summary = (f"{rule.api} → {rule.torch_layout} (keeps torch's weight layout: the "
+                           "class assigns this layer's weight)")  # fmt: skip
+            elif rule.statement is not None and use.statement is not None:
+                new, tier, extra, summary = statement_for(use, rule, span), rule.tier, None, rule.summary()
+            elif (rule.paddle is None and not rule.writes_code) or (rule.statement is not None and use.store):
+                raise Unconvertible(_statement_only(use, rule))
+            else:
+                new, tier, extra, summary = self._rewrite(use, rule, span)
         except AlreadyPaddle:
-            return NOOP, Tier.EXACT, "already valid Paddle"
+            return _unchanged(rule, rule.tier, None)
         except Unconvertible as exc:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: {exc}"
         except (cst.ParserSyntaxError, RecursionError) as exc:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: could not rewrite ({exc})"
         if new == span:
-            return NOOP, Tier.EXACT, "already valid Paddle"
+            return _unchanged(rule, tier, extra)
         message = summary
-        if rule.tier is Tier.REVIEW and rule.note:
-            message += f" — review: {rule.note}"
+        if note:
+            message += f" — review: {note}"
         if extra:
             message += f" — review: {extra}"
         return new, tier, message
 
     def _rewrite(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None, str]:
         """New text, tier, an extra review note, and the summary of what this use gets."""
-        assert rule.paddle is not None
         tier = rule.tier
         kind = use.kind
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
@@ -116,6 +185,8 @@ class Planner:
                         "class; a different class passed in may need others")  # fmt: skip
                 return code, tier.worst(Tier.REVIEW), note, summary
             return code, tier, None, summary
+        if rule.paddle is None:
+            raise Unconvertible("only a call converts: its Paddle code is written from the call")
         new, tier, extra = self._rewrite_name(use, rule, span)
         return new, tier, extra, rule.summary(used=())
 
@@ -148,7 +219,6 @@ class Planner:
 
     def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str]:
         """The call's new text, and a summary naming only the changes this call gets."""
-        assert rule.paddle is not None
         try:
             node = cst.parse_expression(span)
             wrapped = False
@@ -160,24 +230,40 @@ class Planner:
             node = node.with_changes(lpar=[], rpar=[])
         if not isinstance(node, cst.Call):
             raise Unconvertible("not a plain call")
+        dropped = ""
+        if use.splats:  # `**dd` of a device/dtype dict: emptied where it is built, so dropped here
+            kept = [a for a in node.args if not (a.star == "**" and isinstance(a.value, cst.Name)
+                                                 and a.value.value in use.splats)]  # fmt: skip
+            if len(kept) < len(node.args):
+                dropped = ", ".join(f"**{n}" for n in use.splats)
+                node = node.with_changes(args=join_arguments(node.args, kept))
         try:
             bound = bind(node, rule)
         except AlreadyPaddle:
-            if use.kind is UseKind.METHOD_CALL or use.via_alias:
+            if use.kind is UseKind.METHOD_CALL or use.via_alias or rule.paddle is None:
                 raise
             # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
             new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
-            return new, rule.summary(used=())
+            return new, _with_dropped(rule.summary(used=()), dropped)
+        opened = _opened_file(use, rule, bound)
+        if opened is not None:  # `with open(p) as f: torch.save(x, f)`: Paddle takes p, which is f.name
+            arg = bound.by_name[opened]
+            path = cst.Attribute(value=arg.value, attr=cst.Name("name"))
+            node = node.with_changes(args=[a.with_changes(value=path) if a is arg else a for a in node.args])
+            bound = bind(node, rule)
         args = join_arguments(node.args, map_arguments(node, rule, bound))
-        if use.kind is UseKind.METHOD_CALL:
+        if use.kind is UseKind.METHOD_CALL and rule.paddle is not None:
             assert isinstance(node.func, cst.Attribute)
             func: cst.BaseExpression = node.func.with_changes(attr=cst.Name(rule.short_paddle or ""))
-        elif use.via_alias:
+        elif use.via_alias or rule.paddle is None:  # its transform writes the whole call
             func = node.func
         else:
             func = cst.parse_expression(rule.paddle)
         mapped = node.with_changes(func=func, args=args)
         summary = rule.summary(used=set(bound.by_name), packed=len(bound.var_positional) > 0)
+        summary = _with_dropped(summary, dropped)
+        if opened is not None:
+            summary += " (the file opened by `with open(...)` → its path, `.name`: Paddle takes no file)"
         plain = code_of(mapped)
         if rule.transform:
             transformed = code_of(TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule)))
@@ -186,6 +272,98 @@ class Planner:
                 summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
             return transformed, summary
         return plain, summary
+
+
+def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, str]:
+    """A use whose text stays: silent only when an exact rule's example proves the behaviour."""
+    if tier is Tier.EXACT and extra is None:
+        return NOOP, Tier.EXACT, "already valid Paddle"
+    notes = [n for n in (rule.note, extra) if n]
+    return KEEP, tier.worst(Tier.REVIEW), (
+        f"{rule.api}: stays as written (the same spelling in Paddle) — review: " + "; ".join(notes)
+    )
+
+
+def _with_dropped(summary: str, dropped: str) -> str:
+    """Name the device/dtype dict splats a call lost in its summary."""
+    if not dropped:
+        return summary
+    note = f"drop {dropped} (device/dtype)"
+    return f"{summary[:-1]}, {note})" if summary.endswith(")") else f"{summary} ({note})"
+
+
+def _opened_file(use: Use, rule: Rule, bound: Bound) -> str | None:
+    """The rule's file parameter when the call passes it a file from an enclosing ``with open(...)``."""
+    if not use.open_files or rule.file_arg is None:
+        return None
+    value = bound.value(rule.file_arg)
+    return rule.file_arg if isinstance(value, cst.Name) and value.value in use.open_files else None
+
+
+def _with_callee(span: str, callee: str) -> str:
+    """The call in ``span`` with only its callee replaced."""
+    node = cst.parse_expression(span)
+    if not isinstance(node, cst.Call):
+        raise Unconvertible("not a plain call")
+    return code_of(node.with_changes(func=cst.parse_expression(callee)))
+
+
+def _statement_only(use: Use, rule: Rule) -> str:
+    """Why a rule that rewrites whole statements cannot rewrite this use."""
+    what = (f"an assignment `{rule.api} = ...`" if rule.kind is Kind.ATTRIBUTE
+            else f"a call `{rule.api}(...)` standing as a statement")  # fmt: skip
+    where = "" if use.store or use.kind is UseKind.CALL else "; reading it has no Paddle counterpart"
+    return (f"Paddle has no expression for it: only {what} on a line of its own converts "
+            f"(to `{rule.statement_code}`){where}")
+
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.Imaginary,
+          cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Dict, cst.Set,
+          cst.ListComp, cst.DictComp, cst.SetComp)  # fmt: skip
+
+
+def _atomic(node: cst.BaseExpression) -> bool:
+    """Safe next to any operator in a template without parentheses."""
+    return isinstance(node, _ATOMS) or bool(getattr(node, "lpar", ()))
+
+
+def statement_for(use: Use, rule: Rule, span: str) -> str:
+    """The rule's statement template filled from the statement ``span`` and indented like it."""
+    assert rule.statement is not None and use.statement is not None
+    module = cst.parse_module(span)
+    line = module.body[0] if len(module.body) == 1 else None
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        raise Unconvertible("not a single statement")
+    node = line.body[0]
+    given: dict[str, cst.BaseExpression] = {}
+    defaults: dict[str, str] = {}
+    if isinstance(node, cst.Assign):
+        given["value"] = node.value
+    elif isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+        bound = bind(node.value, rule)
+        if bound.extra_keywords or bound.var_positional or bound.passthrough_star:
+            raise Unconvertible("*args, **kwargs or unknown keywords cannot be placed in the statement")
+        given = {name: arg.value for name, arg in bound.by_name.items()}
+        if rule.signature is not None:
+            defaults = {p.name: p.default for p in rule.signature.params if p.default is not None}
+    else:
+        raise Unconvertible("not an assignment or a call statement")
+    used = template_names(rule.statement)
+    values: dict[str, str] = {}
+    for name, value in given.items():
+        text = code_of(value)
+        if name not in used:
+            if any(isinstance(n, ast.Call) for n in ast.walk(ast.parse(text.strip(), mode="eval"))):
+                raise Unconvertible(f"Paddle needs no `{name}` here, but its value calls a function "
+                                    "that would no longer run: compute it in a statement of its own")
+            continue
+        values[name] = text if _atomic(value) else f"({text})"
+    for name in used - values.keys():
+        if name not in defaults:
+            raise Unconvertible(f"missing argument `{name}`")
+        values[name] = defaults[name]
+    lines = Template(rule.statement.strip("\n")).substitute(values).split("\n")
+    return "\n".join([lines[0], *(use.statement + ln if ln.strip() else ln for ln in lines[1:])])
 
 
 def _short(text: str) -> str:

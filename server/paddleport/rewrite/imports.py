@@ -24,6 +24,7 @@ class _ImportSite:
     node: ast.Import | ast.ImportFrom
     body: list[ast.stmt]  # the block that holds it
     module_level: bool
+    fallback: frozenset[str] = frozenset()  # names an `except ImportError:` of its `try` binds instead
 
 
 def fix_imports(text: str) -> str:
@@ -34,19 +35,18 @@ def fix_imports(text: str) -> str:
         return text
     src = SourceText(text)
     sites = _import_sites(tree)
-    paddle_bound = any(
-        name == "paddle" for s in sites if s.module_level for name, _ in import_bindings(s.node)
-    )
     loads = _loads(tree)
-    needs_paddle = "paddle" in loads and not paddle_bound
+    needs_paddle = "paddle" in loads and not _paddle_bound(sites)
     edits: list[TextEdit] = []
     paddle_placed = not needs_paddle
-    torch_sites = [s for s in sites if _torch_names(s.node)]
-    torch_sites.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
+    torch_sites = _torch_sites(sites)
     for site in torch_sites:
         node = site.node
         bindings = import_bindings(node)
-        keep = [(name, path) for name, path in bindings if path is None or name in loads]
+        # A name with a fallback definition stays imported: dropping the import would leave the
+        # name unbound (the fallback never runs); without torch the fallback takes over.
+        keep = [(name, path) for name, path in bindings
+                if path is None or name in loads or name in site.fallback]  # fmt: skip
         if len(keep) == len(bindings):
             continue
         start, end = src.node_span(node)
@@ -68,27 +68,67 @@ def fix_imports(text: str) -> str:
 def _import_sites(tree: ast.Module) -> list[_ImportSite]:
     """Import statements with the block that holds them (statements only: imports are statements)."""
     sites: list[_ImportSite] = []
-    blocks: list[tuple[list[ast.stmt], bool]] = [(tree.body, True)]
+    blocks: list[tuple[list[ast.stmt], bool, frozenset[str]]] = [(tree.body, True, frozenset())]
     while blocks:
-        body, top = blocks.pop()
+        body, top, fallback = blocks.pop()
         for stmt in body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                sites.append(_ImportSite(stmt, body, top))
+                sites.append(_ImportSite(stmt, body, top, fallback))
                 continue
             for field in ("body", "orelse", "finalbody"):
                 inner = getattr(stmt, field, None)
                 if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                    blocks.append((inner, False))
+                    names = _fallback_names(stmt) if field == "body" else frozenset()
+                    blocks.append((inner, False, names))
             for handler in getattr(stmt, "handlers", ()):
-                blocks.append((handler.body, False))
+                blocks.append((handler.body, False, frozenset()))
             for case in getattr(stmt, "cases", ()):
-                blocks.append((case.body, False))
+                blocks.append((case.body, False, frozenset()))
     return sites
 
 
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _fallback_names(stmt: ast.stmt) -> frozenset[str]:
+    """Names the ``except ImportError:`` handlers of a ``try`` bind (its fallback definitions)."""
+    if not isinstance(stmt, (ast.Try, ast.TryStar)):
+        return frozenset()
+    names: set[str] = set()
+    for handler in stmt.handlers:
+        types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        if not any(t is None or (isinstance(t, ast.Name) and t.id in _IMPORT_ERRORS) for t in types):
+            continue
+        for node in (n for s in handler.body for n in ast.walk(s)):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names.update(name for name, _ in import_bindings(node))
+    return frozenset(names)
+
+
+def _exported(tree: ast.Module) -> set[str]:
+    """Names a module lists in ``__all__``: it re-exports them, so their imports must stay."""
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and isinstance(
+            value, (ast.List, ast.Tuple, ast.Set)
+        ):
+            names.update(e.value for e in value.elts if isinstance(e, ast.Constant) and type(e.value) is str)
+    return names
+
+
 def _loads(tree: ast.Module) -> set[str]:
-    """Names loaded where they still resolve to a torch import (scope-aware), plus `paddle`."""
-    used: set[str] = set()
+    """Names loaded where they still resolve to a torch import (scope-aware), re-exported ones, `paddle`."""
+    used: set[str] = _exported(tree)
     module = build_scope(None, None, tree.body, None)
     stack: list[tuple[ast.AST, Scope]] = [(s, module) for s in tree.body]
     while stack:
@@ -150,6 +190,32 @@ def _keep_only(statement: str, keep: set[str]) -> str:
     return cst.Module([]).code_for_node(new_imp)
 
 
+def paddle_import_edit(text: str) -> TextEdit | None:
+    """The edit that adds ``import paddle`` to ``text``, or None when it has one (or does not parse).
+
+    A single quick fix rewrites one use to ``paddle.…``; it carries this edit so the file
+    never uses an undefined ``paddle``.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    sites = _import_sites(tree)
+    if _paddle_bound(sites):
+        return None
+    return _insert_paddle_import(SourceText(text), tree, _torch_sites(sites))
+
+
+def _paddle_bound(sites: list[_ImportSite]) -> bool:
+    return any(name == "paddle" for s in sites if s.module_level for name, _ in import_bindings(s.node))
+
+
+def _torch_sites(sites: list[_ImportSite]) -> list[_ImportSite]:
+    """The imports that bind torch names, in source order."""
+    torch_sites = [s for s in sites if _torch_names(s.node)]
+    return sorted(torch_sites, key=lambda s: (s.node.lineno, s.node.col_offset))
+
+
 def _delete_statement(src: SourceText, node: ast.stmt, start: int, end: int) -> TextEdit:
     """Delete whole lines when the statement owns them, else leave `pass` in its place."""
     line_start = src.line_starts[node.lineno - 1]
@@ -163,6 +229,7 @@ def _delete_statement(src: SourceText, node: ast.stmt, start: int, end: int) -> 
 
 
 def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_ImportSite]) -> TextEdit:
+    nl = src.newline
     module_torch = [s for s in torch_sites if s.module_level and s.node in tree.body]
     if module_torch:
         anchor: ast.stmt | None = module_torch[0].node
@@ -173,8 +240,8 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             last = imports[-1]
             line = (last.end_lineno or last.lineno) + 1
             offset = src.line_starts[line - 1] if line - 1 < len(src.line_starts) else len(src.text)
-            prefix = "" if src.text[:offset].endswith("\n") or not src.text else "\n"
-            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}\n")
+            prefix = "" if src.text[:offset].endswith(("\n", "\r")) or not src.text else nl
+            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}{nl}")
         body = tree.body
         i = 0
         first = body[0] if body else None
@@ -186,10 +253,10 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             prev = body[i - 1]
             line = (prev.end_lineno or prev.lineno) + 1
             offset = src.line_starts[line - 1] if line - 1 < len(src.line_starts) else len(src.text)
-            prefix = "" if src.text[:offset].endswith("\n") else "\n"
-            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}\n")
+            prefix = "" if src.text[:offset].endswith(("\n", "\r")) else nl
+            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}{nl}")
         anchor = body[0] if body else None
     if anchor is None:
-        return TextEdit(0, 0, f"{PADDLE_IMPORT}\n")
+        return TextEdit(0, 0, f"{PADDLE_IMPORT}{nl}")
     offset = src.line_starts[anchor.lineno - 1]
-    return TextEdit(offset, offset, f"{PADDLE_IMPORT}\n")
+    return TextEdit(offset, offset, f"{PADDLE_IMPORT}{nl}")

@@ -45,7 +45,7 @@ def split_scheduler_attachments(code: str) -> str:
         sched_text = code[slice(*src.node_span(scheduler))]
         opt_text = code[slice(*src.node_span(optimizer))]
         attach = f"{opt_text}.set_lr_scheduler({name})"
-        edits.append(TextEdit(start, end, f"{name} = {sched_text}\n{indent}{attach}"))
+        edits.append(TextEdit(start, end, f"{name} = {sched_text}{src.newline}{indent}{attach}"))
     return apply_edits(code, edits) if edits else code
 
 

@@ -7,22 +7,28 @@ with the other rules, so one typo never hides the whole catalogue.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 from typing import Any
 
-from paddleport.rules.model import Compare, Example, Kind, Rule, Tier
+from paddleport.files import ReadProblem, read_regular
+from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier
+from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
 
 RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
-    "examples", "compare", "rtol", "atol", "why", "returns", "needs",
+    "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
+    "file_arg",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
+RULE_FILE_LIMIT = 8 * 1024 * 1024  # the largest shipped rule file is ~300 KB
 # Tensor methods whose result is not a tensor: their results are not receivers
 # that tensor inference should trust.
 NON_TENSOR_METHODS = {
@@ -31,6 +37,7 @@ NON_TENSOR_METHODS = {
     "numpy", "stride", "storage_offset", "__len__", "equal", "allclose", "register_hook",
     "backward",
 }  # fmt: skip
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 TENSOR_NAMESPACES = ("torch.", "torch.nn.functional.", "torch.linalg.", "torch.fft.",
                      "torch.special.")  # fmt: skip
 
@@ -54,11 +61,49 @@ class RuleSet:
     errors: list[RuleError] = field(default_factory=list)
     aliases: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    _namespaces: set[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    has_file_args: bool = False  # some rule has a file_arg: the finder tracks `with open(...)`
 
     def add(self, rule: Rule) -> None:
         self.rules[rule.api] = rule
+        self.has_file_args = self.has_file_args or rule.file_arg is not None
         for alias in rule.aliases:
             self.aliases[alias] = rule.api
+        self._namespaces = None
+
+    def is_namespace(self, path: str) -> bool:
+        """True when some rule lives under ``path`` (``torch.nn``): a torch module the rules know."""
+        if self._namespaces is None:
+            spaces: set[str] = set()
+            for api in (*self.rules, *self.aliases):
+                parts = api.split(".")
+                spaces.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            self._namespaces = spaces
+        return path in self._namespaces
+
+    def runtime_names(self, module: str) -> dict[str, str]:
+        """``{torch name: Paddle name}`` for what a runtime lookup in ``module`` may return.
+
+        ``getattr(F, name)(x)`` passes torch's arguments to whatever it finds, so only rules
+        that at most rename and drop arguments qualify, and only where positions still agree
+        (no dropped parameter before a kept one): positional calls then mean the same, and a
+        keyword Paddle spells differently (``dim=``, ``inplace=``) fails loudly under Paddle.
+        Exact rules only: a review rule's note would go unread at run time.
+        """
+        out: dict[str, str] = {}
+        prefix = module + "."
+        for rule in self.rules.values():
+            if (rule.tier is not Tier.EXACT or rule.paddle is None or rule.kind is Kind.METHOD
+                    or not _DOTTED.fullmatch(rule.paddle) or rule.pack or rule.values
+                    or rule.defaults or rule.transform or rule.unsupported
+                    or not _positions_agree(rule)):  # fmt: skip
+                continue
+            for api in (rule.api, *rule.aliases):
+                name = api[len(prefix):]
+                if api.startswith(prefix) and name.isidentifier() and not name.startswith("_"):
+                    out[name] = rule.paddle
+        return dict(sorted(out.items()))
 
     def get(self, api: str) -> Rule | None:
         return self.rules.get(self.aliases.get(api, api))
@@ -71,6 +116,16 @@ class RuleSet:
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules.values())
+
+
+def _positions_agree(rule: Rule) -> bool:
+    """No positional parameter the rule drops comes before one it keeps."""
+    if not rule.drop or rule.signature is None:
+        return True
+    names = [p.name for p in rule.signature.positional]
+    dropped = [i for i, n in enumerate(names) if n in rule.drop]
+    kept = [i for i, n in enumerate(names) if n not in rule.drop]
+    return not dropped or not kept or min(dropped) > max(kept)
 
 
 def builtin_rules_dir() -> Path:
@@ -86,9 +141,15 @@ def load_rules(
     known_transforms: Collection[str] | None = None,
     require_examples_in: Collection[Path] | None = None,
     include_builtin: bool = True,
+    code_templates_in: Collection[Path] = (),
 ) -> RuleSet:
-    """Load the built-in rules, then each folder in ``dirs``; later rules override earlier ones."""
+    """Load the built-in rules, then each folder in ``dirs``; later rules override earlier ones.
+
+    Only the built-in folder (and ``code_templates_in``, for paddleport's own test rules) may hold
+    statement templates: they are code, and project folders come from untrusted workspaces.
+    """
     builtin = builtin_rules_dir()
+    shipped = {builtin.resolve(), *(Path(p).resolve() for p in code_templates_in)}
     folders = [builtin, *(dirs or [])] if include_builtin else list(dirs or [])
     strict = {builtin.resolve(), *(Path(p).resolve() for p in (require_examples_in or []))}
     ruleset = RuleSet()
@@ -99,7 +160,8 @@ def load_rules(
             continue
         for path in sorted(folder.glob("*.toml")):
             ruleset.files.append(path)
-            load_file(path, ruleset, known_transforms, folder.resolve() in strict)
+            load_file(path, ruleset, known_transforms, folder.resolve() in strict,
+                      shipped=folder.resolve() in shipped)
     return ruleset
 
 
@@ -108,10 +170,17 @@ def load_file(
     ruleset: RuleSet,
     known_transforms: Collection[str] | None = None,
     require_examples: bool = True,
+    *,
+    shipped: bool = False,
 ) -> None:
+    """Load one rule file into ``ruleset``; ``shipped``: it is one of paddleport's own rules, which
+    alone may carry code templates."""
     name = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular(path, RULE_FILE_LIMIT).decode("utf-8"))
+    except ReadProblem as exc:
+        ruleset.errors.append(RuleError(name, "-", "-", str(exc)))
+        return
     except UnicodeDecodeError:
         ruleset.errors.append(RuleError(name, "-", "-", "not UTF-8 text"))
         return
@@ -131,7 +200,7 @@ def load_file(
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         errors: list[RuleError] = []
-        rule = _build_rule(path, index, entry, errors, known_transforms, require_examples)
+        rule = _build_rule(path, index, entry, errors, known_transforms, require_examples, shipped)
         if rule is not None and rule.api in seen:
             errors.append(RuleError(name, rule.api, "api", "defined twice in this file"))
         ruleset.errors.extend(errors)
@@ -147,6 +216,7 @@ def _build_rule(
     errors: list[RuleError],
     known_transforms: Collection[str] | None,
     require_examples: bool,
+    shipped: bool = False,
 ) -> Rule | None:
     file = str(path)
     if not isinstance(entry, dict):
@@ -163,15 +233,25 @@ def _build_rule(
     if not isinstance(api, str) or not api.startswith("torch"):
         err("api", "required: the qualified torch name, e.g. 'torch.nn.Conv2d'")
         return None
+    if (problem := dotted_name_problem(api, "torch", dunders=True)) is not None:
+        err("api", problem)
+        return None
 
     tier = _enum(Tier, entry.get("tier", "exact"), "tier", err)
     default_kind = "method" if api.startswith("torch.Tensor.") else "callable"
     kind = _enum(Kind, entry.get("kind", default_kind), "kind", err)
     paddle = _opt_str(entry, "paddle", err)
-    if tier is not None and tier is not Tier.MANUAL and not paddle:
-        err("paddle", "required unless tier = 'manual'")
-    if paddle is not None and not paddle.startswith("paddle"):
-        err("paddle", f"must be a qualified paddle name, got {paddle!r}")
+    statement = _opt_str(entry, "statement", err)
+    if statement is not None and not shipped:
+        err("statement", "a statement template is code written into user files: only the shipped rules "
+            "may have one (map the API with 'paddle' and argument fields instead)")
+        statement = None
+    writes_code = entry.get("transform") in CODE_WRITING_TRANSFORMS
+    if tier is not None and tier is not Tier.MANUAL and not paddle and not statement and not writes_code:
+        err("paddle", "required unless tier = 'manual', the rule has a 'statement' or a transform "
+            f"that writes the code ({', '.join(sorted(CODE_WRITING_TRANSFORMS))})")
+    if paddle is not None and (problem := dotted_name_problem(paddle, "paddle")) is not None:
+        err("paddle", problem)
 
     signature: Signature | None = None
     sig_text = _opt_str(entry, "signature", err)
@@ -180,6 +260,11 @@ def _build_rule(
             signature = parse_signature(sig_text)
         except SignatureError as exc:
             err("signature", str(exc))
+    for param in signature.params if signature else ():
+        if param.default is not None and (problem := value_problem(param.default)) is not None:
+            err("signature", f"default of {param.name}: {problem}")
+            signature = None
+            break
 
     def check_param(fld: str, pname: str) -> None:
         if signature is None:
@@ -188,8 +273,10 @@ def _build_rule(
             err(fld, f"{pname!r} is not a parameter of signature {signature.text}")
 
     rename = _str_map(entry, "rename", err)
-    for pname in rename:
+    for pname, new in rename.items():
         check_param("rename", pname)
+        if (problem := identifier_problem(new)) is not None:
+            err("rename", f"{pname}: {problem}")
     drop = _str_list(entry, "drop", err)
     for pname in drop:
         check_param("drop", pname)
@@ -210,18 +297,30 @@ def _build_rule(
                 isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
             ):
                 err("values", f"{pname}: must map source text to source text")
+                continue
+            problems = [q for text in (*mapping, *mapping.values()) if (q := value_problem(text))]
+            if problems:
+                err("values", f"{pname}: {problems[0]}")
             else:
                 values[pname] = dict(mapping)
     defaults = _str_map(entry, "defaults", err)
     for pname, src in defaults.items():
-        if not _is_expression(src):
-            err("defaults", f"{pname}: {src!r} is not a Python expression")
+        if (problem := identifier_problem(pname) or value_problem(src)) is not None:
+            err("defaults", f"{pname}: {problem}")
     unsupported = _str_map(entry, "unsupported", err)
     for key in unsupported:
         pname, _, literal = key.partition("=")
         check_param("unsupported", pname.strip())
-        if literal and not _is_expression(literal):
+        if literal and value_problem(literal) is not None:
             err("unsupported", f"{key!r}: the value after '=' must be a Python literal")
+    if statement is not None:
+        _check_statement(statement, kind, signature, err)
+    torch_layout = _opt_str(entry, "torch_layout", err)
+    if torch_layout is not None and (problem := dotted_name_problem(torch_layout, "paddle")) is not None:
+        err("torch_layout", problem)
+    file_arg = _opt_str(entry, "file_arg", err)
+    if file_arg is not None:
+        check_param("file_arg", file_arg)
     transform = _opt_str(entry, "transform", err)
     if transform is not None and known_transforms is not None and transform not in known_transforms:
         err("transform", f"unknown transform {transform!r} (known: {', '.join(sorted(known_transforms))})")
@@ -232,6 +331,9 @@ def _build_rule(
     if tier is Tier.MANUAL and not guide:
         err("guide", "a 'manual' rule must say what to do instead")
     aliases = _str_list(entry, "aliases", err)
+    for alias in aliases:
+        if (problem := dotted_name_problem(alias, "torch", dunders=True)) is not None:
+            err("aliases", problem)
     examples = _examples(entry, err)
     if require_examples and not examples and tier is not Tier.MANUAL:
         err("example", "every rule needs an example that the tests run under torch and paddle")
@@ -249,8 +351,44 @@ def _build_rule(
         rename=rename, drop=tuple(drop), pack=pack, values=values, defaults=defaults,
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
-        needs_gpu=needs == "gpu",
+        needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
+        file_arg=file_arg,
     )  # fmt: skip
+
+
+def _check_statement(text: str, kind: Kind | None, signature: Signature | None, err: Any) -> None:
+    """A statement template parses, and its placeholders are ones a use can fill."""
+    if kind is Kind.METHOD:
+        err("statement", "tensor methods cannot become statements")
+        return
+    if kind is Kind.ATTRIBUTE:
+        allowed = {"value"}
+    else:
+        allowed = {p.name for p in signature.params} if signature is not None else set()
+    try:
+        names = template_names(text)
+    except ValueError as exc:
+        err("statement", f"bad placeholder: {exc}")
+        return
+    for name in sorted(names - allowed):
+        where = "an assignment's $value" if kind is Kind.ATTRIBUTE else "a signature parameter"
+        err("statement", f"${name} is not {where}")
+    try:
+        ast.parse(Template(text).safe_substitute({n: "_x" for n in names}))
+    except SyntaxError as exc:
+        err("statement", f"does not parse: line {exc.lineno}: {exc.msg}")
+
+
+def template_names(text: str) -> set[str]:
+    """The ``$name`` placeholders of a statement template (``$$`` is a literal ``$``)."""
+    names: set[str] = set()
+    for match in Template.pattern.finditer(text):
+        if match.group("invalid") is not None:
+            raise ValueError(f"stray '$' at offset {match.start()}")
+        name = match.group("named") or match.group("braced")
+        if name:
+            names.add(name)
+    return names
 
 
 def _returns_tensor_by_default(api: str, kind: Kind) -> bool:
@@ -349,10 +487,3 @@ def _str_map(entry: Mapping[str, Any], fld: str, err: Any) -> dict[str, str]:
         return {}
     return dict(value)
 
-
-def _is_expression(text: str) -> bool:
-    try:
-        ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return False
-    return True

@@ -14,6 +14,10 @@ from pathlib import Path
 
 from paddleport.rules.signature import Signature
 
+# Transforms that write the whole Paddle expression themselves (an expression over the
+# arguments, or the receiver alone): their rules need no `paddle` name.
+CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call"})
+
 
 class Tier(enum.Enum):
     """How far a rewrite can be trusted.
@@ -79,6 +83,9 @@ class Rule:
     examples: tuple[Example, ...] = ()
     returns_tensor: bool = False
     needs_gpu: bool = False  # its example cannot run without a GPU, so it stays unverified here
+    statement: str | None = None  # what a whole statement using it becomes ($value / $param)
+    torch_layout: str | None = None  # the Paddle class keeping torch's parameter layout
+    file_arg: str | None = None  # a parameter taking a path or a file object; Paddle takes the path
 
     @property
     def id(self) -> str:
@@ -88,6 +95,24 @@ class Rule:
     def short_paddle(self) -> str | None:
         """The method or attribute name that replaces a tensor method's."""
         return None if self.paddle is None else self.paddle.rsplit(".", 1)[-1]
+
+    @property
+    def statement_code(self) -> str:
+        """The statement template on one line, comments left out, for messages."""
+        lines = (line.split("  #")[0].strip() for line in (self.statement or "").splitlines())
+        return " ".join(line for line in lines if line)
+
+    @property
+    def converts(self) -> bool:
+        """It rewrites something: as an expression (``paddle``) or as a whole statement."""
+        return self.tier is not Tier.MANUAL and (
+            self.paddle is not None or self.statement is not None or self.writes_code
+        )
+
+    @property
+    def writes_code(self) -> bool:
+        """Its transform writes the whole Paddle expression, so it needs no ``paddle`` name."""
+        return self.transform in CODE_WRITING_TRANSFORMS
 
     @property
     def changes_arguments(self) -> bool:
@@ -107,8 +132,10 @@ class Rule:
         With ``used`` (the arguments one call passes) only the changes that call
         gets are named; without it, everything the rule can do.
         """
-        if self.tier is Tier.MANUAL or self.paddle is None:
+        if not self.converts:
             return f"{self.api}: {self.guide or 'no automatic conversion'}"
+        if self.paddle is None:
+            return f"{self.api} → `{self.statement_code}`" if self.statement else f"{self.api} → Paddle code"
         details = [f"{a} → {b}" for a, b in self.rename.items() if used is None or a in used]
         details += [f"drop {a}" for a in self.drop if used is None or a in used]
         if self.pack and packed:

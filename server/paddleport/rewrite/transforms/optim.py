@@ -169,6 +169,12 @@ FORMULAS = {
     "torch.linalg.tensorsolve": "paddle.linalg.solve({A}.reshape([int(paddle.numel({B})), -1]), "
     "{B}.flatten()).reshape({A}.shape[{B}.ndim:])",
     "torch.backends.cuda.is_built": "paddle.is_compiled_with_cuda()",
+    "torch.set_float32_matmul_precision": "paddle.base.core.set_cublas_switch({precision} != 'highest')",
+    "torch.get_float32_matmul_precision": "('high' if paddle.base.core.get_cublas_switch() else 'highest')",
+    "torch.backends.mps.is_available": "False",  # Paddle has no MPS backend
+    "torch.backends.mps.is_built": "False",
+    "torch.accelerator.current_accelerator": "(paddle.device(paddle.device.get_device()) "
+    "if paddle.device.is_available() else None)",
     "torch.special.entr": "paddle.where({input} > 0, -{input} * paddle.log({input}), "
     "paddle.where({input} == 0, paddle.zeros_like({input}), "
     "paddle.full_like({input}, float('-inf'))))",
@@ -199,7 +205,7 @@ def formula(t: TransformInput) -> cst.BaseExpression:
                 f"Paddle has no {t.rule.api.rsplit('.', 1)[-1]}; paddleport writes it as "
                 f"{template.format_map(_Show())}, which repeats `{name}`: assign it to a name first"
             )
-        bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float))
+        bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
         values[name] = code_of(value) if bare else f"({code_of(value)})"
     try:
         return cst.parse_expression(template.format(**values))
