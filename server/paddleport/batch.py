@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paddleport.analysis import jedi_types
+from paddleport.analysis.finder import Analysis, analyze
+from paddleport.analysis.project import ModuleSummary, ProjectIndex, Recorder, module_name, project_files
+from paddleport.analysis.uses import Confidence
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, read_source
 from paddleport.rewrite.convert import Conversion, convert_source
@@ -51,27 +54,82 @@ def file_result(path: Path, conv: Conversion, planner: Planner) -> FileResult:
     return result
 
 
-def convert_path(path: Path, planner: Planner, annotate: bool = False,
-                 use_jedi: bool = True) -> FileResult:  # fmt: skip
+def convert_path(path: Path, planner: Planner, annotate: bool = False, use_jedi: bool = False,
+                 index: ProjectIndex | None = None) -> FileResult:  # fmt: skip
+    """Convert one file; ``index`` adds what the rest of the project knows, ``use_jedi`` asks jedi too."""
     try:
         text = read_source(path)
     except ReadProblem as exc:
         return FileResult(path, problem=str(exc))
+    facts = index.facts(module_name(path)[0]) if index is not None else None
+    return _convert_text(path, text, planner, annotate, use_jedi, analyze(text, planner.rules, project=facts))
+
+
+def _convert_text(path: Path, text: str, planner: Planner, annotate: bool, use_jedi: bool,
+                  analysis: Analysis) -> FileResult:  # fmt: skip
     refine = (lambda a: jedi_types.refine(a, path)) if use_jedi else None
-    return file_result(path, convert_source(text, planner, annotate=annotate, refine=refine), planner)
+    return file_result(path, convert_source(text, planner, annotate=annotate, refine=refine,
+                                            analysis=analysis), planner)  # fmt: skip
 
 
+def summarize_path(path: Path, planner: Planner, convert: bool = False, annotate: bool = False,
+                   use_jedi: bool = False) -> tuple[ModuleSummary | None, FileResult | None]:  # fmt: skip
+    """Pass one of a project conversion: what this module tells the others.
+
+    With ``convert``, a file whose receivers are all typed already is converted
+    too: the project index could not change its result, so pass two skips it.
+    """
+    try:
+        text = read_source(path)
+    except ReadProblem as exc:
+        return None, FileResult(path, problem=str(exc)) if convert else None
+    name, is_package = module_name(path)
+    recorder = Recorder(name, is_package)
+    analysis = analyze(text, planner.rules, project=recorder)
+    summary = recorder.summary if analysis.syntax_error is None else None
+    if convert and not any(u.confidence is Confidence.LOW for u in analysis.uses):
+        return summary, _convert_text(path, text, planner, annotate, use_jedi, analysis)
+    return summary, None
+
+
+def build_index(paths: Sequence[Path], planner: Planner) -> ProjectIndex:
+    """The project index of ``paths``, in this process; the rest of their packages is read on demand.
+
+    For few files (one file converted inside a large package, the editor's workspace
+    command): a module of the package is read only when a name is resolved through it,
+    so calls from elsewhere in the package are not seen.
+    """
+    extra = {module_name(p)[0]: p for p in project_files(paths)}
+
+    def load(module: str) -> ModuleSummary | None:
+        path = extra.pop(module, None)
+        return summarize_path(path, planner)[0] if path is not None else None
+
+    return ProjectIndex((s for s in (summarize_path(p, planner)[0] for p in paths) if s is not None), load)
+
+
+# The planner is set in the parent before the pools fork, so forked workers inherit it
+# instead of reloading the rules (most of a worker's start-up); the index comes through
+# the initializer, which a forked worker receives without pickling.
 _worker_planner: Planner | None = None
+_worker_index: ProjectIndex | None = None
 
 
-def _init_worker(extra_rule_dirs: Sequence[str]) -> None:
-    global _worker_planner
-    _worker_planner = make_planner(extra_rule_dirs)
+def _init_worker(extra_rule_dirs: Sequence[str], index: ProjectIndex | None) -> None:
+    global _worker_planner, _worker_index
+    if _worker_planner is None:  # spawned, not forked
+        _worker_planner = make_planner(extra_rule_dirs)
+    _worker_index = index
+
+
+def _summarize(args: tuple[str, bool, bool, bool]) -> tuple[ModuleSummary | None, FileResult | None]:
+    assert _worker_planner is not None
+    return summarize_path(Path(args[0]), _worker_planner, *args[1:])
 
 
 def _work(args: tuple[str, bool, bool]) -> FileResult:
     assert _worker_planner is not None
-    return convert_path(Path(args[0]), _worker_planner, args[1], args[2])
+    return convert_path(Path(args[0]), _worker_planner, args[1], args[2], _worker_index)
 
 
 def convert_many(
@@ -79,18 +137,26 @@ def convert_many(
     *,
     jobs: int | None = None,
     annotate: bool = False,
-    use_jedi: bool = True,
+    use_jedi: bool = False,
+    use_index: bool = True,
     extra_rule_dirs: Sequence[str] = (),
     on_result: Callable[[FileResult], None] | None = None,
 ) -> list[FileResult]:
-    """Convert files on ``jobs`` processes (default: all cores); results in input order."""
+    """Convert files on ``jobs`` processes (default: all cores); results in input order.
+
+    With ``use_index`` (the default) a first pass reads every module of the project
+    (the files and the rest of their packages) into a ``ProjectIndex`` that the
+    second pass, the conversion, consults for receivers a file cannot type alone.
+    """
+    global _worker_planner, _worker_index
     items = [str(p) for p in paths]
     jobs = jobs or os.cpu_count() or 1
     results: list[FileResult] = []
+    planner = make_planner(extra_rule_dirs)
     if jobs == 1 or len(items) < 4:
-        planner = make_planner(extra_rule_dirs)
+        index = build_index([Path(i) for i in items], planner) if use_index else None
         for item in items:
-            r = convert_path(Path(item), planner, annotate, use_jedi)
+            r = convert_path(Path(item), planner, annotate, use_jedi, index)
             results.append(r)
             if on_result:
                 on_result(r)
@@ -98,13 +164,44 @@ def convert_many(
     # This process never imports torch, so a forked worker is safe and starts fastest.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    with cf.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                                initargs=(tuple(extra_rule_dirs),)) as pool:  # fmt: skip
-        for r in pool.map(_work, [(i, annotate, use_jedi) for i in items], chunksize=4):
-            results.append(r)
-            if on_result:
-                on_result(r)
+    _worker_planner = planner if method == "fork" else None
+    done: dict[str, FileResult] = {}
+    try:
+        index = None
+        if use_index:
+            extra = [str(p) for p in project_files(Path(i) for i in items)]
+            tasks = [(i, True, annotate, use_jedi) for i in items] + [(e, False, False, False) for e in extra]
+            tasks.sort(key=lambda t: -_size(t[0]))  # largest first: no straggler at the end
+            summaries: list[ModuleSummary] = []
+            with cf.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                                        initargs=(tuple(extra_rule_dirs), None)) as pool:  # fmt: skip
+                for (path, *_), (summary, result) in zip(tasks, pool.map(_summarize, tasks),
+                                                         strict=True):  # fmt: skip
+                    if summary is not None:
+                        summaries.append(summary)
+                    if result is not None:
+                        done[path] = result
+                        if on_result:
+                            on_result(result)
+            index = ProjectIndex(summaries)
+        rest = sorted(((i, annotate, use_jedi) for i in items if i not in done), key=lambda t: -_size(t[0]))
+        with cf.ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                                    initargs=(tuple(extra_rule_dirs), index)) as pool:  # fmt: skip
+            for (path, *_), r in zip(rest, pool.map(_work, rest), strict=True):
+                done[path] = r
+                if on_result:
+                    on_result(r)
+    finally:
+        _worker_planner, _worker_index = None, None
+    results.extend(done[i] for i in items)
     return results
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 @dataclass

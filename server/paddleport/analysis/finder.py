@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from paddleport.analysis import objtypes as ot
+from paddleport.analysis import project as px
 from paddleport.analysis.canonical import canonical
 from paddleport.analysis.scopes import Scope, build_scope, dotted
 from paddleport.analysis.source import SourceText
@@ -51,10 +52,13 @@ class Analysis:
     syntax_error: SyntaxProblem | None = None
 
 
-def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None) -> Analysis:
+def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
+            project: px.ModuleFacts | None = None) -> Analysis:
     """All torch uses in ``text``, in source order; a syntax error instead of uses when it does not parse.
 
     ``facts`` adds what is known about classes defined elsewhere (bases, attribute types).
+    ``project`` tells what the rest of the project knows (batch conversion only):
+    what project functions return, which parameters every caller passes a tensor.
     """
     source = SourceText(text)
     try:
@@ -65,7 +69,7 @@ def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None) -> Ana
         return Analysis(source, [], SyntaxProblem(exc.msg, line, col))
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         return Analysis(source, [], SyntaxProblem(f"cannot parse: {exc}", 1, 0))
-    finder = _Finder(source, rules, facts)
+    finder = _Finder(source, rules, facts, project)
     try:
         finder.run(tree)
     except RecursionError:
@@ -76,6 +80,34 @@ def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None) -> Ana
         uses = [u for u in uses if source.position(u.focus_start)[0] not in ignored]
     uses.sort(key=lambda u: (u.start, -u.end))
     return Analysis(source, uses)
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+_BODIES = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def _statements(body: list[ast.stmt], nested: bool = True) -> list[ast.stmt]:
+    """Every statement in ``body``, inside compound ones too; ``nested``: in nested functions as well."""
+    out: list[ast.stmt] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.stmt):
+            out.append(stmt)
+        if nested or not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list):
+                    stack.extend(s for s in inner if isinstance(s, _BODIES))
+    return out
+
+
+def _returns(body: list[ast.stmt]) -> list[ast.Return]:
+    """The return statements of a function body, not of functions nested in it."""
+    return [s for s in _statements(body, nested=False) if isinstance(s, ast.Return)]
 
 
 def _chain_of(scope: Scope) -> list[Scope]:
@@ -161,9 +193,13 @@ _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 class _Finder:
-    def __init__(self, source: SourceText, rules: RuleSet, facts: ot.TypeFacts | None = None) -> None:
+    def __init__(self, source: SourceText, rules: RuleSet, facts: ot.TypeFacts | None = None,
+                 project: px.ModuleFacts | None = None) -> None:
         self.src = source
         self.rules = rules
+        self.project = project
+        self.self_class = ""  # the module-level class whose methods are being visited
+        self.local_returns: dict[tuple[int, str], int] = {}  # (id(scope), name) -> conf of its result
         self.uses: list[Use] = []
         self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
         self.kept_layout: set[int] = set()  # ids of calls creating layers whose weight is assigned
@@ -185,6 +221,8 @@ class _Finder:
         scope = build_scope(None, None, tree.body, None)
         self.module_scope = scope
         self._class_facts(tree, scope)
+        if self.project is not None and self.project.recording:
+            self.project.enter_module(tree)  # type: ignore[attr-defined]
         self._infer_tensors(scope)
         for stmt in tree.body:
             self.visit(stmt, scope)
@@ -330,7 +368,18 @@ class _Finder:
             n_required = len(positional) - len(args.defaults)
             for a in positional[:n_required]:
                 inner.tensors.setdefault(a.arg, Confidence.MEDIUM)
+        qual = None
+        if self.project is not None and scope.node is None:
+            qual = node.name if class_scope_bases is None else (
+                f"{self.self_class}.{node.name}" if self.self_class else None)
+            if qual is not None:
+                for name, conf in self.project.params(qual).items():
+                    inner.tensors.setdefault(name, conf)
         self._infer_tensors(inner)
+        if scope.node is not None and class_scope_bases is None:
+            self._local_function(node, scope, inner)
+        if qual is not None and self.project is not None and self.project.recording:
+            self._record_function(node, qual, inner, class_scope_bases is not None)
         for stmt in node.body:
             self.visit(stmt, inner)
         self._factory_dicts(inner)
@@ -407,11 +456,15 @@ class _Finder:
         self.class_tensors.append(self._tensor_attributes(node, scope))
         key = self.local_classes.get(node.name) if scope is self.module_scope else None
         self.class_types.append(key if key is not None and self.facts.torch_base(key) else None)
+        outer_class, self.self_class = self.self_class, node.name if scope.node is None else ""
+        if self.project is not None and self.project.recording and self.self_class:
+            self._record_class(node, scope)
         for stmt in node.body:
             if isinstance(stmt, _FUNCS):
                 self._function(stmt, scope, bases)
             else:
                 self.visit(stmt, scope)
+        self.self_class = outer_class
         self.class_tensors.pop()
         self.class_types.pop()
 
@@ -460,6 +513,9 @@ class _Finder:
         return found
 
     def _holds_tensor(self, value: ast.expr, scope: Scope) -> bool:
+        if isinstance(value, ast.IfExp):  # `nn.Parameter(..) if cls_token else None`
+            branches = [b for b in (value.body, value.orelse) if not _is_none(b)]
+            return bool(branches) and all(self._holds_tensor(b, scope) for b in branches)
         if isinstance(value, ast.Call) and isinstance(value.func, (ast.Attribute, ast.Name)):
             parts = dotted(value.func)
             if parts is not None:
@@ -524,6 +580,8 @@ class _Finder:
                     self._method_call(node, func, rule, scope)
             if parts is None:
                 self.visit(func.value, scope)
+        if not recorded and parts is not None and self.project is not None and self.project.recording:
+            self._record_call(node, parts, scope)
         if isinstance(func, ast.Name) and func.id in _TYPE_CHECKS and len(node.args) == 2:
             self.visit(node.args[0], scope)
             self._type_check(node.args[1], scope)
@@ -693,6 +751,10 @@ class _Finder:
         if base is None:
             if isinstance(node, ast.Attribute):
                 self._member_attributes(node.value if role == _ROLE_CALL else node, scope)
+            if role != _ROLE_CALL and self.project is not None and self.project.recording:
+                callee = self._callee(parts, scope)
+                if callee is not None:
+                    self.project.add_escape(callee)  # type: ignore[attr-defined]
             return False
         rule, api, k = self._resolve(base, tuple(parts[1:]))
         if rule is None and "__dict__" in parts[1:] and self._module_dict(node, parts, base):
@@ -808,6 +870,18 @@ class _Finder:
     # -- tensor inference ----------------------------------------------------
 
     def _is_tensor_annotation(self, node: ast.expr, scope: Scope) -> bool:
+        """`torch.Tensor`, also `Optional[torch.Tensor]` and `torch.Tensor | None` (used, it is a tensor)."""
+        if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute)):
+            name = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
+            if name == "Optional":
+                return self._is_tensor_annotation(node.slice, scope)
+            return False
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            if _is_none(node.right):
+                return self._is_tensor_annotation(node.left, scope)
+            if _is_none(node.left):
+                return self._is_tensor_annotation(node.right, scope)
+            return False
         parts = dotted(node)
         if parts is None:
             return False
@@ -846,6 +920,14 @@ class _Finder:
                     if base is not None:
                         rule = self.rules.get(canonical(".".join([base, *parts[1:]])))
                         return Confidence.HIGH if rule is not None and rule.returns_tensor else 0
+                    if len(parts) == 1 and self.local_returns:
+                        conf = self._local_call(parts[0], scope)
+                        if conf:
+                            return conf
+                    if self.project is not None:
+                        conf = self._project_call(parts, node, scope)  # type: ignore[arg-type]
+                        if conf:
+                            return conf
                 if isinstance(func, ast.Attribute):
                     if isinstance(func.value, ast.Name) and func.value.id == "self":
                         # a submodule applied to a tensor: self.proj(x)
@@ -859,6 +941,9 @@ class _Finder:
                     inner = self._tensor_conf(func.value, scope)
                     if inner:
                         return inner
+                    if (rule is not None and rule.kind is Kind.METHOD and func.attr not in AMBIGUOUS_METHODS
+                            and not _not_a_tensor(func.value, scope)):  # fmt: skip
+                        return Confidence.MEDIUM  # as sure as the tensor-only method call itself
             if isinstance(func, (ast.Name, ast.Attribute)):  # a torch layer applied: model(x)
                 callee = self._obj_type(func, scope)
                 if callee is not None and callee.startswith("torch.") and self.facts.is_a(callee, ot.MODULE):
@@ -877,9 +962,19 @@ class _Finder:
             if node.attr in ("T", "mT", "data", "grad"):  # type: ignore[attr-defined]
                 return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
             typ = self._obj_type(node, scope)  # bn.running_mean, a tensor attribute of a module
-            return Confidence.MEDIUM if typ is not None and self._is_tensor_type(typ) else 0
+            if typ is not None and self._is_tensor_type(typ):
+                return Confidence.MEDIUM
+            if (self.project is not None and self.self_class
+                    and isinstance(node.value, ast.Name) and node.value.id == "self"):  # type: ignore[attr-defined]  # fmt: skip
+                return self.project.attribute_conf(self.self_class, node.attr)  # type: ignore[attr-defined]
+            return 0
         if t is ast.IfExp:
-            return min(self._tensor_conf(node.body, scope), self._tensor_conf(node.orelse, scope))  # type: ignore[attr-defined]
+            body, orelse = node.body, node.orelse  # type: ignore[attr-defined]
+            if _is_none(orelse):  # `nn.Parameter(..) if cls_token else None`: a tensor where used as one
+                return self._tensor_conf(body, scope)
+            if _is_none(body):
+                return self._tensor_conf(orelse, scope)
+            return min(self._tensor_conf(body, scope), self._tensor_conf(orelse, scope))
         return 0
 
     # -- object types --------------------------------------------------------
@@ -1193,3 +1288,121 @@ class _Finder:
         self._mark_handled(marked)
         self._record_attribute(attribute, rule, Confidence.MEDIUM, node, store=store)
         return False
+    def _local_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
+                        inner: Scope) -> None:  # fmt: skip
+        """A helper nested in a function: calls of it below give a tensor when all its returns do."""
+        returns = [r.value for r in _returns(node.body) if r.value is not None and not _is_none(r.value)]
+        conf = min((self._tensor_conf(v, inner) for v in returns), default=0)
+        if conf:
+            self.local_returns[(id(scope), node.name)] = conf
+
+    def _local_call(self, name: str, scope: Scope) -> int:
+        s: Scope | None = scope
+        while s is not None and s.parent is not None:
+            if name in s.locals:
+                return self.local_returns.get((id(s), name), 0)
+            s = s.parent
+        return 0
+
+    # -- the project index (batch conversion) ----------------------------------
+
+    def _callee(self, parts: list[str], scope: Scope) -> tuple[str, tuple[str, ...]] | None:
+        """A dotted name as the project index sees it: `self.m` in a class, or a module-level name."""
+        if parts[0] == "self":
+            return (self.self_class, tuple(parts)) if self.self_class and len(parts) == 2 else None
+        s: Scope | None = scope
+        while s is not None and s.parent is not None:
+            if parts[0] in s.locals or parts[0] in s.tensors:
+                return None
+            s = s.parent
+        if s is None or parts[0] not in s.locals:
+            return None
+        return "", tuple(parts)
+
+    def _project_call(self, parts: list[str], node: ast.Call, scope: Scope) -> int:
+        assert self.project is not None
+        callee = self._callee(parts, scope)
+        if callee is None:
+            return 0
+        return self.project.call_conf(callee[0], parts, node.args, lambda a: self._tensor_conf(a, scope))
+
+    def _record_call(self, node: ast.Call, parts: list[str], scope: Scope) -> None:
+        callee = self._callee(parts, scope)
+        if callee is None:
+            return
+        args = tuple(0 if isinstance(a, ast.Starred) else self._tensor_conf(a, scope) for a in node.args)
+        keywords = tuple((kw.arg, self._tensor_conf(kw.value, scope)) for kw in node.keywords if kw.arg)
+        open_ended = any(isinstance(a, ast.Starred) for a in node.args) or any(
+            kw.arg is None for kw in node.keywords)
+        self.project.add_call(px.CallSite(callee, args, keywords, open_ended))  # type: ignore[union-attr]
+
+    def _record_class(self, node: ast.ClassDef, scope: Scope) -> None:
+        """Project bases, tensor attributes and `self.x = Foo(...)` instances, for other files."""
+        bases = tuple(tuple(p) for p in (dotted(b) for b in node.bases
+                                         if isinstance(b, (ast.Attribute, ast.Name))) if p)  # fmt: skip
+        info = px.ClassInfo(bases, {a: Confidence.MEDIUM for a in self.class_tensors[-1]})
+        made: dict[str, tuple[str, ...] | None] = {}
+        for sub in _statements([s for s in node.body if isinstance(s, _FUNCS)]):
+            if not (isinstance(sub, ast.Assign) and len(sub.targets) == 1):
+                continue
+            target, value = sub.targets[0], sub.value
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"):  # fmt: skip
+                continue
+            parts = dotted(value.func) if isinstance(value, ast.Call) and isinstance(
+                value.func, (ast.Attribute, ast.Name)) else None  # fmt: skip
+            previous = made.get(target.attr, ())
+            made[target.attr] = tuple(parts) if parts and previous in ((), tuple(parts)) else None
+        info.instances = {k: v for k, v in made.items() if v and scope.lookup(v[0])[0] is None}
+        self.project.add_class(node.name, info)  # type: ignore[union-attr]
+
+    def _record_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, qual: str, inner: Scope,
+                         is_method: bool) -> None:  # fmt: skip
+        """What the function returns, in terms a caller elsewhere can evaluate."""
+        escapes, static = px.plain_decorators(node)
+        args = node.args
+        positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+        if is_method and not static and positional:
+            positional = positional[1:]
+        params = tuple(positional) + tuple(a.arg for a in args.kwonlyargs)
+        info = px.FunctionInfo(params, escapes=escapes)
+        returns = [r.value for r in _returns(node.body) if r.value is not None and not _is_none(r.value)]
+        index = {p: i for i, p in enumerate(params)}
+        for value in returns:
+            conf = self._tensor_conf(value, inner)
+            if conf:
+                info.returns.append((px.TENSOR, conf))
+                continue
+            ret = self._symbolic_return(value, inner, index)
+            if ret is None:
+                info.returns = []
+                break
+            info.returns.append(ret)
+        self.project.add_function(qual, info)  # type: ignore[union-attr]
+
+    def _symbolic_return(self, value: ast.expr, scope: Scope, index: dict[str, int]) -> px.Ret | None:
+        """`return x[:, 1:]` → its parameter x; `return helper(x)` → helper's result for x."""
+        if isinstance(value, (ast.Tuple, ast.List, ast.Dict, ast.Set, ast.Constant, ast.JoinedStr,
+                              ast.Compare, ast.ListComp, ast.DictComp, ast.Lambda)):  # fmt: skip
+            return None
+        for name, i in list(index.items())[:6]:  # a parameter that makes the result a tensor
+            if name in scope.tensors:
+                continue
+            scope.tensors[name] = Confidence.MEDIUM
+            saved = dict(scope.tensors)
+            self._infer_tensors(scope)
+            conf = self._tensor_conf(value, scope)
+            scope.tensors.clear()
+            scope.tensors.update(saved)
+            del scope.tensors[name]
+            if conf:
+                return px.PARAM, i
+        if isinstance(value, ast.Call) and isinstance(value.func, (ast.Attribute, ast.Name)):
+            parts = dotted(value.func)
+            callee = self._callee(parts, scope) if parts else None
+            if callee is not None and not any(isinstance(a, ast.Starred) for a in value.args):
+                spec = tuple(-1 - index[a.id] if isinstance(a, ast.Name) and a.id in index
+                             and a.id not in scope.tensors else self._tensor_conf(a, scope)
+                             for a in value.args)  # fmt: skip
+                return px.CALL, callee, spec
+        return None

@@ -100,7 +100,8 @@ def run_convert(args: argparse.Namespace) -> int:
     destinations = dict(planned)
     progress = _Progress(len(planned), not args.quiet and args.format == "text")
     results = convert_many([s for s, _ in planned], jobs=args.jobs, annotate=args.annotate,
-                           use_jedi=not args.no_jedi, extra_rule_dirs=args.rules,
+                           use_jedi=args.jedi and not args.no_jedi, use_index=not args.no_index,
+                           extra_rule_dirs=args.rules,
                            on_result=progress.step)  # fmt: skip
     progress.close()
     for r in results:

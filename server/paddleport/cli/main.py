@@ -46,8 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--format", choices=["text", "json"], default="text",
                          help="summary format")  # fmt: skip
     convert.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    convert.add_argument("--no-jedi", action="store_true",
-                         help="skip jedi type inference for receivers the syntax cannot type")  # fmt: skip
+    convert.add_argument("--jedi", action="store_true",
+                         help="also ask jedi about receivers neither the file nor the project index "
+                              "types (slow; rarely adds anything)")  # fmt: skip
+    convert.add_argument("--no-jedi", action="store_true", help=argparse.SUPPRESS)  # the old default
+    convert.add_argument("--no-index", action="store_true",
+                         help="analyse each file alone, not reading the rest of the project")  # fmt: skip
 
     rules = sub.add_parser("rules", help="list, show, validate or report mapping rules")
     rsub = rules.add_subparsers(dest="rules_command", required=True)

@@ -28,7 +28,7 @@ from pygls.exceptions import JsonRpcInternalError
 from pygls.lsp.server import LanguageServer
 
 from paddleport import __version__
-from paddleport.batch import convert_path, file_result, summarise
+from paddleport.batch import build_index, convert_path, file_result, summarise
 from paddleport.catalog import make_planner
 from paddleport.files import ReadProblem, python_files, read_source
 from paddleport.lsp import actions
@@ -652,6 +652,8 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
     started = time.monotonic()
     loop = asyncio.get_running_loop()
     last_report = 0.0
+    # What the project's files tell about each other (returns, callers), as `paddleport convert` does.
+    index = await loop.run_in_executor(None, build_index, paths, ls.planner) if paths else None
     for i, path in enumerate(paths):
         if token is not None and ls.work_done_progress.tokens[token].cancelled():
             cancelled = True
@@ -665,7 +667,8 @@ async def _convert_workspace(ls: PaddleportServer) -> dict[str, Any]:
                 changes[edit_uri] = list(edits)
         else:
             # A worker thread, never a forked process: forking this threaded server can hang.
-            result = await loop.run_in_executor(None, convert_path, path, ls.planner, ls.settings.annotate)
+            result = await loop.run_in_executor(None, convert_path, path, ls.planner, ls.settings.annotate,
+                                                False, index)  # fmt: skip
             if result.changed and result.code is not None and result.original is not None:
                 on_disk = DocumentView(uri, result.original, None, ls.encoding)
                 changes.update(on_disk.changes_for(result.code) or {})

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import Analysis, analyze
+from paddleport.analysis.project import ModuleFacts
 from paddleport.analysis.source import SourceText, split_lines, split_lines_keepends
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rewrite.dynamic import add_namespaces, namespace_name
@@ -153,12 +154,17 @@ def convert_source(
     select: Selector | None = None,
     annotate: bool = False,
     refine: Callable[[Analysis], Analysis] | None = None,
+    project: ModuleFacts | None = None,
+    analysis: Analysis | None = None,
 ) -> Conversion:
     """Convert every selected use (default: all of at least medium confidence).
 
-    ``refine`` may raise the confidence of uses before they are chosen (jedi, in batch runs).
+    ``project`` is what the project index knows about this module (batch runs); ``refine``
+    may raise the confidence of uses before they are chosen (jedi, when asked). ``analysis``
+    is ``text``'s analysis when the caller has it already.
     """
-    analysis = analyze(text, planner.rules)
+    if analysis is None:
+        analysis = analyze(text, planner.rules, project=project)
     if refine is not None and analysis.syntax_error is None:
         analysis = refine(analysis)
     if analysis.syntax_error is not None:
