@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(PY) bench/convert_bench.py        # downloads timm into build/corpus (not committed)
 	$(PY) bench/lsp_bench.py build/corpus/timm/models
 	$(PY) bench/equiv_bench.py
+	$(PY) bench/programs_bench.py       # 12 PyPI programs + the timm zoo under paddle, torch blocked
+	$(PY) bench/paconvert_bench.py      # installs PaConvert 3.3.1 into build/corpus; slow (black)
 
 rules-table: $(STAMP)
 	$(VENV)/bin/paddleport rules report --verify --format markdown > docs/supported-apis.md

@@ -165,8 +165,21 @@ def prepare_driver(program: Program) -> tuple[Path, Path, dict[str, Any]]:
     return torch_dir, paddle_dir, summary
 
 
-def run_side(framework: str, program_dir: Path, work: Path, timeout: float) -> dict[str, Any]:
-    pkg = WORK / "_pkg" / framework
+def d2l_oracle() -> Path:
+    """d2l's hand-written Paddle twin (paddle.py in the same wheel) standing in as `d2l.torch`: running
+    the converted driver on it tells a driver-conversion problem from a library-conversion one."""
+    root = WORK / "_pkg" / "oracle"
+    if not (root / "d2l" / "torch.py").exists():
+        src = pip_download(PACKAGES["d2l"][0]) / "d2l"
+        (root / "d2l").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src / "__init__.py", root / "d2l" / "__init__.py")
+        shutil.copy2(src / "paddle.py", root / "d2l" / "torch.py")
+    return root
+
+
+def run_side(framework: str, program_dir: Path, work: Path, timeout: float,
+             pkg: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    pkg = pkg or WORK / "_pkg" / framework
     paths = [program_dir, pkg, *stubs(framework)]
     cmd = [sys.executable, str(ROOT / "bench" / "program_runner.py"), framework, str(program_dir), str(work),
            str(pkg)]  # fmt: skip
@@ -192,6 +205,14 @@ def run_program(program: Program, packages: dict[str, dict[str, Any]], timeout: 
     work.mkdir(parents=True, exist_ok=True)
     torch_run = run_side("torch", torch_dir, work, timeout)
     paddle_run = run_side("paddle", paddle_dir, work, timeout)
+    oracle: dict[str, Any] = {}
+    if "d2l" in program.packages:
+        oracle_work = work / "oracle"
+        oracle_work.mkdir(exist_ok=True)
+        for name in ("torch_state.pkl", "torch_out.pkl"):
+            if (work / name).exists():
+                shutil.copy2(work / name, oracle_work / name)
+        oracle = run_side("paddle", paddle_dir, oracle_work, timeout, d2l_oracle())
     left_pkg = sum(packages[p]["leftovers"] for p in program.packages)
     stages = paddle_run.get("stages", {})
     return {
@@ -208,6 +229,7 @@ def run_program(program: Program, packages: dict[str, dict[str, Any]], timeout: 
         "trains": bool(paddle_run.get("trains")),
         "matches": paddle_run.get("matches"),
         "torch_trains": bool(torch_run.get("trains")),
+        "with_d2l_paddle_py": oracle,
     }
 
 
@@ -227,6 +249,16 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(f"{r['program']:18} {left} {_mark(r['imports']):7} "
               f"{_mark(r['runs']):4} {_mark(r['trains']):6} {_mark(r['matches']):7} {torch_ok:5}  "
               f"{err[:110]}{'  @ ' + where[:120] if where else ''}")  # fmt: skip
+    oracle = [r for r in rows if r.get("with_d2l_paddle_py")]
+    if oracle:
+        print("\nthe converted d2l drivers on d2l's own hand-written paddle.py (the library's twin):")
+        for r in oracle:
+            o = r["with_d2l_paddle_py"]
+            st = o.get("stages", {})
+            where = f"  @ {o['where'][:100]}" if o.get("where") else ""
+            print(f"  {r['program']:18} imports {_mark(bool(st.get('import'))):3} "
+                  f"runs {_mark(bool(st.get('train'))):3} trains {_mark(bool(o.get('trains'))):3} "
+                  f"matches {_mark(o.get('matches')):3}  {o.get('error', '')[:100]}{where}")  # fmt: skip
     n = len(rows)
     print(f"\n{n} programs: imports {sum(r['imports'] for r in rows)}, runs {sum(r['runs'] for r in rows)}, "
           f"trains {sum(r['trains'] for r in rows)}, forward matches torch "
