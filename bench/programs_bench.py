@@ -142,6 +142,7 @@ def prepare_packages(names: set[str]) -> dict[str, dict[str, Any]]:
         out[name] = {"spec": PACKAGES[name][0], "leftovers": len(mine),
                      "top_leftovers": apis.most_common(8)}  # fmt: skip
     out["_all"] = {"summary": summary, "convert_s": round(seconds, 1)}
+    (WORK / "_pkg" / "packages.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
     return out
 
 
@@ -271,12 +272,18 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None, help="program names")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per program and framework")
     parser.add_argument("--skip-timm", action="store_true")
+    parser.add_argument("--no-convert", action="store_true",
+                        help="reuse the packages converted by the last run (build/programs/_pkg)")
     parser.add_argument("--json", type=Path, default=RESULTS / "programs.json")
     args = parser.parse_args()
     programs = [p for p in PROGRAMS if not args.only or p.name in args.only]
     site_packages()
     started = time.perf_counter()
-    packages = prepare_packages({name for p in programs for name in p.packages})
+    saved = WORK / "_pkg" / "packages.json"
+    if args.no_convert and saved.exists():
+        packages = json.loads(saved.read_text(encoding="utf-8"))
+    else:
+        packages = prepare_packages({name for p in programs for name in p.packages})
     s = packages["_all"]["summary"]
     print(f"converted {len(packages) - 1} packages: {s['files']} files, {s['found']} torch uses, "
           f"rate {s['rate']:.1%}, {packages['_all']['convert_s']} s")  # fmt: skip
@@ -297,7 +304,9 @@ def main() -> int:
     report = {"packages": packages, "programs": rows, "wall_s": round(time.perf_counter() - started, 1)}
     args.json.write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
     if not args.skip_timm:
-        subprocess.run([sys.executable, str(ROOT / "bench" / "zoo_bench.py")], check=False)
+        zoo = [sys.executable, str(ROOT / "bench" / "zoo_bench.py")]
+        zoo += ["--no-convert"] if args.no_convert else []
+        subprocess.run(zoo, check=False)
     return 0
 
 
