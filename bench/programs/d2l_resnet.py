@@ -21,7 +21,7 @@ def forward(net, X):
 
 
 def train(net):
-    X, y = fashion_like(256, size=16)
+    X, y = fashion_like(128, size=16)
     train_iter = d2l.load_array((torch.tensor(X), torch.tensor(y)), 32)
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.Adam(net.parameters(), lr=1e-3)

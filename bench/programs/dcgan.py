@@ -41,8 +41,8 @@ def train(gan):
     optD = torch.optim.Adam(gan.netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
     optG = torch.optim.Adam(gan.netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
     losses = []
-    for i in range(8):
-        batch = real[(i % 8) * 8:(i % 8) * 8 + 8]
+    for i in range(6):
+        batch = real[i * 8:i * 8 + 8]
         noise = torch.randn(8, 100, 1, 1)
         gan.netD.zero_grad()
         out_real = gan.netD(batch).view(-1)
