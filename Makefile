@@ -48,6 +48,8 @@ bench: $(STAMP)
 	$(PY) bench/lsp_bench.py build/corpus/timm/models
 	$(PY) bench/equiv_bench.py
 	$(PY) bench/lsp_fuzz.py               # 2 sessions x 10,000 random edits against the server
+	$(PY) bench/programs_bench.py       # 12 PyPI programs + the timm zoo under paddle, torch blocked
+	$(PY) bench/paconvert_bench.py      # installs PaConvert 3.3.1 into build/corpus; slow (black)
 
 rules-table: $(STAMP)
 	$(VENV)/bin/paddleport rules report --verify --format markdown > docs/supported-apis.md
