@@ -71,7 +71,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
         with contextlib.suppress(psutil.NoSuchProcess):
             psutil.Process(with_pid).kill()
     return {"wall_s": round(wall, 2), "returncode": proc.returncode, "lingering": left,
-            "stderr_tail": proc.stderr[-500:] if proc.returncode not in (0, 1) else ""}  # fmt: skip
+            "stderr_tail": proc.stderr[-500:] if proc.returncode not in (0, 3) else ""}  # fmt: skip
 
 
 def main() -> int:
