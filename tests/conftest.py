@@ -7,6 +7,8 @@ tests of the shipped rules use ``shipped_rules``.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -66,3 +68,27 @@ def convert(planner: Planner) -> Callable[..., Conversion]:
         return convert_source(dedent(before), planner, **kwargs)  # type: ignore[arg-type]
 
     return run
+
+
+# Run code in a fresh interpreter in which `import torch` (and any torch submodule) fails, as a
+# converted program must run: one blocker for every test that proves that.
+BLOCK_TORCH = """
+import sys, warnings
+from importlib.abc import MetaPathFinder
+
+class BlockTorch(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] == 'torch':
+            raise ImportError('torch is blocked: ' + name)
+
+sys.meta_path.insert(0, BlockTorch())
+warnings.filterwarnings('ignore')
+"""
+
+
+def run_without_torch(code: str, cwd: Path, *args: str, timeout: float = 600,
+                      block: bool = True) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """``python -c code`` in ``cwd`` with torch unimportable (``block=False``: the same, importable)."""
+    return subprocess.run([sys.executable, "-c", (BLOCK_TORCH if block else "") + code, *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={"GLOG_minloglevel": "2", "PATH": "/usr/bin:/bin"})  # fmt: skip

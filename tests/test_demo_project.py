@@ -6,19 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import run_without_torch
+
 ROOT = Path(__file__).resolve().parent.parent
 
-RUN_WITHOUT_TORCH = """
-import math, sys, warnings
-from importlib.abc import MetaPathFinder
-
-class BlockTorch(MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] == 'torch':
-            raise ImportError('torch is blocked: ' + name)
-
-sys.meta_path.insert(0, BlockTorch())
-warnings.filterwarnings('ignore')
+TRAIN = """
+import math
 from cnn.train import train
 loss = train()
 assert math.isfinite(loss), loss
@@ -32,7 +25,6 @@ def test_converted_example_project_trains_under_paddle(tmp_path: Path) -> None:
                               "-o", str(out)], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert convert.returncode == 0, convert.stderr
     assert "conversion rate:     100.0%" in convert.stdout
-    run = subprocess.run([sys.executable, "-c", RUN_WITHOUT_TORCH], cwd=out, capture_output=True,
-                         text=True, timeout=600, env={"GLOG_minloglevel": "2", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    run = run_without_torch(TRAIN, out)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "trained" in run.stdout

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from paddleport.analysis.uses import UseKind
 from paddleport.rewrite.convert import Conversion, Outcome, convert_source
 from paddleport.rewrite.fixes import Planner
 from paddleport.rules.model import Tier
-from tests.conftest import dedent
+from tests.conftest import dedent, run_without_torch
 from tests.test_convert import Convert
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -351,15 +349,6 @@ class Block(nn.Module):
 '''
 
 RUN = """
-import sys
-from importlib.abc import MetaPathFinder
-
-class BlockTorch(MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] == 'torch':
-            raise ImportError('torch is blocked: ' + name)
-
-sys.meta_path.insert(0, BlockTorch())
 import numpy as np
 import paddle
 import block
@@ -384,8 +373,7 @@ def test_timm_style_module_converts_and_runs_under_paddle_alone(
     ast.parse(out.code)
     assert convert_source(out.code, shipped_planner).code == out.code
     (tmp_path / "block.py").write_text(out.code)
-    run = subprocess.run([sys.executable, "-c", RUN], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=300, env={"GLOG_minloglevel": "2", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    run = run_without_torch(RUN, tmp_path, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "ran paddle.float32" in run.stdout
 

@@ -7,15 +7,13 @@ typical training-script preamble and execute the result under paddle with torch 
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from paddleport.analysis.uses import UseKind
 from paddleport.rewrite.convert import Conversion, convert_source
 from paddleport.rewrite.fixes import Planner
-from tests.conftest import dedent
+from tests.conftest import dedent, run_without_torch
 
 Convert = Callable[..., Conversion]
 
@@ -209,19 +207,7 @@ if __name__ == "__main__":
     main()
 '''
 
-BLOCK_TORCH = """
-import runpy, sys, warnings
-from importlib.abc import MetaPathFinder
-
-class BlockTorch(MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] == 'torch':
-            raise ImportError('torch is blocked: ' + name)
-
-sys.meta_path.insert(0, BlockTorch())
-warnings.filterwarnings('ignore')
-runpy.run_path(sys.argv[1], run_name='__main__')
-"""
+RUN_SCRIPT = "import runpy, sys\nrunpy.run_path(sys.argv[1], run_name='__main__')\n"
 
 
 def test_training_preamble_converts_fully_and_runs_without_torch(
@@ -234,9 +220,7 @@ def test_training_preamble_converts_fully_and_runs_without_torch(
     assert convert_source(out.code, shipped_planner).code == out.code
     script = tmp_path / "train.py"
     script.write_text(out.code, encoding="utf-8")
-    env = {"GLOG_minloglevel": "2", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, "-c", BLOCK_TORCH, str(script)], capture_output=True,
-                         text=True, timeout=300, env=env, cwd=tmp_path)  # fmt: skip
+    run = run_without_torch(RUN_SCRIPT, tmp_path, str(script), timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "accelerator: False 0" in run.stdout
     assert "saved ['emb.weight', 'lm_head.weight'] (2, 3)" in run.stdout

@@ -17,20 +17,11 @@ from paddleport.analysis.finder import analyze
 from paddleport.rewrite.convert import plan
 from paddleport.rewrite.fixes import Planner
 from paddleport.rules.loader import RuleSet
+from tests.conftest import run_without_torch
 
 SCRIPT = Path(__file__).parent / "fixtures" / "train_objects" / "train.py"
 RUN = """
-import math, sys, warnings
-from importlib.abc import MetaPathFinder
-
-class BlockTorch(MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] == 'torch' and BLOCK:
-            raise ImportError('torch is blocked: ' + name)
-
-BLOCK = {block}
-sys.meta_path.insert(0, BlockTorch())
-warnings.filterwarnings('ignore')
+import math
 from train import train
 loss = train()
 assert math.isfinite(loss), loss
@@ -39,8 +30,7 @@ print('trained', loss)
 
 
 def _run(folder: Path, block: bool) -> str:
-    run = subprocess.run([sys.executable, "-c", RUN.format(block=block)], cwd=folder, capture_output=True,
-                         text=True, timeout=600, env={"GLOG_minloglevel": "2", "PATH": "/usr/bin:/bin"})  # fmt: skip
+    run = run_without_torch(RUN, folder, block=block)
     assert run.returncode == 0, run.stderr[-3000:]
     return run.stdout
 
