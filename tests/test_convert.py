@@ -338,3 +338,14 @@ def test_a_long_nested_use_inside_a_value_mapped_argument_keeps_its_meaning(ship
     expected_inner = ("paddle.concat([" + ", ".join(f"paddle.ones([2], dtype=paddle.float32) * {i}"
                                                    for i in range(6)) + "], axis=0)")  # fmt: skip
     assert out.code == f"import paddle\ny = paddle.sum({expected_inner}, axis=0, keepdim=True)\n"
+
+
+def test_a_generator_is_dropped_for_review_not_a_reason_to_leave_torch(shipped_planner: Planner) -> None:
+    """`torch.randint(..., generator=g)` kept a whole program on torch; Paddle has one global generator."""
+    text = "import torch\ng = torch.Generator().manual_seed(0)\nx = torch.randint(0, 7, (5,), generator=g)\n"
+    conv = convert_source(text, shipped_planner)
+    assert "import torch" not in conv.code and "generator" not in conv.code.split("\n")[-2]
+    [o] = [o for o in conv.outcomes if o.use.api == "torch.randint"]
+    assert o.applied and o.fix.tier.value == "review" and "`generator` dropped: Paddle draws from its global" in o.fix.message
+    plain = convert_source("import torch\nx = torch.randint(0, 7, (5,))\n", shipped_planner)
+    assert [p.fix.tier.value for p in plain.outcomes if p.use.api == "torch.randint"] == ["exact"]

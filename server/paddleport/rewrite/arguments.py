@@ -80,7 +80,8 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
                 bound.var_positional.append(arg)
             else:
                 bound.passthrough_star = True
-                if rule.rename or rule.drop or rule.values or rule.pack or rule.unsupported:
+                if (rule.rename or rule.drop or rule.drop_review or rule.values or rule.pack
+                        or rule.unsupported):  # fmt: skip
                     raise Unconvertible(
                         f"`{code_of(arg)}` spreads arguments, so paddleport cannot tell which "
                         f"parameters of {rule.api} it fills; pass them by keyword"
@@ -121,7 +122,8 @@ def map_arguments(call: cst.Call, rule: Rule, bound: Bound) -> list[cst.Arg]:
             shown = code_of(arg).strip().rstrip(",")
             raise Unconvertible(f"`{shown}` has no Paddle equivalent: {reason}")
     paddle_order = [
-        rule.rename.get(p.name, p.name) for p in sig.positional if p.name not in rule.drop
+        rule.rename.get(p.name, p.name) for p in sig.positional
+        if p.name not in rule.drop and p.name not in rule.drop_review
     ]
     out: list[cst.Arg] = []
     still_positional = True
@@ -142,7 +144,7 @@ def map_arguments(call: cst.Call, rule: Rule, bound: Bound) -> list[cst.Arg]:
         if name is None:  # extra keyword or passthrough star
             out.append(arg)
             continue
-        if name in rule.drop:
+        if name in rule.drop or name in rule.drop_review:
             still_positional = still_positional and arg.keyword is not None
             continue
         new_name = rule.rename.get(name, name)

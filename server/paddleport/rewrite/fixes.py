@@ -178,7 +178,10 @@ class Planner:
         tier = rule.tier
         kind = use.kind
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
-            code, summary = self._rewrite_call(use, rule, span)
+            code, summary, review_dropped = self._rewrite_call(use, rule, span)
+            if review_dropped:  # an argument Paddle cannot take went: a human decides if it mattered
+                notes = "; ".join(f"`{name}` dropped: {rule.drop_review[name]}" for name in review_dropped)
+                return code, tier.worst(Tier.REVIEW), notes, summary
             if use.via_default:
                 callee = span.split("(", 1)[0].strip()
                 note = (f"`{callee}` defaults to {rule.api}, so its arguments are mapped for that "
@@ -223,8 +226,9 @@ class Planner:
             )
         return rule.paddle, tier, extra
 
-    def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str]:
-        """The call's new text, and a summary naming only the changes this call gets."""
+    def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str, list[str]]:
+        """The call's new text, a summary naming only the changes this call gets, and the
+        ``drop_review`` arguments it passed."""
         try:
             node = cst.parse_expression(span)
             wrapped = False
@@ -250,13 +254,14 @@ class Planner:
                 raise
             # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
             new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
-            return new, _with_dropped(rule.summary(used=()), dropped)
+            return new, _with_dropped(rule.summary(used=()), dropped), []
         opened = _opened_file(use, rule, bound)
         if opened is not None:  # `with open(p) as f: torch.save(x, f)`: Paddle takes p, which is f.name
             arg = bound.by_name[opened]
             path = cst.Attribute(value=arg.value, attr=cst.Name("name"))
             node = node.with_changes(args=[a.with_changes(value=path) if a is arg else a for a in node.args])
             bound = bind(node, rule)
+        review_dropped = [name for name in rule.drop_review if name in bound.by_name]
         args = join_arguments(node.args, map_arguments(node, rule, bound))
         if use.kind is UseKind.METHOD_CALL and rule.paddle is not None:
             assert isinstance(node.func, cst.Attribute)
@@ -276,8 +281,8 @@ class Planner:
             if transformed != plain:  # name what the transform did, e.g. "batchnorm momentum"
                 label = rule.transform.replace("_", " ")
                 summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
-            return transformed, summary
-        return plain, summary
+            return transformed, summary, review_dropped
+        return plain, summary, review_dropped
 
 
 def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, str]:

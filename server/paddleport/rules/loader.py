@@ -24,7 +24,7 @@ RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
-    "file_arg",
+    "file_arg", "drop_review",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -293,6 +293,9 @@ def _build_rule(
     drop = _str_list(entry, "drop", err)
     for pname in drop:
         check_param("drop", pname)
+    drop_review = _str_map(entry, "drop_review", err)
+    for pname in drop_review:
+        check_param("drop_review", pname)
     pack = _opt_str(entry, "pack", err)
     if pack is not None:
         check_param("pack", pack)
@@ -361,7 +364,7 @@ def _build_rule(
     returns_tensor = _returns_tensor_by_default(api, kind) if returns is None else returns == "tensor"
     return Rule(
         api=api, paddle=paddle, tier=tier, kind=kind, source=path, signature=signature,
-        rename=rename, drop=tuple(drop), pack=pack, values=values, defaults=defaults,
+        rename=rename, drop=tuple(drop), drop_review=drop_review, pack=pack, values=values, defaults=defaults,
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
         needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,

@@ -72,6 +72,9 @@ class Rule:
     signature: Signature | None = None
     rename: dict[str, str] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    # arguments Paddle cannot take and that change only what cannot be compared across frameworks
+    # (a random generator): dropped, and a call passing one is marked review with the reason
+    drop_review: dict[str, str] = field(default_factory=dict)
     pack: str | None = None
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
@@ -120,6 +123,7 @@ class Rule:
         return bool(
             self.rename
             or self.drop
+            or self.drop_review
             or self.pack
             or self.values
             or self.defaults
