@@ -12,11 +12,10 @@ from __future__ import annotations
 import ast
 import hashlib
 import random
-import re
 from collections import Counter
 from typing import Any
 
-from lsp_helpers import wait_version
+from lsp_helpers import LINE_BREAK, apply, offset, wait_version
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -36,7 +35,6 @@ class Block(nn.Module):  # a comment
 """
 PIECES = ["a", "x", " ", "(", ")", ",", "torch.", "torch.zeros(2, 3)", "nn.Conv2d(3, 8, 3)", ".view(2, -1)",
           "\n", "\r\n", "\r", "\x0c", "\u2028", "\u2029", "\x85", "é", "😀", "\t", "#", "'", "\"\"\"", "\\"]
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
 VALID_TAILS = ["", "z = torch.zeros(2, 3).view(3, 2)\n", "m = nn.Conv2d(3, 8, 3, bias=False)  # c\n",
                "s = '\x0c\u2028'\nw = torch.cat([torch.ones(2), torch.ones(2)], dim=0)\n",
                "def f(x):\n    return torch.sum(x, dim=0) + x.max(1)[1]\n"]
@@ -44,29 +42,6 @@ VALID_TAILS = ["", "z = torch.zeros(2, 3).view(3, 2)\n", "m = nn.Conv2d(3, 8, 3,
 
 def units(line: str) -> int:
     return sum(2 if ord(c) > 0xFFFF else 1 for c in line)
-
-
-def offset(text: str, pos: types.Position) -> int:
-    """LSP's definition, independent of the server's: lines end at \\r\\n, \\r or \\n."""
-    starts = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
-    if pos.line >= len(starts):
-        return len(text)
-    start = starts[pos.line]
-    line = LINE_BREAK.split(text[start:], maxsplit=1)[0]
-    count = 0
-    for i, ch in enumerate(line):
-        if count >= pos.character:
-            return start + i
-        count += 2 if ord(ch) > 0xFFFF else 1
-    return start + len(line)
-
-
-def apply(text: str, edits: list[types.TextEdit]) -> str:
-    spans = sorted(((offset(text, e.range.start), offset(text, e.range.end), e.new_text) for e in edits),
-                   reverse=True)  # fmt: skip
-    for start, end, new in spans:
-        text = text[:start] + new + text[end:]
-    return text
 
 
 def parses(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 from typing import Any, Union
@@ -113,10 +114,16 @@ async def start(
     )
 
 
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def offset(text: str, pos: types.Position, encoding: str = "utf-16") -> int:
-    lines = text.split("\n")
-    start = sum(len(line) + 1 for line in lines[: pos.line])
-    line = lines[pos.line] if pos.line < len(lines) else ""
+    """LSP's definition, written independently of the server's: lines end at \\r\\n, \\r or \\n."""
+    starts = [0, *(m.end() for m in LINE_BREAK.finditer(text))]
+    if pos.line >= len(starts):
+        return len(text)
+    start = starts[pos.line]
+    line = LINE_BREAK.split(text[start:], maxsplit=1)[0]
     if encoding == "utf-16":
         units = 0
         for i, ch in enumerate(line):
