@@ -1,7 +1,7 @@
 /** The status-bar item: torch uses left in the active editor's file. */
 import * as vscode from 'vscode';
 import { Commands } from './commands';
-import { EditorInfo, StatusModel } from './status';
+import { EditorInfo, LeftoverWatch, StatusModel, fixOnSaveEnabled, isStatusParams } from './status';
 
 export function editorInfo(editor: vscode.TextEditor | undefined): EditorInfo | undefined {
     if (!editor) {
@@ -19,14 +19,23 @@ export function editorInfo(editor: vscode.TextEditor | undefined): EditorInfo | 
     return { uri, languageId: document.languageId, notebookUri };
 }
 
+function normalizeUri(uri: string): string {
+    try {
+        return vscode.Uri.parse(uri).toString();
+    } catch {
+        return uri;
+    }
+}
+
+function runsFixOnSave(uri: vscode.Uri): boolean {
+    const editor = vscode.workspace.getConfiguration('editor', { uri, languageId: 'python' });
+    return fixOnSaveEnabled(editor.get('codeActionsOnSave')) || fixOnSaveEnabled(vscode.workspace.getConfiguration('notebook', uri).get('codeActionsOnSave'));
+}
+
 export class StatusBar implements vscode.Disposable {
-    readonly model = new StatusModel((uri) => {
-        try {
-            return vscode.Uri.parse(uri).toString();
-        } catch {
-            return uri;
-        }
-    });
+    readonly model = new StatusModel(normalizeUri);
+    /** Files that fix-all on save left with torch uses (status bar warning, one notification each). */
+    readonly leftovers = new LeftoverWatch(normalizeUri);
     private readonly item: vscode.StatusBarItem;
     private readonly disposables: vscode.Disposable[] = [];
     private enabled = false;
@@ -39,6 +48,17 @@ export class StatusBar implements vscode.Disposable {
             vscode.window.onDidChangeActiveTextEditor(() => this.refresh()),
             vscode.workspace.onDidCloseTextDocument((document) => {
                 this.model.forget(document.uri.toString());
+                this.leftovers.forget(document.uri.toString());
+            }),
+            vscode.workspace.onDidSaveTextDocument((document) => {
+                if (document.languageId === 'python' && document.uri.scheme === 'file' && runsFixOnSave(document.uri)) {
+                    this.leftovers.onSaved(document.uri.toString(), document.version);
+                }
+            }),
+            vscode.workspace.onDidSaveNotebookDocument((notebook) => {
+                if (runsFixOnSave(notebook.uri)) {
+                    this.leftovers.onSaved(notebook.uri.toString(), notebook.version);
+                }
             }),
         );
     }
@@ -54,13 +74,23 @@ export class StatusBar implements vscode.Disposable {
 
     onStatus(params: unknown): void {
         if (this.model.update(params)) {
+            const message = isStatusParams(params) ? this.leftovers.onStatus(params) : undefined;
             this.refresh();
+            if (message && isStatusParams(params)) {
+                const convert = 'Convert File';
+                void vscode.window.showWarningMessage(message, convert).then((choice) => {
+                    if (choice === convert) {
+                        void vscode.commands.executeCommand(Commands.convertFile, params.uri);
+                    }
+                });
+            }
         }
     }
 
     refresh(): void {
         const info = editorInfo(vscode.window.activeTextEditor);
-        const view = this.enabled ? this.model.viewFor(info) : undefined;
+        const key = info?.notebookUri ?? info?.uri;
+        const view = this.enabled ? this.model.viewFor(info, !!key && this.leftovers.isLeftover(key)) : undefined;
         if (!view || !info) {
             this.item.hide();
             return;

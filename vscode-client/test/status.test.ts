@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StatusModel, statusView } from '../src/status';
+import { LeftoverWatch, StatusModel, fixOnSaveEnabled, statusView } from '../src/status';
 
 const FILE = 'file:///ws/model.py';
 
@@ -51,5 +51,53 @@ describe('status-bar text from paddleport/status notifications', () => {
         model.update({ uri: 'file:///ws/nb.ipynb', version: 1, uses: 4, fixable: 4 });
         const cell = { uri: 'vscode-notebook-cell:/ws/nb.ipynb#X1', languageId: 'python', notebookUri: 'file:///ws/nb.ipynb' };
         assert.equal(model.viewFor(cell)?.text, '$(flame) torch: 4');
+    });
+});
+
+describe('torch uses left behind by fix-all on save (issue 12)', () => {
+    it('after a fix-on-save save, says once per file that torch is left and offers Convert File', () => {
+        const model = new StatusModel();
+        const watch = new LeftoverWatch();
+        model.update({ uri: FILE, version: 4, uses: 5, fixable: 5, onSave: 3 });
+        assert.equal(watch.onStatus(model.get(FILE)!), undefined, 'no save yet');
+        watch.onSaved(FILE, 5);
+        assert.equal(watch.onStatus({ uri: FILE, version: 4, uses: 5, fixable: 5, onSave: 3 }), undefined, 'status from before the save');
+        const message = watch.onStatus({ uri: FILE, version: 5, uses: 2, fixable: 2, onSave: 0 });
+        assert.match(message ?? '', /model\.py still uses torch \(2 uses\)/);
+        assert.match(message ?? '', /Convert File/);
+        assert.equal(watch.isLeftover(FILE), true);
+        watch.onSaved(FILE, 6);
+        assert.equal(watch.onStatus({ uri: FILE, version: 6, uses: 2, fixable: 2, onSave: 0 }), undefined, 'only once per file');
+        assert.equal(watch.isLeftover(FILE), true);
+    });
+
+    it('says nothing when the save left no torch use, and forgets a converted file', () => {
+        const watch = new LeftoverWatch();
+        watch.onSaved(FILE, 2);
+        assert.equal(watch.onStatus({ uri: FILE, version: 2, uses: 0, fixable: 0, onSave: 0 }), undefined);
+        assert.equal(watch.isLeftover(FILE), false);
+        watch.onSaved(FILE, 3);
+        watch.onStatus({ uri: FILE, version: 3, uses: 1, fixable: 1, onSave: 0 });
+        assert.equal(watch.isLeftover(FILE), true);
+        watch.onStatus({ uri: FILE, version: 4, uses: 0, fixable: 0, onSave: 0 });
+        assert.equal(watch.isLeftover(FILE), false);
+    });
+
+    it('marks the status bar with a warning while fix-on-save has left torch uses', () => {
+        const view = statusView({ uses: 2, fixable: 2, onSave: 0 }, true);
+        assert.equal(view.text, '$(warning) torch: 2');
+        assert.match(view.tooltip, /fix-all on save converted the exact uses; 2 torch uses are left/i);
+        assert.match(view.tooltip, /click to convert the file/);
+    });
+});
+
+describe('whether editor.codeActionsOnSave runs Paddleport fix-all', () => {
+    it('reads the object and the array forms', () => {
+        assert.equal(fixOnSaveEnabled({ 'source.fixAll.paddleport': 'explicit' }), true);
+        assert.equal(fixOnSaveEnabled({ 'source.fixAll': true }), true);
+        assert.equal(fixOnSaveEnabled({ 'source.fixAll.paddleport': 'never' }), false);
+        assert.equal(fixOnSaveEnabled(['source.fixAll.paddleport']), true);
+        assert.equal(fixOnSaveEnabled(undefined), false);
+        assert.equal(fixOnSaveEnabled({ 'source.organizeImports': 'explicit' }), false);
     });
 });
