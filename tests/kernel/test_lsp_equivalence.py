@@ -102,7 +102,7 @@ async def test_check_reports_a_diagnostic_a_log_table_and_json(client: LanguageC
     assert len(ours) == 1
     assert ours[0].severity == types.DiagnosticSeverity.Information
     assert ours[0].range.start == types.Position(8, 0)
-    assert ours[0].message.startswith("Equivalence (pairs(randn(3, 4))): equal: 1 output(s) match")
+    assert ours[0].message.startswith("Equivalence ✓ (pairs(randn(3, 4))): equal: 1 output(s) match")
     assert any(d.source == "paddleport" for d in client.diagnostics[uri]), "merged, not replaced"
     assert any("out" in m.message and "float32" in m.message for m in client.log_messages)
     assert any(reports for reports in client.progress_reports.values())
@@ -177,3 +177,76 @@ async def test_notebook_cells_are_checked_as_one_module_without_running_top_leve
     assert result["status"] == "equal", result
     ours = [d for d in client.diagnostics[cells[1]] if d.source == "paddleport-equivalence"]
     assert [d.range.start for d in ours] == [types.Position(0, 0)]
+
+
+VERDICTS = """\
+import torch
+import torch.nn as nn
+
+
+# paddleport: example act(randn(3, 4))
+def act(x):
+    return torch.relu(x) * 2
+
+
+# paddleport: example noisy(randn(3, 4))
+def noisy(x):
+    return x + torch.rand(3, 4)
+
+
+class Head(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(width, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+
+def _verdicts(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
+    return [d for d in client.diagnostics.get(uri, []) if d.source == "paddleport-equivalence"]
+
+
+async def test_pass_mismatch_and_error_are_distinct_and_hints_speak_the_editors_terms(
+    client: LanguageClient,
+) -> None:
+    """Issue 12.6: a failure must not look like a pass; the hint is a comment to write, with a shape that fits."""
+    uri = await _open(client, "verdicts.py", VERDICTS)
+    assert (await _check(client, uri, 5))["status"] == "equal"
+    assert (await _check(client, uri, 10))["status"] == "mismatch"
+    failed = await _check(client, uri, 18)
+    assert failed["status"] == "error"
+    by_target = {d.data["target"]: d for d in _verdicts(client, uri) if d.range.start.line in (5, 10, 14)}
+    assert by_target["act"].severity == types.DiagnosticSeverity.Information
+    assert by_target["noisy"].severity == types.DiagnosticSeverity.Warning
+    assert by_target["Head"].severity == types.DiagnosticSeverity.Error
+    assert [by_target[t].code for t in ("act", "noisy", "Head")] == ["equal", "mismatch", "error"]
+    hint = by_target["Head"].message
+    assert "--example" not in hint, hint
+    assert "# paddleport: example Head(16)(randn(2, 16))" in hint, hint
+    assert "line 15" in hint, hint
+
+
+async def test_results_move_with_their_code_and_clear_when_it_changes(client: LanguageClient) -> None:
+    """Issue 12.6: a verdict follows its definition when lines are added above, and goes once the definition changes."""
+    uri = await _open(client, "moving.py", VERDICTS)
+    assert (await _check(client, uri, 5))["status"] == "equal"
+    assert (await _check(client, uri, 10))["status"] == "mismatch"
+    assert sorted(d.range.start.line for d in _verdicts(client, uri)) == [5, 10]
+
+    async def change(version: int, edit: types.TextDocumentContentChangePartial) -> None:
+        waiting = client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(types.VersionedTextDocumentIdentifier(version=version, uri=uri), [edit])
+        )
+        await asyncio.wait_for(waiting, 10)
+        await asyncio.sleep(0.3)  # the debounced run after the leading one
+
+    at_top = types.Range(types.Position(2, 0), types.Position(2, 0))
+    await change(2, types.TextDocumentContentChangePartial(range=at_top, text="\n\n"))
+    assert sorted(d.range.start.line for d in _verdicts(client, uri)) == [7, 12]
+    inside_act = types.Range(types.Position(8, 27), types.Position(8, 28))  # `* 2` → `* 3`
+    await change(3, types.TextDocumentContentChangePartial(range=inside_act, text="3"))
+    assert [d.data["target"] for d in _verdicts(client, uri)] == ["noisy"]
+    assert [d.range.start.line for d in _verdicts(client, uri)] == [12]

@@ -60,6 +60,8 @@ export interface CommandHost {
     showDebugInfo(info: unknown): void;
     showRefusal(message: string): void;
     showInfo(message: string): void;
+    /** An equivalence verdict, as a notification with a "Show details" action (the log). */
+    showEquivalence?(notice: EquivalenceNotice): void;
     /** Before an equivalence check: false (after telling the user what to install) when the kernel cannot run. */
     kernelReady?(): Promise<boolean>;
 }
@@ -142,7 +144,12 @@ export function createExecuteCommandMiddleware(host: CommandHost) {
                 if (host.kernelReady && !(await host.kernelReady())) {
                     return undefined;
                 }
-                return next(command, filled);
+                const result = await next(command, filled);
+                const notice = equivalenceNotice(result);
+                if (notice && host.showEquivalence) {
+                    host.showEquivalence(notice);
+                }
+                return result;
             }
             case Commands.showRule: {
                 const filled = await showRuleArgs(args, host);
@@ -166,6 +173,34 @@ export function createExecuteCommandMiddleware(host: CommandHost) {
                 return next(command, args);
         }
     };
+}
+
+export interface EquivalenceNotice {
+    level: 'info' | 'warning' | 'error';
+    message: string;
+}
+
+/**
+ * The notification for an equivalence verdict: a pass, a mismatch and a check that could not
+ * run must never look alike. Undefined for a refusal (the server has already said why).
+ */
+export function equivalenceNotice(result: unknown): EquivalenceNotice | undefined {
+    if (!result || typeof result !== 'object') {
+        return undefined;
+    }
+    const { status, target, message } = result as { status?: unknown; target?: unknown; message?: unknown };
+    const name = typeof target === 'string' && target ? target : 'the definition';
+    const why = typeof message === 'string' ? message : '';
+    switch (status) {
+        case 'equal':
+            return { level: 'info', message: `Paddleport: ✓ ${name} is equivalent under torch and Paddle: ${why}` };
+        case 'mismatch':
+            return { level: 'warning', message: `Paddleport: ✗ ${name} differs between torch and Paddle: ${why}` };
+        case 'error':
+            return { level: 'error', message: `Paddleport: could not check ${name}: ${why}` };
+        default:
+            return undefined;
+    }
 }
 
 /** The `source` of the server's diagnostics. */

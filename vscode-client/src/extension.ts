@@ -56,6 +56,20 @@ export function activate(context: vscode.ExtensionContext): PaddleportApi {
             void vscode.window.showInformationMessage(message);
         },
         kernelReady: () => current.kernelReady(),
+        showEquivalence: (notice) => {
+            const details = 'Show details';
+            const show =
+                notice.level === 'error'
+                    ? vscode.window.showErrorMessage
+                    : notice.level === 'warning'
+                      ? vscode.window.showWarningMessage
+                      : vscode.window.showInformationMessage;
+            void show(notice.message, details).then((choice) => {
+                if (choice === details) {
+                    channel.show(true); // the table of every output, logged by the server
+                }
+            });
+        },
     };
 
     const current = new ServerManager({

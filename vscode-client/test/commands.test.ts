@@ -5,6 +5,7 @@ import {
     CommandHost,
     NO_PYTHON_EDITOR,
     createExecuteCommandMiddleware,
+    equivalenceNotice,
     formatDebugInfo,
     ruleIdsFromDiagnosticCodes,
 } from '../src/commands';
@@ -188,5 +189,30 @@ describe('executeCommand middleware: debugInfo and others', () => {
         const { next, sent } = fakeNext();
         await createExecuteCommandMiddleware(host)('paddleport.somethingNew', [1, 'a'], next);
         assert.deepEqual(sent, [{ command: 'paddleport.somethingNew', args: [1, 'a'] }]);
+    });
+});
+
+describe('equivalence verdicts shown distinctly (issue 12.6)', () => {
+    it('maps pass, mismatch and error to info, warning and error notifications with Show details', () => {
+        assert.deepEqual(equivalenceNotice({ status: 'equal', target: 'act', message: 'equal: 1 output(s) match' }), {
+            level: 'info',
+            message: 'Paddleport: ✓ act is equivalent under torch and Paddle: equal: 1 output(s) match',
+        });
+        assert.equal(equivalenceNotice({ status: 'mismatch', target: 'noisy', message: 'mismatch: 1 of 1 output(s) differ' })?.level, 'warning');
+        assert.match(equivalenceNotice({ status: 'mismatch', target: 'noisy', message: 'x' })!.message, /✗ noisy differs/);
+        const error = equivalenceNotice({ status: 'error', target: 'Head', message: 'cannot make inputs' });
+        assert.equal(error?.level, 'error');
+        assert.match(error!.message, /could not check Head/);
+        assert.equal(equivalenceNotice({ status: 'refused', message: 'off' }), undefined, 'the server already said why');
+        assert.equal(equivalenceNotice(undefined), undefined);
+    });
+
+    it('the middleware hands the verdict to the host', async () => {
+        const { host, shown } = fakeHost({ editor });
+        host.showEquivalence = (notice) => shown.push({ kind: 'equivalence', value: notice });
+        const { next } = fakeNext({ status: 'mismatch', target: 'noisy', message: 'mismatch' });
+        await createExecuteCommandMiddleware(host)('paddleport.checkEquivalence', [], next);
+        assert.deepEqual(shown.map((s) => s.kind), ['equivalence']);
+        assert.equal((shown[0].value as { level: string }).level, 'warning');
     });
 });

@@ -13,9 +13,11 @@ torch and paddle are never imported here: only the kernel process loads them.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import atexit
 import bisect
+import hashlib
 import itertools
 import os
 import sys
@@ -35,7 +37,14 @@ from paddleport.analysis.uses import UseKind
 from paddleport.kernel.check import Options, check_target
 from paddleport.kernel.report import table
 from paddleport.kernel.session import KernelSession
-from paddleport.kernel.target import Target, TargetError, parse_module, target_at, top_level_targets
+from paddleport.kernel.target import (
+    Target,
+    TargetError,
+    parse_module,
+    suggest_call,
+    target_at,
+    top_level_targets,
+)
 
 COMMAND = "paddleport.checkEquivalence"
 IDLE_SHUTDOWN_S = 15 * 60
@@ -130,22 +139,45 @@ class _Lines:
         return uri, types.Range(types.Position(local, start), types.Position(local, len(body)))
 
 
+SEVERITY = {
+    "equal": types.DiagnosticSeverity.Information,
+    "mismatch": types.DiagnosticSeverity.Warning,
+    "error": types.DiagnosticSeverity.Error,
+}
+LABEL = {"equal": "✓", "mismatch": "✗", "error": "⚠"}
+
+
+def _block_digest(lines: _Lines, target: Target) -> str:
+    """What a verdict was computed on: the definition's lines, its example comment included."""
+    first = max(target.first_line - 3, 1)
+    text = "\n".join(lines.lines[first - 1 : target.end_line])
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def result_diagnostics(lines: _Lines, target: Target, result: dict[str, Any]) -> dict[str, list[Json]]:
     """The verdict on the definition, plus the line it points at (first difference or crash).
 
     Plain LSP JSON, like the server's own diagnostics, so the two lists can be merged as is.
+    The severity tells pass (information), mismatch (warning) and could-not-check (error)
+    apart; ``data`` remembers the definition's text so the verdict can follow it (``relocate``).
     """
-    data = {"target": target.name}
-    marks = [(target.line, f"Equivalence ({result.get('call', target.name)}): {result['message']}")]
+    status = str(result.get("status", "error"))
+    severity = SEVERITY.get(status, types.DiagnosticSeverity.Error)
+    label = LABEL.get(status, status)
+    text = str(result["message"])
+    if status == "error" and not text.startswith("error"):
+        text = f"could not check: {text}"
+    marks = [(target.line, f"Equivalence {label} ({result.get('call', target.name)}): {text}")]
     loc = result.get("location")
     if loc and loc.get("line"):
-        marks.append((loc["line"], f"Equivalence: first difference here, in `{loc['variable']}`"))
+        marks.append((loc["line"], f"Equivalence {label}: first difference here, in `{loc['variable']}`"))
     for side in ("torch", "paddle"):
         err = (result.get(side) or {}).get("error")
         if err and err.get("line"):
-            why = f"Equivalence: the {side} side failed here: {err['type']}: {err['message']}"
+            why = f"Equivalence {label}: the {side} side failed here: {err['type']}: {err['message']}"
             marks.append((err["line"], why))
             break
+    digest = _block_digest(lines, target)
     out: dict[str, list[Json]] = {}
     for line, message in marks[:2]:
         if line == target.line and out:
@@ -154,20 +186,140 @@ def result_diagnostics(lines: _Lines, target: Target, result: dict[str, Any]) ->
         diagnostic = types.Diagnostic(
             range=rng,
             message=message,
-            severity=types.DiagnosticSeverity.Information,
+            severity=severity,
             source=SOURCE,
-            code=result["status"],
-            data=data,
+            code=status,
+            data={"target": target.name, "block": digest, "delta": line - target.line},
         )
         out.setdefault(uri, []).append(_converter.unstructure(diagnostic))
     return out
 
 
-def _is_result_for(diagnostic: Any, target: str) -> bool:
+# What the first layer built in ``__init__`` takes as input, given its first argument ``n``.
+_LAYER_INPUT = {
+    "Linear": "randn(2, {n})",
+    "Bilinear": "randn(2, {n})",
+    "Conv1d": "randn(2, {n}, 16)",
+    "Conv2d": "randn(2, {n}, 32, 32)",
+    "Conv3d": "randn(2, {n}, 8, 8, 8)",
+    "ConvTranspose2d": "randn(2, {n}, 8, 8)",
+    "BatchNorm1d": "randn(2, {n})",
+    "BatchNorm2d": "randn(2, {n}, 8, 8)",
+    "LayerNorm": "randn(2, 8, {n})",
+    "Embedding": "randint(0, {n}, (2, 8))",
+    "LSTM": "randn(2, 8, {n})",
+    "GRU": "randn(2, 8, {n})",
+    "RNN": "randn(2, 8, {n})",
+}
+_WIDTH = 16  # the value given to a required constructor parameter without a default
+
+
+def fitting_example(target: Target) -> str | None:
+    """An example call for a module whose input shape follows from its first layer, or None.
+
+    ``class Head(nn.Module): __init__(self, width): self.fc = nn.Linear(width, 2)`` gives
+    ``Head(16)(randn(2, 16))``: the constructor's required parameters get 16, and the
+    forward input is what the first ``Linear``/``Conv*``/``Embedding``/… built takes.
+    """
+    node = target.node
+    if not isinstance(node, ast.ClassDef):
+        return None
+    methods = {n.name: n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    init, forward = methods.get("__init__"), methods.get("forward")
+    if forward is None:
+        return None
+    values: dict[str, str] = {}
+    init_args: list[str] = []
+    if init is not None:
+        params = [*init.args.posonlyargs, *init.args.args][1:]
+        defaults = [None] * (len(params) - len(init.args.defaults)) + list(init.args.defaults)
+        for param, default in zip(params, defaults, strict=True):
+            if default is None:
+                values[param.arg] = str(_WIDTH)
+                init_args.append(str(_WIDTH))
+            elif isinstance(default, ast.Constant) and isinstance(default.value, int):
+                values[param.arg] = str(default.value)
+    first_input = None
+    for call in ast.walk(init) if init is not None else ():
+        if not isinstance(call, ast.Call) or not call.args:
+            continue
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name not in _LAYER_INPUT:
+            continue
+        arg = call.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, int):
+            first_input = _LAYER_INPUT[name].format(n=arg.value)
+        elif isinstance(arg, ast.Name) and arg.id in values:
+            first_input = _LAYER_INPUT[name].format(n=values[arg.id])
+        if first_input is not None:
+            break
+    if first_input is None:
+        return None
+    forward_params = [*forward.args.posonlyargs, *forward.args.args][1:]
+    required = len(forward_params) - len(forward.args.defaults)
+    forward_args = [first_input] + ["randn(2, 3)"] * max(required - 1, 0)
+    return f"{target.name}({', '.join(init_args)})({', '.join(forward_args)})"
+
+
+def editor_hint(target: Target, message: str) -> str:
+    """"cannot make inputs" in the editor's terms: the comment to write, and where."""
+    if not message.startswith("cannot make inputs"):
+        return message
+    why = message.split(": give an example", 1)[0]
+    call = fitting_example(target) or suggest_call(target)
+    keyword = "class" if target.kind == "class" else "def"
+    return (
+        f"{why}. Write the inputs as a comment on the line above line {target.first_line} "
+        f"(`{keyword} {target.name}`): # paddleport: example {call}"
+    )
+
+
+def relocate(ls: Any, key: str) -> set[str]:
+    """Move each verdict of ``key``'s document with its definition, or drop it if that changed.
+
+    Called after every analysis while verdicts exist; returns the uris whose verdicts changed.
+    While the text does not parse the verdicts stay where they are.
+    """
+    extra: dict[str, list[Json]] = ls.extra_diagnostics
+    view = ls.view(key)
+    if view is None:
+        return set()
+    uris_ = [c.uri for c in view.cells.cells] if view.cells is not None else [key]
+    ours = {u: [d for d in extra.get(u, []) if _is_result_for(d, None)] for u in uris_}
+    if not any(ours.values()):
+        return set()
+    text, _, lines, _ = _document(ls, key, 0)
+    try:
+        targets = {t.name: t for t in top_level_targets(parse_module(text))}
+    except TargetError:
+        return set()
+    moved: dict[str, list[Json]] = {}
+    for found in ours.values():
+        for d in found:
+            data = d["data"]
+            target = targets.get(data["target"])
+            if target is None or _block_digest(lines, target) != data.get("block"):
+                continue  # the definition changed: the verdict no longer holds
+            uri, rng = lines.locate(target.line + int(data.get("delta", 0)))
+            moved.setdefault(uri, []).append({**d, "range": _converter.unstructure(rng)})
+    changed = set()
+    for u in uris_:
+        kept = [d for d in extra.get(u, []) if not _is_result_for(d, None)] + moved.get(u, [])
+        if kept != extra.get(u, []):
+            changed.add(u)
+            extra[u] = kept
+    return changed
+
+
+def _is_result_for(diagnostic: Any, target: str | None) -> bool:
+    """Whether ``diagnostic`` is a verdict (on ``target``, or on any target when None)."""
     if not isinstance(diagnostic, dict):
         return False
     data = diagnostic.get("data")
-    return diagnostic.get("source") == SOURCE and isinstance(data, dict) and data.get("target") == target
+    if diagnostic.get("source") != SOURCE or not isinstance(data, dict):
+        return False
+    return target is None or data.get("target") == target
 
 
 def _store(ls: Any, uris_: list[str], target: str, found: dict[str, list[Json]]) -> None:
@@ -293,6 +445,8 @@ def _report(
     """Log the table, show the verdict as diagnostics, return the JSON result."""
     if target is not None:
         result.setdefault("target", target.name)
+        if result.get("status") == "error":
+            result["message"] = editor_hint(target, str(result.get("message", "")))
         found = result_diagnostics(lines, target, result)
         _store(ls, [uri], target.name, found)
         for changed in {uri, *found}:
@@ -337,6 +491,9 @@ def register(server: LanguageServer) -> None:
         server.extra_diagnostics = {}  # type: ignore[attr-defined]
     kernels = _Kernels()
     server.equivalence_kernels = kernels  # type: ignore[attr-defined]
+    hooks = getattr(server, "refresh_hooks", None)
+    if isinstance(hooks, list):
+        hooks.append(lambda key: relocate(server, key))
 
     @server.command(COMMAND)
     async def check_equivalence(ls: Any, *args: Any) -> dict[str, Any]:

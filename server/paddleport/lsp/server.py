@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -76,6 +76,9 @@ class PaddleportServer(LanguageServer):
         self._writes: set[asyncio.Future[Any]] = set()  # writes of an async transport in flight
         # Diagnostics other features add (the equivalence verdicts), merged into every publish.
         self.extra_diagnostics: dict[str, list[Json]] = {}
+        # Called with a document's key after each analysis, before publishing; each returns the
+        # uris whose ``extra_diagnostics`` it changed (equivalence verdicts follow their code).
+        self.refresh_hooks: list[Callable[[str], set[str]]] = []
 
     # -- documents -----------------------------------------------------------
 
@@ -174,8 +177,16 @@ class PaddleportServer(LanguageServer):
             )
             return previous
         self.states[key] = state
+        moved: set[str] = set()
+        for hook in self.refresh_hooks if self.extra_diagnostics else ():
+            try:
+                moved |= hook(key)
+            except Exception:
+                log.exception("refresh hook failed for %s", key)
         if publish and not self.pull_mode:
             self.publish(state, view, previous)
+            for uri in moved - set(state.diagnostics):
+                self.publish_state(uri, view.version_of(uri), state)
         self.send_status(state)
         return state
 
