@@ -1,23 +1,27 @@
 """The paddleport language server: thin handlers over the pure modules next to this one.
 
 Diagnostics are pushed after a per-document debounce (or pulled, when the
-client supports ``textDocument/diagnostic``); analysis runs on the event loop,
-so a result always describes the text current when it was computed and an
-older version is never published after a newer one.
+client supports ``textDocument/diagnostic``). Analysis runs in a worker thread,
+off the protocol loop, so a large document never stops the server answering;
+a newer version cancels the running analysis of an older one, whose result is
+dropped, so an older version is never published after a newer one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import inspect
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -37,7 +41,7 @@ from paddleport.lsp.documents import ON_TYPE_MAX_CHARS, DocumentView
 from paddleport.lsp.logs import send_logs_to_client
 from paddleport.lsp.positions import UTF8, UTF16, UTF32
 from paddleport.lsp.settings import Settings, parse_settings
-from paddleport.lsp.state import DocState, diagnose
+from paddleport.lsp.state import Cancelled, DocState, diagnose
 from paddleport.lsp.workspace import adopt as adopt_workspace
 from paddleport.rewrite.fixes import Planner
 
@@ -69,6 +73,10 @@ class PaddleportServer(LanguageServer):
         self.pull_mode = False
         self.settings_problems: list[str] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # Analyses run here, one at a time, off the protocol loop; each has an event that a
+        # newer version of its document (or closing it) sets to stop it at its next checkpoint.
+        self._analysis = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paddleport-analysis")
+        self._cancel: dict[str, threading.Event] = {}
         self._last_run: dict[str, float] = {}  # loop time an analysis of each key last ended
         self._rule_error_uris: set[str] = set()
         self._rule_mtimes: dict[str, float] = {}
@@ -79,6 +87,34 @@ class PaddleportServer(LanguageServer):
         # Called with a document's key after each analysis, before publishing; each returns the
         # uris whose ``extra_diagnostics`` it changed (equivalence verdicts follow their code).
         self.refresh_hooks: list[Callable[[str], set[str]]] = []
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls' stdio server, with a reader that survives a wrong ``Content-Length`` (``stdio``)."""
+        from pygls.io_ import StdoutWriter
+
+        from paddleport.lsp import stdio
+
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(
+                stdio.serve(
+                    stdin or sys.stdin.buffer,
+                    self.thread_pool,
+                    self.protocol.handle_message,
+                    self.protocol.structure_message,
+                    self._stop_event,
+                    lambda exc: self._report_server_error(exc, JsonRpcInternalError),
+                )
+            )
+        except BrokenPipeError:
+            log.error("Connection to the client is lost! Shutting down the server.")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            for event in list(self._cancel.values()):  # let a running analysis end at once
+                event.set()
+            self.shutdown()  # type: ignore[no-untyped-call]
 
     # -- documents -----------------------------------------------------------
 
@@ -135,10 +171,11 @@ class PaddleportServer(LanguageServer):
     # -- analysis --------------------------------------------------------------
 
     def schedule(self, uri: str, delay: float) -> None:
-        """Analyse ``uri``'s document after ``delay`` seconds, replacing any pending run.
+        """Analyse ``uri``'s document after ``delay`` seconds, replacing any pending or running one.
 
         Leading and trailing debounce: a change after a quiet spell is analysed at
-        once; changes that follow quickly wait ``delay`` and coalesce.
+        once; changes that follow quickly wait ``delay`` and coalesce. An analysis
+        already running for an older version is told to stop and its result dropped.
         """
         if not self.settings.enable:
             return
@@ -146,6 +183,7 @@ class PaddleportServer(LanguageServer):
         pending = self._tasks.pop(key, None)
         if pending is not None:
             pending.cancel()
+        self._stop_analysis(key)
         if self.pull_mode:
             return  # the client asks when it wants results
         loop = asyncio.get_running_loop()
@@ -153,14 +191,59 @@ class PaddleportServer(LanguageServer):
             delay = 0
         self._tasks[key] = loop.create_task(self._run_later(key, delay))
 
+    def _stop_analysis(self, key: str) -> None:
+        running = self._cancel.pop(key, None)
+        if running is not None:
+            running.set()
+
     async def _run_later(self, key: str, delay: float) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
-        self._tasks.pop(key, None)
-        self.refresh(key)
+        try:
+            await self.refresh_async(key)
+        finally:
+            if self._tasks.get(key) is asyncio.current_task():
+                del self._tasks[key]
         self._last_run[key] = asyncio.get_running_loop().time()
 
+    async def refresh_async(
+        self, key: str, *, publish: bool = True, stale_ok: bool = False
+    ) -> DocState | None:
+        """``refresh`` with the analysis in a worker thread, so the server answers meanwhile.
+
+        The result is dropped (None) when the analysis was cancelled or, unless ``stale_ok``,
+        when the document changed or closed while it ran: a newer run is then on its way.
+        """
+        view = self.view(key)
+        if view is None:
+            return None
+        previous = self.states.get(key)
+        planner = self.planner  # loaded here, on the loop, once
+        cancel = threading.Event()
+        self._stop_analysis(key)
+        self._cancel[key] = cancel
+        job = functools.partial(diagnose, view, planner, self.settings, previous, cancelled=cancel.is_set)
+        try:
+            state = await asyncio.get_running_loop().run_in_executor(self._analysis, job)
+        except Cancelled:
+            return None
+        except Exception as exc:  # a paddleport bug must not take the editor's server down
+            self._analysis_failed(key, exc)
+            return previous
+        finally:
+            if self._cancel.get(key) is cancel:
+                del self._cancel[key]
+        if cancel.is_set():
+            return None
+        if not stale_ok:
+            now = self.view(key)
+            if now is None or now.text != view.text:
+                return None
+        self._commit(key, state, view, previous, publish)
+        return state
+
     def refresh(self, key: str, *, publish: bool = True) -> DocState | None:
+        """Analyse ``key``'s document now, on the calling thread, and publish the result."""
         view = self.view(key)
         if view is None:
             return None
@@ -168,14 +251,23 @@ class PaddleportServer(LanguageServer):
         try:
             state = diagnose(view, self.planner, self.settings, previous)
         except Exception as exc:  # a paddleport bug must not take the editor's server down
-            log.exception("analysis failed for %s", key)
-            self.window_log_message(
-                types.LogMessageParams(
-                    type=types.MessageType.Error,
-                    message=f"paddleport: analysis of {key} failed: {exc!r}",
-                )
-            )
+            self._analysis_failed(key, exc)
             return previous
+        self._commit(key, state, view, previous, publish)
+        return state
+
+    def _analysis_failed(self, key: str, exc: Exception) -> None:
+        log.error("analysis failed for %s", key, exc_info=exc)
+        self.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Error,
+                message=f"paddleport: analysis of {key} failed: {exc!r}",
+            )
+        )
+
+    def _commit(
+        self, key: str, state: DocState, view: DocumentView, previous: DocState | None, publish: bool
+    ) -> None:
         self.states[key] = state
         moved: set[str] = set()
         for hook in self.refresh_hooks if self.extra_diagnostics else ():
@@ -188,7 +280,6 @@ class PaddleportServer(LanguageServer):
             for uri in moved - set(state.diagnostics):
                 self.publish_state(uri, view.version_of(uri), state)
         self.send_status(state)
-        return state
 
     def publish(self, state: DocState, view: DocumentView, previous: DocState | None) -> None:
         uris_now = set(state.diagnostics)
@@ -278,6 +369,7 @@ class PaddleportServer(LanguageServer):
         pending = self._tasks.pop(key, None)
         if pending is not None:
             pending.cancel()
+        self._stop_analysis(key)
         state = self.states.pop(key, None)
         self._last_run.pop(key, None)
         for uri in state.diagnostics if state else [key]:
@@ -519,7 +611,7 @@ def _register(server: PaddleportServer) -> None:
             identifier="paddleport", inter_file_dependencies=False, workspace_diagnostics=False
         ),
     )
-    def pull_diagnostics(
+    async def pull_diagnostics(
         ls: PaddleportServer, params: types.DocumentDiagnosticParams
     ) -> types.DocumentDiagnosticReport:
         uri = params.text_document.uri
@@ -530,7 +622,7 @@ def _register(server: PaddleportServer) -> None:
         view = ls.view(uri)
         stale = state is None or view is None or state.text != view.text
         if stale and (ls.settings.run == "onType" or state is None):
-            state = ls.refresh(key, publish=False)
+            state = await ls.refresh_async(key, publish=False, stale_ok=True) or ls.states.get(key)
         items = (state.diagnostics.get(uri, []) if state else []) + ls.extra_diagnostics.get(uri, [])
         report: types.RelatedFullDocumentDiagnosticReport = ls.protocol._converter.structure(
             {"kind": "full", "items": items}, types.RelatedFullDocumentDiagnosticReport

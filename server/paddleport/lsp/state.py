@@ -6,6 +6,7 @@ state, it never touches the connection, so tests call it directly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import analyze
@@ -39,9 +40,22 @@ class DocState:
     memo: DiagnosticMemo | None = None  # what the next analysis of this document may reuse
 
 
+class Cancelled(Exception):
+    """A newer version of the document arrived while it was being analysed."""
+
+
+def _never() -> bool:
+    return False
+
+
 def diagnose(
-    view: DocumentView, planner: Planner, settings: Settings, previous: DocState | None = None
+    view: DocumentView,
+    planner: Planner,
+    settings: Settings,
+    previous: DocState | None = None,
+    cancelled: Callable[[], bool] = _never,
 ) -> DocState:
+    """The document's diagnostics and counts; raises ``Cancelled`` between phases once ``cancelled()``."""
     texts = {uri: view.text_of(uri) or "" for uri in view.uris}
     state = DocState(view.uri, view.version, view.text, texts, {uri: [] for uri in view.uris})
     first = view.uris[0]
@@ -60,6 +74,8 @@ def diagnose(
         ]
         return state
     analysis = analyze(view.text, planner.rules)
+    if cancelled():
+        raise Cancelled
     if analysis.syntax_error is not None:
         state.parsed = False
         if previous is not None:
@@ -76,6 +92,8 @@ def diagnose(
         state.diagnostics.setdefault(where[0], []).append(syntax_diagnostic(analysis.syntax_error, where[1]))
         return state
     fixes = plan(analysis, planner)
+    if cancelled():
+        raise Cancelled
     memo = previous.memo if previous is not None else None
     if memo is None or memo.encoding != view.encoding:
         memo = DiagnosticMemo(view.encoding)
