@@ -52,12 +52,12 @@ export class StatusBar implements vscode.Disposable {
             }),
             vscode.workspace.onDidSaveTextDocument((document) => {
                 if (document.languageId === 'python' && document.uri.scheme === 'file' && runsFixOnSave(document.uri)) {
-                    this.leftovers.onSaved(document.uri.toString(), document.version);
+                    this.saved(document.uri.toString(), document.version);
                 }
             }),
             vscode.workspace.onDidSaveNotebookDocument((notebook) => {
                 if (runsFixOnSave(notebook.uri)) {
-                    this.leftovers.onSaved(notebook.uri.toString(), notebook.version);
+                    this.saved(notebook.uri.toString(), notebook.version);
                 }
             }),
         );
@@ -77,14 +77,32 @@ export class StatusBar implements vscode.Disposable {
             const message = isStatusParams(params) ? this.leftovers.onStatus(params) : undefined;
             this.refresh();
             if (message && isStatusParams(params)) {
-                const convert = 'Convert File';
-                void vscode.window.showWarningMessage(message, convert).then((choice) => {
-                    if (choice === convert) {
-                        void vscode.commands.executeCommand(Commands.convertFile, params.uri);
-                    }
-                });
+                this.offerConvert(message, params.uri);
             }
         }
+    }
+
+    /**
+     * A save that ran fix-all on save. The status of the saved version may already be here (a
+     * client that pulls diagnostics gets no new status for a save that changed nothing more).
+     */
+    private saved(uri: string, version: number): void {
+        this.leftovers.onSaved(uri, version);
+        const known = this.model.get(uri);
+        const message = known ? this.leftovers.onStatus(known) : undefined;
+        this.refresh();
+        if (message) {
+            this.offerConvert(message, uri);
+        }
+    }
+
+    private offerConvert(message: string, uri: string): void {
+        const convert = 'Convert File';
+        void vscode.window.showWarningMessage(message, convert).then((choice) => {
+            if (choice === convert) {
+                void vscode.commands.executeCommand(Commands.convertFile, uri);
+            }
+        });
     }
 
     refresh(): void {
