@@ -226,6 +226,19 @@ async def test_pass_mismatch_and_error_are_distinct_and_hints_speak_the_editors_
     assert "--example" not in hint, hint
     assert "# paddleport: example Head(16)(randn(2, 16))" in hint, hint
     assert "line 15" in hint, hint
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=by_target["Head"].range,
+            context=types.CodeActionContext(diagnostics=[by_target["Head"]]),
+        )
+    )
+    add = [a for a in actions or [] if "add the example comment" in a.title]
+    assert len(add) == 1, [a.title for a in actions or []]
+    assert isinstance(add[0], types.CodeAction) and add[0].edit and add[0].edit.changes
+    (edit,) = add[0].edit.changes[uri]
+    assert edit.range.start == types.Position(14, 0)
+    assert edit.new_text == "# paddleport: example Head(16)(randn(2, 16))\n"
 
 
 async def test_results_move_with_their_code_and_clear_when_it_changes(client: LanguageClient) -> None:

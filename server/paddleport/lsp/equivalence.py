@@ -178,6 +178,10 @@ def result_diagnostics(lines: _Lines, target: Target, result: dict[str, Any]) ->
             marks.append((err["line"], why))
             break
     digest = _block_digest(lines, target)
+    extra: Json = {}
+    if status == "error" and str(result.get("message", "")).startswith("cannot make inputs"):
+        # what the "add the example comment" quick fix inserts, above the first decorator
+        extra = {"example": example_call(target), "above": target.line - target.first_line}
     out: dict[str, list[Json]] = {}
     for line, message in marks[:2]:
         if line == target.line and out:
@@ -189,7 +193,7 @@ def result_diagnostics(lines: _Lines, target: Target, result: dict[str, Any]) ->
             severity=severity,
             source=SOURCE,
             code=status,
-            data={"target": target.name, "block": digest, "delta": line - target.line},
+            data={"target": target.name, "block": digest, "delta": line - target.line, **extra},
         )
         out.setdefault(uri, []).append(_converter.unstructure(diagnostic))
     return out
@@ -262,17 +266,47 @@ def fitting_example(target: Target) -> str | None:
     return f"{target.name}({', '.join(init_args)})({', '.join(forward_args)})"
 
 
+def example_call(target: Target) -> str:
+    """The example to propose for ``target``: one that fits its first layer, else the generic one."""
+    return fitting_example(target) or suggest_call(target)
+
+
 def editor_hint(target: Target, message: str) -> str:
     """"cannot make inputs" in the editor's terms: the comment to write, and where."""
     if not message.startswith("cannot make inputs"):
         return message
     why = message.split(": give an example", 1)[0]
-    call = fitting_example(target) or suggest_call(target)
+    call = example_call(target)
     keyword = "class" if target.kind == "class" else "def"
     return (
         f"{why}. Write the inputs as a comment on the line above line {target.first_line} "
         f"(`{keyword} {target.name}`): # paddleport: example {call}"
     )
+
+
+def example_actions(uri: str, text: str, diagnostics: Any) -> list[types.CodeAction]:
+    """For a "could not make inputs" verdict: insert the proposed ``# paddleport: example`` comment."""
+    out = []
+    lines = split_lines(text)
+    for d in diagnostics:
+        data = d.data if isinstance(d.data, dict) else {}
+        if d.source != SOURCE or not isinstance(data.get("example"), str):
+            continue
+        line = max(d.range.start.line - int(data.get("above", 0)), 0)
+        body = lines[line] if line < len(lines) else ""
+        indent = body[: len(body) - len(body.lstrip())]
+        at = types.Position(line, 0)
+        edit = types.TextEdit(types.Range(at, at), f"{indent}# paddleport: example {data['example']}\n")
+        out.append(
+            types.CodeAction(
+                title=f"Paddleport: add the example comment `# paddleport: example {data['example']}`",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[d],
+                is_preferred=True,
+                edit=types.WorkspaceEdit(changes={uri: [edit]}),
+            )
+        )
+    return out
 
 
 def relocate(ls: Any, key: str) -> set[str]:
@@ -494,6 +528,10 @@ def register(server: LanguageServer) -> None:
     hooks = getattr(server, "refresh_hooks", None)
     if isinstance(hooks, list):
         hooks.append(lambda key: relocate(server, key))
+    action_hooks = getattr(server, "action_hooks", None)
+    if isinstance(action_hooks, list):
+        get_text: Any = server.get_text  # type: ignore[attr-defined]
+        action_hooks.append(lambda uri, diags: example_actions(uri, get_text(uri), diags))
 
     @server.command(COMMAND)
     async def check_equivalence(ls: Any, *args: Any) -> dict[str, Any]:

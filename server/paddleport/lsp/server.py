@@ -87,6 +87,8 @@ class PaddleportServer(LanguageServer):
         # Called with a document's key after each analysis, before publishing; each returns the
         # uris whose ``extra_diagnostics`` it changed (equivalence verdicts follow their code).
         self.refresh_hooks: list[Callable[[str], set[str]]] = []
+        # Extra quick fixes for a uri's diagnostics (the equivalence example comment).
+        self.action_hooks: list[Callable[[str, Sequence[types.Diagnostic]], list[types.CodeAction]]] = []
 
     def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
         """pygls' stdio server, with a reader that survives a wrong ``Content-Length`` (``stdio``)."""
@@ -655,6 +657,9 @@ def _register(server: PaddleportServer) -> None:
             can_resolve=can_resolve_edits(ls),
             offer_fix_all=offer_fix_all,
         )
+        if not only or any(k.startswith(types.CodeActionKind.QuickFix) for k in only):
+            for hook in ls.action_hooks:
+                found.extend(hook(uri, params.context.diagnostics))
         return found or None
 
     @server.feature(types.CODE_ACTION_RESOLVE)
