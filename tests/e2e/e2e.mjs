@@ -70,6 +70,7 @@ bn = nn.BatchNorm2d(4, momentum=0.2)
 y = torch.ones(3)
 `,
     'equiv.py': `import torch
+import torch.nn as nn
 
 
 # paddleport: example act(randn(3, 4))
@@ -80,6 +81,15 @@ def act(x):
 # paddleport: example noisy(randn(3, 4))
 def noisy(x):
     return x + torch.rand(3, 4)
+
+
+class Head(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(width, 2)
+
+    def forward(self, x):
+        return self.fc(x)
 `,
     'nb.ipynb': JSON.stringify(
         {
@@ -526,12 +536,12 @@ async function run() {
         await clearToasts();
         await openFile('equiv.py');
         await waitFor('the restarted server', async () => (await statusText()).includes('torch: '), 60000);
-        await goTo(6, 5);
+        await goTo(7, 5);
         await command('Paddleport: Check Equivalence');
         const pass = await waitFor('the pass notification', async () => (await toasts()).find((t) => /act.*equal/i.test(t.text)), 120000);
         expect(pass.level === 'info', `a pass shown as ${pass.level}`);
         expect(pass.text.includes('Show details'), 'no Show details action on the pass');
-        await goTo(11, 5);
+        await goTo(12, 5);
         await command('Paddleport: Check Equivalence');
         const fail = await waitFor('the mismatch notification', async () => (await toasts()).find((t) => /noisy/.test(t.text) && t.level !== 'info'), 120000);
         expect(fail.level === 'warning', `a mismatch shown as ${fail.level}`);
@@ -541,6 +551,26 @@ async function run() {
         const problems = await problemsText();
         expect(/Equivalence[^.]*act/.test(problems) && /Equivalence[^.]*noisy/.test(problems), `Problems: ${problems}`);
         await shot('e2e-equivalence');
+        await clearToasts();
+        await goTo(18, 5);
+        await command('Paddleport: Check Equivalence');
+        const error = await waitFor('the could-not-check notification', async () => (await toasts()).find((t) => /could not check Head/.test(t.text)), 60000);
+        expect(error.level === 'error', `a check that could not run shown as ${error.level}`);
+        expect(error.text.includes('# paddleport: example Head(16)(randn(2, 16))'), `no example to write: ${error.text}`);
+    });
+
+    await check('the example the hint proposes is one quick fix away, and then the check passes', async () => {
+        await clearToasts();
+        await goTo(15, 3);
+        await page.keyboard.press('Control+.');
+        const row = page.locator('.action-widget .monaco-list-row', { hasText: 'add the example comment' }).first();
+        await row.waitFor({ timeout: 15000 });
+        await row.click();
+        await waitFor('the comment in the editor', async () => (await editorText()).includes('# paddleport: example Head(16)(randn(2, 16))'));
+        await goTo(19, 5);
+        await command('Paddleport: Check Equivalence');
+        const pass = await waitFor('the pass notification', async () => (await toasts()).find((t) => /Head is equivalent/.test(t.text)), 60000);
+        expect(pass.level === 'info', `shown as ${pass.level}`);
     });
 
     await check('no error-level line in the output channel or the extension host log', async () => {
