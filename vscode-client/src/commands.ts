@@ -182,14 +182,18 @@ export interface EquivalenceNotice {
 
 /**
  * The notification for an equivalence verdict: a pass, a mismatch and a check that could not
- * run must never look alike. Undefined for a refusal (the server has already said why).
+ * run must never look alike. Undefined for a refusal or when no definition was found (the
+ * server has already said why).
  */
 export function equivalenceNotice(result: unknown): EquivalenceNotice | undefined {
     if (!result || typeof result !== 'object') {
         return undefined;
     }
     const { status, target, message } = result as { status?: unknown; target?: unknown; message?: unknown };
-    const name = typeof target === 'string' && target ? target : 'the definition';
+    if (typeof target !== 'string' || !target) {
+        return undefined; // no definition at the cursor: the server has shown why (window/showMessage)
+    }
+    const name = target;
     const why = typeof message === 'string' ? message : '';
     switch (status) {
         case 'equal':

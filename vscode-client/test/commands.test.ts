@@ -204,6 +204,7 @@ describe('equivalence verdicts shown distinctly (issue 12.6)', () => {
         assert.equal(error?.level, 'error');
         assert.match(error!.message, /could not check Head/);
         assert.equal(equivalenceNotice({ status: 'refused', message: 'off' }), undefined, 'the server already said why');
+        assert.equal(equivalenceNotice({ status: 'error', message: 'no top-level function or class at line 3' }), undefined, 'no duplicate of the server\'s message');
         assert.equal(equivalenceNotice(undefined), undefined);
     });
 
