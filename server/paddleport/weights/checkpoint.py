@@ -66,7 +66,7 @@ class TensorRef:
 
     @property
     def nbytes(self) -> int:
-        return self.numel * numpy_dtype(self.dtype).itemsize
+        return self.numel * int(numpy_dtype(self.dtype).itemsize)
 
     @property
     def identity(self) -> tuple[Any, ...]:
@@ -101,23 +101,29 @@ class ZipStorages(StorageReader):
         dtype = numpy_dtype(ref.dtype).newbyteorder("<" if self.byteorder == "little" else ">")
         info = self.info(ref.storage)
         count = info.file_size // dtype.itemsize
-        needed = ref.offset + 1 + sum((n - 1) * s for n, s in zip(ref.shape, ref.stride)) if ref.numel else 0
+        last = sum((n - 1) * s for n, s in zip(ref.shape, ref.stride, strict=True))
+        needed = ref.offset + 1 + last if ref.numel else 0
         if needed > count:
-            raise CheckpointError(f"{self.path}: storage {ref.storage!r} holds {count} elements, the tensor "
-                                  f"needs {needed} (corrupt checkpoint)")  # fmt: skip
+            raise CheckpointError(f"{self.path}: storage {ref.storage!r} holds {count} elements, "
+                                  f"the tensor needs {needed} (corrupt checkpoint)")  # fmt: skip
         if info.compress_type == zipfile.ZIP_STORED:
             start = self._data_start(info)
             if start + info.file_size > self.path.stat().st_size:
-                raise CheckpointError(f"{self.path}: the file ends inside storage {ref.storage!r} (truncated)")
-            flat: np.ndarray[Any, Any] = np.memmap(self.path, dtype=dtype, mode="r", offset=start,
-                                                   shape=(count,)) if count else np.zeros(0, dtype)  # fmt: skip
+                raise CheckpointError(
+                    f"{self.path}: the file ends inside storage {ref.storage!r} (truncated)"
+                )
+            flat: np.ndarray[Any, Any] = (
+                np.memmap(self.path, dtype=dtype, mode="r", offset=start, shape=(count,))
+                if count else np.zeros(0, dtype)
+            )  # fmt: skip
         else:
             flat = np.frombuffer(self.archive.read(info.filename), dtype=dtype, count=count)
         if ref.storage not in self._checked:
             self._check_crc(info, flat)
             self._checked.add(ref.storage)
         out = np.lib.stride_tricks.as_strided(
-            flat[ref.offset:], shape=ref.shape, strides=[s * dtype.itemsize for s in ref.stride], writeable=False
+            flat[ref.offset:], shape=ref.shape, strides=[s * dtype.itemsize for s in ref.stride],
+            writeable=False,
         )  # fmt: skip
         return out if dtype.isnative else out.astype(dtype.newbyteorder("="))
 
@@ -126,7 +132,9 @@ class ZipStorages(StorageReader):
             fh.seek(info.header_offset)
             header = fh.read(30)
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            raise CheckpointError(f"{self.path}: bad zip entry header for {info.filename} (corrupt checkpoint)")
+            raise CheckpointError(
+                f"{self.path}: bad zip entry header for {info.filename} (corrupt checkpoint)"
+            )
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         return int(info.header_offset) + 30 + name_len + extra_len
 
@@ -135,9 +143,11 @@ class ZipStorages(StorageReader):
         raw = flat.view(np.uint8)
         crc = 0
         for start in range(0, raw.size, _CRC_CHUNK):
-            crc = zlib.crc32(raw[start:start + _CRC_CHUNK], crc)
+            crc = zlib.crc32(raw[start : start + _CRC_CHUNK].data, crc)
         if crc != info.CRC:
-            raise CheckpointError(f"{self.path}: storage {info.filename} fails its checksum (corrupt checkpoint)")
+            raise CheckpointError(
+                f"{self.path}: storage {info.filename} fails its checksum (corrupt checkpoint)"
+            )
 
 
 class _Storage:
@@ -197,7 +207,9 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid: Any) -> Any:
         if not (isinstance(pid, tuple) and len(pid) >= 3 and pid[0] == "storage"):
-            raise CheckpointError(f"{self.path}: unknown persistent id {str(pid)[:80]} (not a torch checkpoint?)")
+            raise CheckpointError(
+                f"{self.path}: unknown persistent id {str(pid)[:80]} (not a torch checkpoint?)"
+            )
         storage_type, key = pid[1], str(pid[2])
         if isinstance(storage_type, _Dtype):
             return _Storage(key, storage_type.name)
@@ -241,19 +253,27 @@ def open_checkpoint(path: Path) -> Checkpoint:
         return _open_safetensors(path)
     if head.startswith(b"\x80") and not zipfile.is_zipfile(path):
         raise CheckpointError(
-            f"{path}: a legacy torch checkpoint (saved with _use_new_zipfile_serialization=False or torch < 1.6): "
-            "its tensors are not separate from the pickle, so it is not read here; re-save it with "
+            f"{path}: a legacy torch checkpoint (saved with _use_new_zipfile_serialization=False or "
+            "torch < 1.6): its tensors are not separate from the pickle, so it is not read here; re-save it with "
             "torch.save(torch.load(path, weights_only=True), new_path)"
         )
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise CheckpointError(f"{path}: not a complete torch checkpoint (truncated or corrupt zip: {exc})") from None
+        raise CheckpointError(
+            f"{path}: not a complete torch checkpoint (truncated or corrupt zip: {exc})"
+        ) from None
     pickles = [n for n in archive.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
     if not pickles:
         archive.close()
-        kind = "a TorchScript archive" if any(n.endswith("/constants.pkl") for n in archive.namelist()) else "no data.pkl"
-        raise CheckpointError(f"{path}: not a torch.save checkpoint ({kind}); save model.state_dict() with torch.save")
+        kind = (
+            "a TorchScript archive"
+            if any(n.endswith("/constants.pkl") for n in archive.namelist())
+            else "no data.pkl"
+        )
+        raise CheckpointError(
+            f"{path}: not a torch.save checkpoint ({kind}); save model.state_dict() with torch.save"
+        )
     prefix = pickles[0][: -len("data.pkl")]
     byteorder = "little"
     if f"{prefix}byteorder" in archive.namelist():
@@ -292,8 +312,9 @@ def select_state_dict(obj: Any, path: Path) -> tuple[dict[str, TensorRef], list[
         ignored = [k for k in found if k not in tensors]
         notes.append(f"non-tensor entries ignored: {', '.join(ignored)}")
         return tensors, notes
-    raise CheckpointError(f"{path}: no state dict found (entries: {', '.join(f'{k}: {t}' for k, t in found.items())}); "
-                          f"expected tensors at the top level or under one of {', '.join(LAYOUT_KEYS)}")  # fmt: skip
+    entries = ", ".join(f"{k}: {t}" for k, t in found.items())
+    raise CheckpointError(f"{path}: no state dict found (entries: {entries}); expected tensors at the top "
+                          f"level or under one of {', '.join(LAYOUT_KEYS)}")  # fmt: skip
 
 
 class SafetensorsStorages(StorageReader):
@@ -304,11 +325,13 @@ class SafetensorsStorages(StorageReader):
         begin, end = self.offsets[ref.storage]
         dtype = numpy_dtype(ref.dtype).newbyteorder("<")
         if end - begin != ref.nbytes:
-            raise CheckpointError(f"{self.path}: {ref.storage} has {end - begin} bytes, expected {ref.nbytes}")
+            raise CheckpointError(
+                f"{self.path}: {ref.storage} has {end - begin} bytes, expected {ref.nbytes}"
+            )
         if ref.numel == 0:
             return np.zeros(ref.shape, dtype)
-        flat: np.ndarray[Any, Any] = np.memmap(self.path, dtype=dtype, mode="r", offset=self.data_start + begin,
-                                               shape=(ref.numel,))  # fmt: skip
+        start = self.data_start + begin
+        flat: np.ndarray[Any, Any] = np.memmap(self.path, dtype=dtype, mode="r", offset=start, shape=(ref.numel,))
         return flat.reshape(ref.shape)
 
 
@@ -319,9 +342,13 @@ def _open_safetensors(path: Path) -> Checkpoint:
     try:
         with safe_open(str(path), framework="numpy") as handle:
             names = list(handle.keys())
-            meta = {n: (handle.get_slice(n).get_dtype(), tuple(handle.get_slice(n).get_shape())) for n in names}
+            meta = {
+                n: (handle.get_slice(n).get_dtype(), tuple(handle.get_slice(n).get_shape())) for n in names
+            }
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a readable safetensors file (truncated or corrupt: {exc})") from None
+        raise CheckpointError(
+            f"{path}: not a readable safetensors file (truncated or corrupt: {exc})"
+        ) from None
     with path.open("rb") as fh:
         (size,) = struct.unpack("<Q", fh.read(8))
         header = json.loads(fh.read(size))
@@ -331,8 +358,10 @@ def _open_safetensors(path: Path) -> Checkpoint:
     for name in sorted(names, key=lambda n: offsets[n][0]):
         kind, shape = meta[name]
         if kind not in SAFETENSORS_DTYPES:
-            raise CheckpointError(f"{path}: tensor {name} has dtype {kind}, which Paddle parameters cannot hold")
-        stride = tuple(int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape)))
+            raise CheckpointError(
+                f"{path}: tensor {name} has dtype {kind}, which Paddle parameters cannot hold"
+            )
+        stride = tuple(int(np.prod(shape[i + 1 :], dtype=np.int64)) for i in range(len(shape)))
         tensors[name] = TensorRef(path, name, SAFETENSORS_DTYPES[kind], 0, shape, stride, reader)
     return Checkpoint(path, tensors, [])
 

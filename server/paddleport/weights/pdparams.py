@@ -50,7 +50,9 @@ class PdparamsWriter:
         assert self._pickler is not None
         return self._pickler.alias(name, key)
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self._tmp is not None and self._pickler is not None
         try:
             if kind is None:
@@ -66,7 +68,10 @@ class PdparamsWriter:
                 os.unlink(self._tmp_name)
 
 
-class _StreamPickler(pickle._Pickler):  # type: ignore[misc]  # the Python pickler: it exposes its opcodes
+_PythonPickler: Any = pickle._Pickler  # the Python pickler: it exposes its opcodes
+
+
+class _StreamPickler(_PythonPickler):  # type: ignore[misc]
     """Protocol 4: ``{`` MARK (key, array)… SETITEMS ``}``, one SETITEMS per pair."""
 
     def __init__(self, fh: BinaryIO) -> None:
@@ -118,7 +123,7 @@ class _StreamPickler(pickle._Pickler):  # type: ignore[misc]  # the Python pickl
 
     def _raw(self, array: np.ndarray[Any, Any]) -> None:
         """BINBYTES8 with the array's buffer written straight to the file (no bytes copy)."""
-        data = memoryview(array.reshape(-1).view(np.uint8)) if array.size else memoryview(b"")
+        data = memoryview(array.reshape(-1).view(np.uint8).data) if array.size else memoryview(b"")
         header = pickle.BINBYTES8 + struct.pack("<Q", data.nbytes)
         if data.nbytes < self.framer._FRAME_SIZE_TARGET:
             self.write(header + bytes(data))
