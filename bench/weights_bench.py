@@ -62,7 +62,7 @@ def main() -> int:
         count, side = map(int, made.stdout.split())
         subprocess.run([sys.executable, "-c", MAKE, "0", "0.01", str(small)], check=True, capture_output=True)
         cli = [sys.executable, "-m", "paddleport", "weights"]
-        base, base_s, _ = peak_rss_mb([*cli, str(small), "-o", str(Path(tmp, "small.pdparams"))])
+        base, _, _ = peak_rss_mb([*cli, str(small), "-o", str(Path(tmp, "small.pdparams"))])
         peak, seconds, code = peak_rss_mb([*cli, str(big), "-o", str(Path(tmp, "big.pdparams"))])
         size = big.stat().st_size / 2**20
         out = Path(tmp, "big.pdparams").stat().st_size / 2**20 if code == 0 else 0.0
@@ -77,10 +77,11 @@ def main() -> int:
     }  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "weights.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"checkpoint {size:.0f} MB ({2 * count + 5} tensors, largest {largest:.0f} MB) → .pdparams {out:.0f} MB "
-          f"in {seconds:.1f} s ({size / seconds:.0f} MB/s)")  # fmt: skip
+    print(f"checkpoint {size:.0f} MB ({2 * count + 5} tensors, largest {largest:.0f} MB) → .pdparams "
+          f"{out:.0f} MB in {seconds:.1f} s ({size / seconds:.0f} MB/s)")  # fmt: skip
     print(f"peak RSS {peak:.0f} MB = baseline {base:.0f} MB + {peak - base:.0f} MB "
-          f"({(peak - base) / largest:.1f}x the largest tensor; {peak / size:.2f}x the checkpoint)")  # fmt: skip
+          f"({(peak - base) / largest:.1f}x the largest tensor; "
+          f"{peak / size:.2f}x the checkpoint)")  # fmt: skip
     return code
 
 

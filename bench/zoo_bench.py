@@ -99,8 +99,8 @@ def main() -> int:
     parser.add_argument("--no-convert", action="store_true", help="reuse build/zoo/timm if present")
     parser.add_argument("--json", type=Path, default=RESULTS / "zoo.json")
     parser.add_argument("--weights", action="store_true",
-                        help="also convert each model's torch weights with paddleport weights and compare outputs "
-                             "(bench/zoo_weights.py)")  # fmt: skip
+                        help="also convert each model's torch weights with paddleport weights and compare "
+                             "outputs (bench/zoo_weights.py)")  # fmt: skip
     args = parser.parse_args()
     site_packages()
     OUT.mkdir(parents=True, exist_ok=True)

@@ -50,28 +50,35 @@ print(json.dumps({"missing": list(missing), "unexpected": list(unexpected), "max
 """
 
 
+def _last(stderr: str) -> str:
+    return (stderr.strip().splitlines() or ["?"])[-1][:300]
+
+
 def one(name: str, tmp: Path, converted: Path) -> dict[str, Any]:
     row: dict[str, Any] = {"model": name}
     ck, io, out = tmp / f"{name}.pt", tmp / f"{name}.npz", tmp / f"{name}.pdparams"
     torch_env = python_env(pip_download("timm==1.0.31"))
-    proc = subprocess.run([sys.executable, "-c", TORCH, name, str(ck), str(io)], capture_output=True, text=True,
-                          env=torch_env, timeout=600)  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", TORCH, name, str(ck), str(io)],
+                          capture_output=True, text=True, env=torch_env, timeout=600)  # fmt: skip
     if proc.returncode:
-        return {**row, "stage": "torch", "error": (proc.stderr.strip().splitlines() or ["?"])[-1][:300]}
+        return {**row, "stage": "torch", "error": _last(proc.stderr)}
     builder = tmp / "build_model.py"
     builder.write_text("import timm\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "paddleport", "weights", str(ck), "-o", str(out), "--force", "--json",
-                           "--model", f"{builder}:timm.create_model({name!r}, pretrained=False)"],
+    command = [sys.executable, "-m", "paddleport", "weights", str(ck), "-o", str(out), "--force", "--json",
+               "--model", f"{builder}:timm.create_model({name!r}, pretrained=False)"]  # fmt: skip
+    proc = subprocess.run(command,
                           capture_output=True, text=True, env=python_env(converted.parent), timeout=900)  # fmt: skip
     if proc.returncode:
-        return {**row, "stage": "weights", "error": (proc.stderr.strip().splitlines() or ["?"])[-1][:300]}
+        return {**row, "stage": "weights", "error": _last(proc.stderr)}
     report = json.loads(proc.stdout)
-    row.update(tensors=report["tensors"], renamed=len(report["renamed"]), reshaped=len(report["reshaped"]),
-               dropped=len(report["dropped"]), weights_s=report["seconds"])  # fmt: skip
-    proc = subprocess.run([sys.executable, "-c", PADDLE, name, str(out), str(io)], capture_output=True, text=True,
-                          env=python_env(converted.parent), timeout=900)  # fmt: skip
+    row.update(tensors=report["tensors"], renamed=len(report["renamed"]),
+               reshaped=len(report["reshaped"]), dropped=len(report["dropped"]),
+               weights_s=report["seconds"])  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", PADDLE, name, str(out), str(io)],
+                          capture_output=True, text=True, env=python_env(converted.parent),
+                          timeout=900)  # fmt: skip
     if proc.returncode:
-        return {**row, "stage": "paddle", "error": (proc.stderr.strip().splitlines() or ["?"])[-1][:300]}
+        return {**row, "stage": "paddle", "error": _last(proc.stderr)}
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     row.update(result)
     if not result["match"]:
@@ -89,7 +96,10 @@ def run(names: list[str]) -> list[dict[str, Any]]:
             status = "match" if row.get("match") else f"[{row.get('stage')}] {row.get('error', '')}"
             print(f"  {name}: {status}", flush=True)
     matched = sum(bool(r.get("match")) for r in rows)
-    print(f"{len(rows)} architectures: weights converted and outputs match {matched} = {matched / len(rows):.0%}")
+    print(
+        f"{len(rows)} architectures: weights converted and outputs match {matched} "
+        f"= {matched / len(rows):.0%}"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "zoo_weights.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     return rows

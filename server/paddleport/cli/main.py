@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--map", action="append", default=[], metavar="DIR",
                          help="rule folder whose layers' weights layouts add to or override "
                               "the built-in ones")  # fmt: skip
-    weights.add_argument("--allow-missing", action="store_true", help="write even if the model has parameters "
+    weights.add_argument("--allow-missing", action="store_true",
+                         help="write even if the model has parameters "
                          "the checkpoint lacks")  # fmt: skip
     weights.add_argument("--force", action="store_true", help="overwrite an existing output")
     weights.add_argument("--json", action="store_true", help="the report as JSON")

@@ -46,11 +46,13 @@ def run_weights(args: argparse.Namespace) -> int:
 
 def summary(report: Report) -> str:
     sizes = f"{report.bytes_in / 1e6:.1f} MB in, {report.bytes_out / 1e6:.1f} MB out, {report.seconds:.2f} s"
-    lines = [f"{report.source} → {report.output}: {report.written} tensors written of {report.tensors} ({sizes})"]
+    counts = f"{report.written} tensors written of {report.tensors}"
+    lines = [f"{report.source} → {report.output}: {counts} ({sizes})"]
     lines += [f"note: {n}" for n in report.notes]
-    for title, items in (("renamed/changed", report.renamed), ("dropped", report.dropped),
-                         ("reshaped", report.reshaped), ("dtype", report.dtypes),
-                         ("tied (written once)", report.tied), ("unsure (names alone)", report.unsure)):  # fmt: skip
+    sections = (("renamed/changed", report.renamed), ("dropped", report.dropped),
+                ("reshaped", report.reshaped), ("dtype", report.dtypes), ("tied (written once)", report.tied),
+                ("unsure (names alone)", report.unsure))  # fmt: skip
+    for title, items in sections:
         if items:
             lines.append(f"{title}: {len(items)}")
             lines += [f"  {k}: {v}" for k, v in list(items.items())[:40]]
@@ -65,6 +67,7 @@ def summary(report: Report) -> str:
             lines += [f"  {n}" for n in names[:40]]
     if not report.with_model:
         lines.append(
-            "layout from names alone: pass --model FILE.py:CALL to check every key against the converted model"
+            "layout from names alone: pass --model FILE.py:CALL to check every key against the "
+            "converted model"
         )
     return "\n".join(lines)

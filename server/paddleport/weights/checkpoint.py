@@ -136,7 +136,7 @@ class ZipStorages(StorageReader):
                 f"{self.path}: bad zip entry header for {info.filename} (corrupt checkpoint)"
             )
         name_len, extra_len = struct.unpack("<HH", header[26:30])
-        return int(info.header_offset) + 30 + name_len + extra_len
+        return int(info.header_offset) + 30 + int(name_len) + int(extra_len)
 
     def _check_crc(self, info: zipfile.ZipInfo, flat: np.ndarray[Any, Any]) -> None:
         """The zip's checksum of the storage, chunk by chunk: a flipped byte is an error, not a weight."""
@@ -254,7 +254,8 @@ def open_checkpoint(path: Path) -> Checkpoint:
     if head.startswith(b"\x80") and not zipfile.is_zipfile(path):
         raise CheckpointError(
             f"{path}: a legacy torch checkpoint (saved with _use_new_zipfile_serialization=False or "
-            "torch < 1.6): its tensors are not separate from the pickle, so it is not read here; re-save it with "
+            "torch < 1.6): its tensors are not separate from the pickle, so it is not read here; "
+            "re-save it with "
             "torch.save(torch.load(path, weights_only=True), new_path)"
         )
     try:
@@ -331,7 +332,9 @@ class SafetensorsStorages(StorageReader):
         if ref.numel == 0:
             return np.zeros(ref.shape, dtype)
         start = self.data_start + begin
-        flat: np.ndarray[Any, Any] = np.memmap(self.path, dtype=dtype, mode="r", offset=start, shape=(ref.numel,))
+        flat: np.ndarray[Any, Any] = np.memmap(
+            self.path, dtype=dtype, mode="r", offset=start, shape=(ref.numel,)
+        )
         return flat.reshape(ref.shape)
 
 

@@ -158,9 +158,9 @@ def plan_by_names(shapes: Mapping[str, tuple[int, ...]], table: Mapping[str, Lay
         nested = {n: s for n, s in under.items() if "." in n}
         fits = [lay for lay in defaults if lay.layout is not None and _fits(lay.layout, direct, nested)]
         outcomes: list[tuple[Layout | None, dict[str, list[Target]], dict[str, str]]] = []
-        for lay in fits:
-            owned = {n: s for n, s in under.items() if lay.layout is not None and match(lay.layout, n)}
-            outcomes.append((lay, *apply(lay.layout, owned)))
+        for fit in fits:
+            owned = {n: s for n, s in under.items() if fit.layout is not None and match(fit.layout, n)}
+            outcomes.append((fit, *apply(fit.layout, owned)))
         generic = set(direct) <= GENERIC
         if generic or not fits:
             outcomes.append((None, *apply(None, direct)))

@@ -31,7 +31,8 @@ def run_child(request: dict[str, Any], python: str | None = None, timeout: float
         req, out = Path(tmp, "request.json"), Path(tmp, "out.json")
         req.write_text(json.dumps(request), encoding="utf-8")
         server = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [server, os.environ.get("PYTHONPATH")]))}
+        path = os.pathsep.join(filter(None, [server, os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": path}
         command = [python or sys.executable, "-m", "paddleport.kernel.weights_model", str(req), str(out)]
         try:
             proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
