@@ -66,8 +66,8 @@ def one(name: str, tmp: Path, converted: Path) -> dict[str, Any]:
     builder.write_text("import timm\n", encoding="utf-8")
     command = [sys.executable, "-m", "paddleport", "weights", str(ck), "-o", str(out), "--force", "--json",
                "--model", f"{builder}:timm.create_model({name!r}, pretrained=False)"]  # fmt: skip
-    proc = subprocess.run(command,
-                          capture_output=True, text=True, env=python_env(converted.parent), timeout=900)  # fmt: skip
+    env = python_env(converted.parent)
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     if proc.returncode:
         return {**row, "stage": "weights", "error": _last(proc.stderr)}
     report = json.loads(proc.stdout)

@@ -335,3 +335,50 @@ def test_bfloat16_checkpoint_loads_in_paddle(tmp_path: Path) -> None:
              "assert not any(m.set_state_dict(paddle.load(sys.argv[1])))\n"
              "np.testing.assert_array_equal(m.weight.astype('float32').numpy(), np.load(sys.argv[2]).T)\n")  # fmt: skip
     _run(check, str(out), str(tmp_path / "w.npy"))
+
+
+BLOCK = """
+import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc1 = nn.Linear(d, d)
+        self.bn = nn.BatchNorm1d(d)
+        self.fc2 = nn.Linear(d, 2)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.bn(self.fc1(x))))
+"""
+
+SWAPPED_BN = """
+[[rule]]
+api = "torch.nn.BatchNorm1d"
+paddle = "paddle.nn.BatchNorm1D"
+weights = { params = ["running_mean", "running_var"], optional = ["weight", "bias", "num_batches_tracked"], \
+rename = { running_mean = "_variance", running_var = "_mean" }, drop = ["num_batches_tracked"] }
+"""
+
+
+def test_equiv_with_checkpoint_names_the_first_diverging_layer(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    src = tmp_path / "blk.py"
+    src.write_text(BLOCK, encoding="utf-8")
+    make = ("import sys, torch\nsys.path.insert(0, sys.argv[1])\nfrom blk import Block\ntorch.manual_seed(3)\n"
+            "m = Block(4)\nm.bn.running_mean.uniform_()\nm.bn.running_var.uniform_(1, 2)\n"
+            "torch.save({'model': m.state_dict()}, sys.argv[2])\n")  # fmt: skip
+    _run(make, str(tmp_path), str(tmp_path / "blk.pt"))
+    base = ["equiv", str(src), "--target", "Block", "--example", "Block(4)(randn(3, 4))",
+            "--checkpoint", str(tmp_path / "blk.pt"), "--json"]  # fmt: skip
+    assert main(base) == 0, capsys.readouterr()
+    assert json.loads(capsys.readouterr().out)["status"] == "equal"
+    # a wrong weights layout (a project rule swapping the running statistics) is caught, and named
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "bn.toml").write_text(SWAPPED_BN, encoding="utf-8")
+    assert main(["--rules", str(rules), *base]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "mismatch"
+    assert result["layer"]["layer"] == "bn" and result["layer"]["torch_class"] == "BatchNorm1d"

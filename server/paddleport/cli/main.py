@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     equiv.add_argument("--rtol", type=float, default=1e-5)
     equiv.add_argument("--atol", type=float, default=1e-6)
     equiv.add_argument("--python", help="interpreter for the kernel (default: this one)")
+    equiv.add_argument("--checkpoint", metavar="FILE",
+                       help="torch weights for a module: the original on the torch side, converted with "
+                            "`paddleport weights` on the paddle side; a mismatch names the first diverging "
+                            "layer")  # fmt: skip
     return parser
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from paddleport.catalog import load_catalog
-from paddleport.weights.checkpoint import CheckpointError
+from paddleport.weights import CheckpointError
 from paddleport.weights.convert import Report, convert_checkpoint
 from paddleport.weights.layout import ModelLayout, layouts
 

@@ -5,3 +5,7 @@ format (``checkpoint``), written by an incremental pickler (``pdparams``), and r
 ``weights`` field of the layer rules (``layout``). Building the converted model to learn its layout
 happens in a child process (``paddleport.kernel.weights_model``).
 """
+
+
+class CheckpointError(Exception):
+    """The checkpoint cannot be read safely or does not fit the model; the message says why and what to do."""

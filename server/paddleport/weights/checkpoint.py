@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from paddleport.weights import CheckpointError
+
 # torch storage class → NumPy dtype name ("bfloat16" is read as its raw uint16 bits, which is what
 # Paddle's own .pdparams stores for bfloat16 parameters)
 STORAGE_DTYPES = {
@@ -38,10 +40,6 @@ SAFETENSORS_DTYPES = {
 }  # fmt: skip
 LAYOUT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network")
 _CRC_CHUNK = 64 * 1024 * 1024
-
-
-class CheckpointError(Exception):
-    """The checkpoint cannot be read safely; the message says why and what to do."""
 
 
 def numpy_dtype(name: str) -> np.dtype[Any]:

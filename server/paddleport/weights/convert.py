@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from paddleport.rules.loader import RuleSet
-from paddleport.weights.checkpoint import Checkpoint, CheckpointError, open_checkpoint
+from paddleport.weights import CheckpointError
+from paddleport.weights.checkpoint import Checkpoint, open_checkpoint
 from paddleport.weights.layout import ModelLayout, Plan, Target, layouts, plan_by_model, plan_by_names
 from paddleport.weights.pdparams import PdparamsWriter
 

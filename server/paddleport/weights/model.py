@@ -13,7 +13,7 @@ from typing import Any
 from paddleport.catalog import make_planner
 from paddleport.files import read_source
 from paddleport.rewrite.convert import convert_source
-from paddleport.weights.checkpoint import CheckpointError
+from paddleport.weights import CheckpointError
 from paddleport.weights.layout import ModelLayout
 
 
