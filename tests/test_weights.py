@@ -191,6 +191,7 @@ def test_converted_weights_give_torch_outputs(tmp_path: Path, case: str, capsys:
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and out.exists()
     assert report["missing"] == [] and report["unexpected"] == []
+    assert report["paddle_check"] == {"missing": [], "unexpected": []}
     assert any("optimizer" in n for n in report["notes"])
     request = tmp_path / "request.json"
     request.write_text(json.dumps(model_request(f"{src}:{call}")), encoding="utf-8")
@@ -382,3 +383,26 @@ def test_equiv_with_checkpoint_names_the_first_diverging_layer(tmp_path: Path,
     result = json.loads(capsys.readouterr().out)
     assert result["status"] == "mismatch"
     assert result["layer"]["layer"] == "bn" and result["layer"]["torch_class"] == "BatchNorm1d"
+
+
+def test_weights_layouts_are_validated(tmp_path: Path) -> None:
+    from paddleport.rules.loader import load_rules
+
+    (tmp_path / "bad.toml").write_text(
+        '[[rule]]\napi = "torch.nn.Linear"\npaddle = "paddle.nn.Linear"\n'
+        'weights = { params = ["weight"], rename = { wieght = "w" }, split = { weight = ["a"] }, colour = 1 }\n',
+        encoding="utf-8",
+    )
+    errors = {(e.rule, e.field) for e in load_rules([tmp_path], include_builtin=False).errors}
+    assert {("torch.nn.Linear", "weights.rename"), ("torch.nn.Linear", "weights.split"),
+            ("torch.nn.Linear", "weights.colour")} <= errors  # fmt: skip
+
+
+def test_shipped_layouts_cover_the_layer_rules(tmp_path: Path) -> None:
+    from paddleport.catalog import load_catalog
+    from paddleport.weights.layout import layouts
+
+    table = layouts(load_catalog())
+    assert table["paddle.nn.Linear"].layout is not None and table["paddle.compat.nn.Linear"].layout is None
+    assert table["paddle.nn.BatchNorm2D"].layout is not None
+    assert table["paddle.nn.MultiHeadAttention"].layout is not None

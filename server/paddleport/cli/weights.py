@@ -30,10 +30,13 @@ def run_weights(args: argparse.Namespace) -> int:
     model: ModelLayout | None = None
     try:
         if args.model:
-            from paddleport.weights.model import describe_model
+            from paddleport.weights.model import describe_model, paddle_load_check
 
             model = describe_model(args.model, sorted(layouts(rules)), rule_dirs, args.python)
         report = convert_checkpoint(source, output, rules, model, args.allow_missing)
+        if args.model:
+            # Paddle itself loads the file into the model: the check that counts
+            report.paddle_check = paddle_load_check(args.model, output, rule_dirs, args.python)
     except CheckpointError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -65,6 +68,10 @@ def summary(report: Report) -> str:
         if names:
             lines.append(f"{title}: {len(names)}")
             lines += [f"  {n}" for n in names[:40]]
+    if report.paddle_check is not None:
+        missing, unexpected = report.paddle_check["missing"], report.paddle_check["unexpected"]
+        lines.append(f"paddle set_state_dict: {len(missing)} missing, {len(unexpected)} unexpected"
+                     + (f" ({', '.join([*missing, *unexpected][:10])})" if missing or unexpected else ""))
     if not report.with_model:
         lines.append(
             "layout from names alone: pass --model FILE.py:CALL to check every key against the "

@@ -42,6 +42,7 @@ class Report:
     tied: dict[str, str] = field(default_factory=dict)  # torch key → the key whose data it shares
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    paddle_check: dict[str, list[str]] | None = None  # what paddle's set_state_dict reported on the output
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

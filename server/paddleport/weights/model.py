@@ -61,6 +61,13 @@ def model_request(spec: str, rule_dirs: list[str] | None = None) -> dict[str, An
     return {"file": str(path.resolve()), "code": conversion.code, "call": call}
 
 
+def paddle_load_check(spec: str, pdparams: Path, rule_dirs: list[str] | None = None,
+                      python: str | None = None) -> dict[str, list[str]]:  # fmt: skip
+    """``paddle.load`` + ``set_state_dict`` of the written file into the converted model."""
+    result = run_child({**model_request(spec, rule_dirs), "pdparams": str(pdparams.resolve())}, python)
+    return {"missing": list(result["missing"]), "unexpected": list(result["unexpected"])}
+
+
 def describe_model(spec: str, classes: list[str], rule_dirs: list[str] | None = None,
                    python: str | None = None) -> ModelLayout:  # fmt: skip
     request = {**model_request(spec, rule_dirs), "classes": classes}
