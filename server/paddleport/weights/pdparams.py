@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+_CHUNK = 8 * 1024 * 1024
 _RECONSTRUCT = np.ndarray.__reduce__(np.zeros(1))[0]  # numpy.(_)core.multiarray._reconstruct
 
 
@@ -89,7 +90,6 @@ class _StreamPickler(_PythonPickler):  # type: ignore[misc]
     def item(self, name: str, array: np.ndarray[Any, Any], key: object | None) -> None:
         if key is not None and self.alias(name, key):
             return
-        array = np.ascontiguousarray(array)
         if array.dtype.byteorder == ">":
             array = array.astype(array.dtype.newbyteorder("<"))
         self.save(name)
@@ -122,13 +122,22 @@ class _StreamPickler(_PythonPickler):  # type: ignore[misc]
         return True
 
     def _raw(self, array: np.ndarray[Any, Any]) -> None:
-        """BINBYTES8 with the array's buffer written straight to the file (no bytes copy)."""
-        data = memoryview(array.reshape(-1).view(np.uint8).data) if array.size else memoryview(b"")
-        header = pickle.BINBYTES8 + struct.pack("<Q", data.nbytes)
-        if data.nbytes < self.framer._FRAME_SIZE_TARGET:
-            self.write(header + bytes(data))
-        else:
-            self._write_large_bytes(header, data)
+        """BINBYTES8 with the array's bytes written straight to the file: a contiguous array from its
+        own buffer (no copy), another (a transposed view) in row blocks of about ``_CHUNK`` bytes, so
+        a transposed tensor never exists twice in memory."""
+        header = pickle.BINBYTES8 + struct.pack("<Q", array.nbytes)
+        if array.nbytes < self.framer._FRAME_SIZE_TARGET:
+            self.write(header + np.ascontiguousarray(array).tobytes())
+            return
+        self.framer.commit_frame(force=True)
+        write = self.framer.file_write
+        write(header)
+        if array.flags.c_contiguous:
+            write(memoryview(array.reshape(-1).view(np.uint8).data))
+            return
+        rows = max(1, _CHUNK // max(1, array[:1].nbytes))
+        for start in range(0, array.shape[0], rows):
+            write(memoryview(np.ascontiguousarray(array[start:start + rows]).reshape(-1).view(np.uint8).data))
 
     def end(self) -> None:
         self.write(pickle.STOP)
