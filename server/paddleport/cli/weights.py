@@ -24,6 +24,9 @@ def run_weights(args: argparse.Namespace) -> int:
     rules = load_catalog(rule_dirs)
     for err in rules.errors:
         print(f"rule error: {err}", file=sys.stderr)
+    if not output.parent.is_dir():
+        print(f"{output}: the folder {output.parent} does not exist", file=sys.stderr)
+        return 2
     if output.exists() and not args.force:
         print(f"{output} exists (pass --force to overwrite)", file=sys.stderr)
         return 2
@@ -39,6 +42,9 @@ def run_weights(args: argparse.Namespace) -> int:
             report.paddle_check = paddle_load_check(args.model, output, rule_dirs, args.python)
     except CheckpointError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or output}: {exc.strerror}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))

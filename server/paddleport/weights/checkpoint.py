@@ -284,7 +284,7 @@ def open_checkpoint(path: Path) -> Checkpoint:
     except CheckpointError:
         archive.close()
         raise
-    except (pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, TypeError, struct.error) as exc:
+    except Exception as exc:  # any malformed pickle: a clear error, never a traceback
         archive.close()
         raise CheckpointError(f"{path}: data.pkl cannot be read (corrupt checkpoint: {exc})") from None
     tensors, notes = select_state_dict(obj, path)
