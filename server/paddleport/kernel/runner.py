@@ -167,29 +167,53 @@ def _error(
     return info
 
 
+_LAYOUTS: dict[str, Any] = {}
+
+
 def _copy_state(module: Any, state: list[tuple[str, np.ndarray]]) -> list[str]:
-    """Copy torch's parameters and buffers into the paddle layer by name, fixing layouts."""
+    """Copy torch's parameters and buffers into the paddle layer with the rules' weights layouts.
+
+    The same mapping ``paddleport weights`` applies to checkpoints (``paddleport.weights.layout``),
+    in memory: one copy logic for checkpoints, the equivalence check and the editor's code lens.
+    """
     import paddle
 
-    notes = []
+    from paddleport.kernel.weights_model import describe
+    from paddleport.weights.convert import result_shape, transform
+    from paddleport.weights.layout import ModelLayout, plan_by_model
+
+    if not _LAYOUTS:
+        from paddleport.catalog import load_catalog
+        from paddleport.weights.layout import layouts
+
+        _LAYOUTS.update(layouts(load_catalog()))
+    model = ModelLayout.from_json(describe(module, sorted(_LAYOUTS)))
     torch_state = dict(state)
-    seen = set()
-    for name, value, transpose in _named_state(module, "paddle"):
-        seen.add(name)
-        if name not in torch_state:
+    plan = plan_by_model({k: tuple(v.shape) for k, v in torch_state.items()}, _LAYOUTS, model)
+    params = module.state_dict()
+    notes: list[str] = []
+    filled: set[str] = set()
+    for key, targets in plan.targets.items():
+        arr = torch_state[key]
+        for t in targets:
+            value = params.get(t.name)
+            if value is None:
+                notes.append(f"torch {key} has no paddle counterpart")
+                continue
+            shape, final = tuple(value.shape), result_shape(tuple(arr.shape), t)
+            if final != shape and int(np.prod(final)) == int(np.prod(shape)):
+                final = shape
+            if final != shape:
+                notes.append(f"{key}: torch shape {list(arr.shape)} vs paddle {t.name} {list(shape)}, "
+                             "not copied")
+                continue
+            data = np.ascontiguousarray(transform(arr, t, final))
+            value.set_value(paddle.to_tensor(data).astype(value.dtype))
+            filled.update((t.name, *t.aliases))
+    tied = {n for group in model.ties if filled & set(group) for n in group}
+    for name in params:
+        if name not in filled and name not in tied:
             notes.append(f"paddle {name} has no torch counterpart: it keeps its own initial values")
-            continue
-        arr = torch_state[name]
-        shape = tuple(value.shape)
-        if transpose and arr.ndim == 2 and tuple(arr.shape[::-1]) == shape:
-            arr = arr.T
-        if tuple(arr.shape) != shape:
-            notes.append(f"{name}: torch shape {list(arr.shape)} vs paddle {list(shape)}, not copied")
-            continue
-        value.set_value(paddle.to_tensor(np.array(arr, order="C")).astype(value.dtype))
-    for name in torch_state:
-        if name not in seen and not name.endswith("num_batches_tracked"):
-            notes.append(f"torch {name} has no paddle counterpart")
     return notes
 
 
