@@ -62,10 +62,8 @@ def one(name: str, tmp: Path, converted: Path) -> dict[str, Any]:
                           capture_output=True, text=True, env=torch_env, timeout=600)  # fmt: skip
     if proc.returncode:
         return {**row, "stage": "torch", "error": _last(proc.stderr)}
-    builder = tmp / "build_model.py"
-    builder.write_text("import timm\n", encoding="utf-8")
     command = [sys.executable, "-m", "paddleport", "weights", str(ck), "-o", str(out), "--force", "--json",
-               "--model", f"{builder}:timm.create_model({name!r}, pretrained=False)"]  # fmt: skip
+               "--model", f"timm.create_model({name!r}, pretrained=False)"]  # fmt: skip
     env = python_env(converted.parent)
     proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
     if proc.returncode:

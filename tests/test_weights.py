@@ -406,3 +406,20 @@ def test_shipped_layouts_cover_the_layer_rules(tmp_path: Path) -> None:
     assert table["paddle.nn.Linear"].layout is not None and table["paddle.compat.nn.Linear"].layout is None
     assert table["paddle.nn.BatchNorm2D"].layout is not None
     assert table["paddle.nn.MultiHeadAttention"].layout is not None
+
+
+def test_factory_call_from_a_package(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """--model "pkg.build(3)": the factory of a (converted) package on the path builds the model."""
+    package = tmp_path / "mymodels"
+    package.mkdir()
+    (package / "__init__.py").write_text("import paddle\n\n\ndef build(n):\n    return paddle.nn.Sequential("
+                                         "paddle.nn.Linear(2, n), paddle.nn.BatchNorm1D(n))\n")  # fmt: skip
+    _run("import sys, torch\nm = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))\n"
+         "torch.save(m.state_dict(), sys.argv[1])\n", str(tmp_path / "s.pt"))  # fmt: skip
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    out = tmp_path / "s.pdparams"
+    assert main(["weights", str(tmp_path / "s.pt"), "-o", str(out), "--model", "mymodels.build(3)", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["paddle_check"] == {"missing": [], "unexpected": []}
+    assert report["renamed"]["0.weight"] == "0.weight (transposed)"

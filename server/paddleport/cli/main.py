@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("-o", "--output", required=True, help="the .pdparams to write")
     weights.add_argument("--model", metavar="FILE.py:CALL",
                          help="build the model with CALL from FILE (torch code is converted first) "
-                              "under Paddle and map every key by its layers")  # fmt: skip
+                              "under Paddle and map every key by its layers; or a factory call alone, "
+                              "\"timm.create_model('resnet18')\", from a converted package on the "
+                              "path")  # fmt: skip
     weights.add_argument("--map", action="append", default=[], metavar="DIR",
                          help="rule folder whose layers' weights layouts add to or override "
                               "the built-in ones")  # fmt: skip

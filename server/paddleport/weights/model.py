@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -48,8 +49,19 @@ def run_child(request: dict[str, Any], python: str | None = None, timeout: float
     return result
 
 
+_FACTORY = re.compile(r"\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\s*\(")
+
+
 def model_request(spec: str, rule_dirs: list[str] | None = None) -> dict[str, Any]:
-    """The converted source and the call that builds the model; a Paddle file converts to itself."""
+    """The converted source and the call that builds the model; a Paddle file converts to itself.
+
+    A factory call alone (``timm.create_model('resnet18')``) imports its module from the path (a
+    converted package) and calls it.
+    """
+    factory = _FACTORY.match(spec)
+    if ".py:" not in spec and factory:
+        module = factory.group(1).rsplit(".", 1)[0]
+        return {"file": str(Path.cwd() / "<factory>"), "code": f"import {module}\n", "call": spec.strip()}
     path, call = parse_model_spec(spec)
     try:
         text = read_source(path)
