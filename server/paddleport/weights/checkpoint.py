@@ -38,6 +38,10 @@ SAFETENSORS_DTYPES = {
     "F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
     "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
 }  # fmt: skip
+TORCH_DTYPES = {
+    "float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool",
+    "complex64", "complex128", "float", "double", "half", "long", "int",
+}  # fmt: skip
 LAYOUT_KEYS = ("state_dict", "model_state_dict", "model", "module", "net", "network")
 _CRC_CHUNK = 64 * 1024 * 1024
 
@@ -190,6 +194,8 @@ class RestrictedUnpickler(pickle.Unpickler):
             return tuple
         if module == "torch" and name == "device":
             return str
+        if module == "torch" and name in TORCH_DTYPES:  # a dtype stored next to the weights (configs)
+            return f"torch.{name}"
         if module == "_codecs" and name == "encode":
             return lambda text, encoding="latin1": str(text).encode(encoding)
         if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name == "scalar":
