@@ -188,8 +188,9 @@ def test_converted_weights_give_torch_outputs(tmp_path: Path, case: str, capsys:
     src, ck = torch_checkpoint(tmp_path, call, inputs)
     out = tmp_path / "model.pdparams"
     code = main(["weights", str(ck), "-o", str(out), "--model", f"{src}:{call}", "--json"])
-    report = json.loads(capsys.readouterr().out)
-    assert code == 0 and out.exists()
+    captured = capsys.readouterr()
+    assert code == 0 and out.exists(), captured.err
+    report = json.loads(captured.out)
     assert report["missing"] == [] and report["unexpected"] == []
     assert report["paddle_check"] == {"missing": [], "unexpected": []}
     assert any("optimizer" in n for n in report["notes"])
