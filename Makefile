@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(PY) bench/convert_bench.py        # downloads timm into build/corpus (not committed)
 	$(PY) bench/lsp_bench.py build/corpus/timm/models
 	$(PY) bench/equiv_bench.py
+	$(PY) bench/weights_bench.py        # peak RSS of paddleport weights on a generated 1 GB checkpoint
 	$(PY) bench/lsp_fuzz.py               # 2 sessions x 10,000 random edits against the server
 	$(PY) bench/programs_bench.py       # 12 PyPI programs + the timm zoo under paddle, torch blocked
 	$(PY) bench/paconvert_bench.py      # installs PaConvert 3.3.1 into build/corpus; slow (black)

@@ -98,6 +98,9 @@ def main() -> int:
     parser.add_argument("--models", nargs="*", default=None)
     parser.add_argument("--no-convert", action="store_true", help="reuse build/zoo/timm if present")
     parser.add_argument("--json", type=Path, default=RESULTS / "zoo.json")
+    parser.add_argument("--weights", action="store_true",
+                        help="also convert each model's torch weights with paddleport weights and compare "
+                             "outputs (bench/zoo_weights.py)")  # fmt: skip
     args = parser.parse_args()
     site_packages()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -127,6 +130,10 @@ def main() -> int:
                                      "counts": {"total": len(names), "import": imported, "build": built,
                                                 "forward_ok": ran}}, indent=1),
                          encoding="utf-8")  # fmt: skip
+    if args.weights:
+        from zoo_weights import run as run_weights
+
+        run_weights([r["model"] for r in rows if r.get("forward")])
     return 0
 
 

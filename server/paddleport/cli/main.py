@@ -71,6 +71,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("lsp", help="run the language server on stdio")
 
+    weights = sub.add_parser(
+        "weights", help="convert a torch checkpoint to .pdparams for the converted model",
+        description="Exit codes: 0 written; 2 nothing written (unsafe or unreadable checkpoint, a shape the "
+                    "model does not take, a parameter the checkpoint lacks without "
+                    "--allow-missing).")  # fmt: skip
+    weights.add_argument("checkpoint", help=".pt/.pth/.bin (torch.save zip) or .safetensors")
+    weights.add_argument("-o", "--output", required=True, help="the .pdparams to write")
+    weights.add_argument("--model", metavar="FILE.py:CALL",
+                         help="build the model with CALL from FILE (torch code is converted first) "
+                              "under Paddle and map every key by its layers; or a factory call alone, "
+                              "\"timm.create_model('resnet18')\", from a converted package on the "
+                              "path")  # fmt: skip
+    weights.add_argument("--map", action="append", default=[], metavar="DIR",
+                         help="rule folder whose layers' weights layouts add to or override "
+                              "the built-in ones")  # fmt: skip
+    weights.add_argument("--allow-missing", action="store_true",
+                         help="write even if the model has parameters "
+                         "the checkpoint lacks")  # fmt: skip
+    weights.add_argument("--force", action="store_true", help="overwrite an existing output")
+    weights.add_argument("--json", action="store_true", help="the report as JSON")
+    weights.add_argument("--python", help="interpreter that builds the model (default: this one)")
+
     equiv = sub.add_parser("equiv", help="run a function under torch and its conversion under paddle")
     equiv.add_argument("file")
     equiv.add_argument("--target", required=True, help="function or class name")
@@ -81,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     equiv.add_argument("--rtol", type=float, default=1e-5)
     equiv.add_argument("--atol", type=float, default=1e-6)
     equiv.add_argument("--python", help="interpreter for the kernel (default: this one)")
+    equiv.add_argument("--checkpoint", metavar="FILE",
+                       help="torch weights for a module: the original on the torch side, converted with "
+                            "`paddleport weights` on the paddle side; a mismatch names the first diverging "
+                            "layer")  # fmt: skip
     return parser
 
 
@@ -108,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_stdio(args.rules)
             return 0
+        if args.command == "weights":
+            from paddleport.cli.weights import run_weights
+
+            return run_weights(args)
         if args.command == "equiv":
             from paddleport.cli.equiv import run_equiv
 

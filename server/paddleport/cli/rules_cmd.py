@@ -55,6 +55,15 @@ def rule_markdown(rule: Rule) -> str:
         lines.append(f"- `*{rule.pack}` is passed as one list")
     if rule.transform:
         lines.append(f"- transform: `{rule.transform}`")
+    for layout in rule.weights:
+        parts = [f"`{a}` → `{b}`" for a, b in layout.rename.items()]
+        parts += [f"`{a}` split into " + ", ".join(f"`{p}`" for p in b) for a, b in layout.split.items()]
+        parts += [f"`{a}` transposed" for a in layout.transpose]
+        parts += [f"`{a}` reshaped to {list(b)}" for a, b in layout.reshape.items()]
+        parts += [f"`{a}` dropped" for a in layout.drop]
+        parts += [f"`{a}` also `{b}`" for a, b in layout.alias.items()]
+        target = f" for `{layout.layer}`" if layout.layer else ""
+        lines.append(f"- checkpoint weights{target}: " + ("; ".join(parts) or "names and layouts unchanged"))
     if rule.aliases:
         lines.append("- also matches: " + ", ".join(f"`{a}`" for a in rule.aliases))
     if rule.note:

@@ -34,6 +34,8 @@ class Options:
     atol: float = 1e-6
     locate: bool = True
     definitions_only: bool = False  # notebooks: skip top-level statements that do work
+    checkpoint: str | None = None  # torch weights for the torch side
+    pdparams: str | None = None  # the same weights converted by `paddleport weights`, for the paddle side
 
 
 def _error(message: str, **extra: Any) -> dict[str, Any]:
@@ -72,6 +74,8 @@ def prepare(text: str, path: str, target: Target, planner: Planner, options: Opt
         "rtol": options.rtol,
         "atol": options.atol,
         "locate": options.locate,
+        "checkpoint": options.checkpoint,
+        "pdparams": options.pdparams,
         "counts": conversion.counts(),
     }
 
@@ -138,6 +142,10 @@ def summary(result: dict[str, Any], options: Options) -> str:
     what = first["detail"] or f"max_abs={first['max_abs']:.3g} max_rel={first['max_rel']:.3g}"
     text = f"mismatch: {len(bad)} of {len(leaves)} output(s) differ; {first['path']}: {what}"
     loc = result.get("location")
+    layer = result.get("layer")
+    if layer:
+        classes = f"{layer['torch_class']} → {layer['paddle_class']}"
+        text += f"; first diverging layer: {layer['layer']} ({classes}): {layer['detail']}"
     if loc:
         text += f"; first difference at line {loc['line']} (`{loc['variable']}`: {loc['code']})"
     return text

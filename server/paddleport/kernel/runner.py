@@ -87,6 +87,7 @@ class SideRun:
     total_seconds: float = 0.0
     output: str = ""
     trace: list[tuple[tuple[str, str, int], int, Any]] = field(default_factory=list)
+    layers: list[tuple[str, str, Any]] = field(default_factory=list)  # (sublayer, class, output), call order
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,30 +167,107 @@ def _error(
     return info
 
 
+_LAYOUTS: dict[str, Any] = {}
+
+
 def _copy_state(module: Any, state: list[tuple[str, np.ndarray]]) -> list[str]:
-    """Copy torch's parameters and buffers into the paddle layer by name, fixing layouts."""
+    """Copy torch's parameters and buffers into the paddle layer with the rules' weights layouts.
+
+    The same mapping ``paddleport weights`` applies to checkpoints (``paddleport.weights.layout``),
+    in memory: one copy logic for checkpoints, the equivalence check and the editor's code lens.
+    """
     import paddle
 
-    notes = []
+    from paddleport.kernel.weights_model import describe
+    from paddleport.weights.convert import result_shape, transform
+    from paddleport.weights.layout import ModelLayout, plan_by_model
+
+    if not _LAYOUTS:
+        from paddleport.catalog import load_catalog
+        from paddleport.weights.layout import layouts
+
+        _LAYOUTS.update(layouts(load_catalog()))
+    model = ModelLayout.from_json(describe(module, sorted(_LAYOUTS)))
     torch_state = dict(state)
-    seen = set()
-    for name, value, transpose in _named_state(module, "paddle"):
-        seen.add(name)
-        if name not in torch_state:
+    plan = plan_by_model({k: tuple(v.shape) for k, v in torch_state.items()}, _LAYOUTS, model)
+    params = module.state_dict()
+    notes: list[str] = []
+    filled: set[str] = set()
+    for key, targets in plan.targets.items():
+        arr = torch_state[key]
+        for t in targets:
+            value = params.get(t.name)
+            if value is None:
+                notes.append(f"torch {key} has no paddle counterpart")
+                continue
+            shape, final = tuple(value.shape), result_shape(tuple(arr.shape), t)
+            if final != shape and int(np.prod(final)) == int(np.prod(shape)):
+                final = shape
+            if final != shape:
+                notes.append(f"{key}: torch shape {list(arr.shape)} vs paddle {t.name} {list(shape)}, "
+                             "not copied")
+                continue
+            data = np.ascontiguousarray(transform(arr, t, final))
+            value.set_value(paddle.to_tensor(data).astype(value.dtype))
+            filled.update((t.name, *t.aliases))
+    tied = {n for group in model.ties if filled & set(group) for n in group}
+    for name in params:
+        if name not in filled and name not in tied:
             notes.append(f"paddle {name} has no torch counterpart: it keeps its own initial values")
-            continue
-        arr = torch_state[name]
-        shape = tuple(value.shape)
-        if transpose and arr.ndim == 2 and tuple(arr.shape[::-1]) == shape:
-            arr = arr.T
-        if tuple(arr.shape) != shape:
-            notes.append(f"{name}: torch shape {list(arr.shape)} vs paddle {list(shape)}, not copied")
-            continue
-        value.set_value(paddle.to_tensor(np.array(arr, order="C")).astype(value.dtype))
-    for name in torch_state:
-        if name not in seen and not name.endswith("num_batches_tracked"):
-            notes.append(f"torch {name} has no paddle counterpart")
     return notes
+
+
+def _load_torch_checkpoint(module: Any, path: str) -> list[str]:
+    """The torch side gets the original weights (``weights_only``: no pickled code runs)."""
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
+        state = next((state[k] for k in ("state_dict", "model_state_dict", "model", "module", "net")
+                      if isinstance(state.get(k), dict)), state)  # fmt: skip
+    if state and all(k.startswith("module.") for k in state):
+        state = {k[len("module."):]: v for k, v in state.items()}
+    missing, unexpected = module.load_state_dict(state, strict=False)
+    return [f"torch {n}: not in the checkpoint" for n in missing] + [
+        f"checkpoint {n}: not a torch parameter" for n in unexpected
+    ]
+
+
+def _record_layers(module: Any, framework: str, records: list[tuple[str, str, Any]]) -> None:
+    """Hooks that keep every sublayer's output in call order, to name the first layer that diverges."""
+    def hook(name: str) -> Callable[..., None]:
+        def record(layer: Any, inputs: Any, output: Any) -> None:
+            records.append((name, type(layer).__name__, to_plain(output)))
+
+        return record
+
+    if framework == "torch":
+        for name, sub in module.named_modules():
+            if name:
+                sub.register_forward_hook(hook(name))
+    else:
+        for name, sub in module.named_sublayers():
+            sub.register_forward_post_hook(hook(name))
+
+
+def first_divergent_layer(t: SideRun, p: SideRun, rtol: float, atol: float) -> dict[str, Any] | None:
+    """The first sublayer (in torch's call order) whose output differs between the sides."""
+    counts: dict[str, int] = {}
+    theirs: dict[tuple[str, int], tuple[str, Any]] = {}
+    for name, cls, value in p.layers:
+        counts[name] = counts.get(name, 0) + 1
+        theirs[(name, counts[name])] = (cls, value)
+    counts = {}
+    for name, cls, value in t.layers:
+        counts[name] = counts.get(name, 0) + 1
+        other = theirs.get((name, counts[name]))
+        if other is None:
+            continue
+        bad = [leaf for leaf in compare(value, other[1], rtol=rtol, atol=atol, path=name) if not leaf.ok]
+        if bad:
+            return {"layer": name, "torch_class": cls, "paddle_class": other[0], "call": counts[name],
+                    "detail": bad[0].describe()}  # fmt: skip
+    return None
 
 
 def _param_grads(module: Any, framework: str) -> dict[str, Any]:
@@ -311,13 +389,21 @@ def run_side(
             if is_module:
                 run.stage = "state"
                 if is_torch:
+                    if req.get("checkpoint"):
+                        run.notes += _load_torch_checkpoint(callee, req["checkpoint"])
                     run.state = [
                         (n, v.detach().cpu().numpy().copy())
                         for n, v in [*callee.named_parameters(), *callee.named_buffers()]
                     ]
+                elif req.get("pdparams"):
+                    missing, unexpected = callee.set_state_dict(fw.load(req["pdparams"]))
+                    run.notes += [f"paddle {n}: not in the converted checkpoint" for n in missing]
+                    run.notes += [f"converted checkpoint {n}: not a paddle parameter" for n in unexpected]
                 else:
                     run.notes += _copy_state(callee, torch_state or [])
                 callee.eval()
+                if req.get("checkpoint"):
+                    _record_layers(callee, framework, run.layers)
             inputs = list(_tensors((list(args), kwargs), framework, ""))
             if req.get("grad"):
                 for _, t in inputs:
@@ -481,7 +567,9 @@ def check(req: dict[str, Any]) -> dict[str, Any]:
         leaves += compare(t.grads[name], p.grads.get(name), rtol=rtol, atol=atol, path=name)
     result["leaves"] = [_leaf_dict(leaf) for leaf in leaves]
     result["status"] = "equal" if all(leaf.ok for leaf in leaves) else "mismatch"
-    if result["status"] == "mismatch" and req.get("locate", True):
+    if result["status"] == "mismatch" and t.layers:
+        result["layer"] = first_divergent_layer(t, p, rtol, atol)
+    if result["status"] == "mismatch" and req.get("locate", True) and not req.get("checkpoint"):
         with contextlib.suppress(Exception):
             result["location"] = _first_divergence(req, rtol, atol)
     return result

@@ -16,7 +16,7 @@ from string import Template
 from typing import Any
 
 from paddleport.files import ReadProblem, read_regular
-from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier
+from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier, WeightLayout
 from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
 
@@ -24,7 +24,7 @@ RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
-    "file_arg", "drop_review",
+    "file_arg", "drop_review", "weights",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -359,6 +359,13 @@ def _build_rule(
     returns = entry.get("returns")
     if returns is not None and returns not in ("tensor", "other"):
         err("returns", "must be 'tensor' or 'other'")
+    raw_weights = entry.get("weights", [])
+    weights = [w for raw in (raw_weights if isinstance(raw_weights, list) else [raw_weights])
+               if (w := _weights(raw, err)) is not None]  # fmt: skip
+    if any(w.layer is None for w in weights) and paddle is None:
+        err("weights", "say which Paddle class the layout is for ('layer'): the rule has no 'paddle'")
+    if len({w.layer for w in weights}) < len(weights):
+        err("weights", "two layouts for the same Paddle class")
     if tier is None or kind is None:
         return None
     returns_tensor = _returns_tensor_by_default(api, kind) if returns is None else returns == "tensor"
@@ -368,7 +375,87 @@ def _build_rule(
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
         needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
-        file_arg=file_arg,
+        file_arg=file_arg, weights=tuple(weights),
+    )  # fmt: skip
+
+
+WEIGHT_KEYS = {"params", "optional", "ndim", "rename", "drop", "transpose", "split", "reshape", "alias",
+               "layer", "guess"}  # fmt: skip
+_WEIGHT_NAME = re.compile(r"[A-Za-z_{][\w{}]*(\.[A-Za-z_0-9{][\w{}]*)*")
+
+
+def _weights(raw: Any, err: Any) -> WeightLayout | None:
+    """The ``weights`` table; every name checked, so a typo is an error here and not a missing key later."""
+    if not isinstance(raw, dict):
+        err("weights", "must be a table such as { params = ['weight'], transpose = ['weight'] }")
+        return None
+    ok = True
+
+    def bad(fld: str, message: str) -> None:
+        nonlocal ok
+        ok = False
+        err(f"weights.{fld}", message)
+
+    for key in sorted(set(raw) - WEIGHT_KEYS):
+        bad(key, f"unknown field (known: {', '.join(sorted(WEIGHT_KEYS))})")
+
+    def names(fld: str) -> tuple[str, ...]:
+        value = raw.get(fld, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and _WEIGHT_NAME.fullmatch(v)
+                                                  for v in value):  # fmt: skip
+            bad(fld, "must be a list of parameter names (letters, digits, '_', '.', '{n}')")
+            return ()
+        return tuple(value)
+
+    def table(fld: str) -> dict[str, Any]:
+        value = raw.get(fld, {})
+        if not isinstance(value, dict):
+            bad(fld, "must be a table")
+            return {}
+        return dict(value)
+
+    params, optional, drop, transpose = names("params"), names("optional"), names("drop"), names("transpose")
+    if not params:
+        bad("params", "required: the parameter names every such layer has (how it is recognised by name)")
+    known = set(params) | set(optional)
+    rename = table("rename")
+    split = table("split")
+    alias = table("alias")
+    ndim = table("ndim")
+    reshape = table("reshape")
+    for fld, mapping in (("rename", rename), ("alias", alias)):
+        for src, dst in mapping.items():
+            if not isinstance(dst, str) or not _WEIGHT_NAME.fullmatch(dst):
+                bad(fld, f"{src}: must map to a parameter name")
+    for fld, mapping in (("rename", rename), ("split", split), ("alias", alias), ("ndim", ndim)):
+        for src in mapping:
+            if src not in known:
+                bad(fld, f"{src!r} is not one of the layer's params/optional names")
+    for src in drop:
+        if src not in known:
+            bad("drop", f"{src!r} is not one of the layer's params/optional names")
+    for src, parts in split.items():
+        if not isinstance(parts, list) or len(parts) < 2 or not all(isinstance(p, str) for p in parts):
+            bad("split", f"{src}: must list two or more Paddle names")
+    for src, rank in ndim.items():
+        if not isinstance(rank, int) or rank < 0:
+            bad("ndim", f"{src}: must be a rank (an integer)")
+    for dst, shape in reshape.items():
+        if (not isinstance(shape, list) or not all(isinstance(n, int) and n >= -1 for n in shape)
+                or sum(n == -1 for n in shape) > 1):  # fmt: skip
+            bad("reshape", f"{dst}: must be a shape of integers with at most one -1")
+    layer = raw.get("layer")
+    if layer is not None and (not isinstance(layer, str) or dotted_name_problem(layer, "paddle") is not None):
+        bad("layer", "must be a Paddle class name such as 'paddle.nn.MultiHeadAttention'")
+    guess = raw.get("guess", False)
+    if not isinstance(guess, bool):
+        bad("guess", "must be true or false")
+    if not ok:
+        return None
+    return WeightLayout(
+        params=params, optional=optional, ndim={k: int(v) for k, v in ndim.items()}, rename=rename,
+        drop=drop, transpose=transpose, split={k: tuple(v) for k, v in split.items()},
+        reshape={k: tuple(v) for k, v in reshape.items()}, alias=alias, layer=layer, guess=bool(guess),
     )  # fmt: skip
 
 

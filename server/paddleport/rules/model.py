@@ -63,6 +63,32 @@ class Example:
 
 
 @dataclass(frozen=True)
+class WeightLayout:
+    """How a layer's torch parameters become its Paddle parameters (the rule's ``weights`` field).
+
+    Names are local to the layer (``weight``, ``out_proj.bias``); ``{n}`` in a name stands for a
+    number and is carried to the Paddle name (``weight_ih_l{n}``), ``{cell}`` in a Paddle name is
+    ``cell`` for a one-direction RNN and ``cell_fw`` for a bidirectional one.
+    """
+
+    params: tuple[str, ...]  # names every such layer has: how a layer is recognised by names alone
+    optional: tuple[str, ...] = ()  # names it may have
+    ndim: dict[str, int] = field(default_factory=dict)  # a name's rank, when the name alone is not enough
+    rename: dict[str, str] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()  # torch names with no Paddle counterpart (dropped with a note)
+    transpose: tuple[str, ...] = ()  # Paddle names whose two axes are swapped
+    split: dict[str, tuple[str, ...]] = field(default_factory=dict)  # torch name → equal parts on axis 0
+    reshape: dict[str, tuple[int, ...]] = field(default_factory=dict)  # Paddle name → shape (-1 once)
+    alias: dict[str, str] = field(default_factory=dict)  # torch name → another Paddle name of the same data
+    layer: str | None = None  # the Paddle class this layout is for (default: the rule's ``paddle``)
+    guess: bool = False  # by names alone, assume this layer when only generic names (weight, bias) are seen
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.params + self.optional
+
+
+@dataclass(frozen=True)
 class Rule:
     api: str
     paddle: str | None
@@ -89,6 +115,7 @@ class Rule:
     statement: str | None = None  # what a whole statement using it becomes ($value / $param)
     torch_layout: str | None = None  # the Paddle class keeping torch's parameter layout
     file_arg: str | None = None  # a parameter taking a path or a file object; Paddle takes the path
+    weights: tuple[WeightLayout, ...] = ()  # how a checkpoint's parameters of this layer are converted
 
     @property
     def id(self) -> str:
