@@ -120,6 +120,7 @@ def method_not_called_as_attribute(t: TransformInput) -> cst.BaseExpression:
 
 # Area transforms register themselves on import.
 from paddleport.rewrite.transforms import (  # noqa: E402
+    distributed,
     functional,
     nn_layers,
     optim,
@@ -127,5 +128,5 @@ from paddleport.rewrite.transforms import (  # noqa: E402
     torch_functions,
 )
 
-__all__ = ["TRANSFORMS", "Transform", "TransformInput", "functional", "nn_layers", "optim",
+__all__ = ["TRANSFORMS", "Transform", "TransformInput", "distributed", "functional", "nn_layers", "optim",
            "tensor_methods", "torch_functions", "transform"]
