@@ -16,5 +16,9 @@ from paddleport.rewrite.transforms import TransformInput, transform
 
 @transform
 def when_initialized(t: TransformInput) -> cst.BaseExpression:
-    """``dist.all_reduce(x)`` → ``(paddle.distributed.all_reduce(x) if paddle.distributed.is_initialized() else None)``."""
+    """``dist.barrier()`` →
+    ``(paddle.distributed.barrier() if paddle.distributed.is_initialized() else None)``.
+
+    The call is the rule's mapping; only the guard is added.
+    """
     return cst.parse_expression(f"({code_of(t.mapped)} if paddle.distributed.is_initialized() else None)")
