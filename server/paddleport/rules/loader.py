@@ -64,6 +64,9 @@ class RuleSet:
     _namespaces: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     has_file_args: bool = False  # some rule has a file_arg: the finder tracks `with open(...)`
+    # third-party modules with a torch backend and a Paddle twin (`einops.layers.torch` →
+    # `einops.layers.paddle`): whole-file conversion rewrites their imports
+    modules: dict[str, str] = field(default_factory=dict)
     member_names: set[str] = field(default_factory=set)  # members of non-tensor torch classes
 
     def add(self, rule: Rule) -> None:
@@ -203,9 +206,11 @@ def load_file(
     except OSError as exc:
         ruleset.errors.append(RuleError(name, "-", "-", f"cannot read: {exc.strerror}"))
         return
-    unknown_top = set(data) - {"rule"}
+    unknown_top = set(data) - {"rule", "module"}
     for key in sorted(unknown_top):
         ruleset.errors.append(RuleError(name, "-", key, "unknown top-level key (expected [[rule]])"))
+    if "module" in data:
+        _load_modules(name, data["module"], ruleset, shipped)
     entries = data.get("rule", [])
     if not isinstance(entries, list):
         ruleset.errors.append(RuleError(name, "-", "rule", "must be an array of tables [[rule]]"))
@@ -220,6 +225,44 @@ def load_file(
         if rule is not None and not errors:
             seen.add(rule.api)
             ruleset.add(rule)
+
+
+def _load_modules(name: str, entries: Any, ruleset: RuleSet, shipped: bool) -> None:
+    """``[[module]]`` tables: ``torch = "einops.layers.torch"``, ``paddle = "einops.layers.paddle"``.
+
+    Shipped rules only: an import rewrite decides which code runs, and project rule folders come
+    from workspaces. The Paddle module must keep the torch module's names (same classes, same
+    arguments), which is what a library's own Paddle backend does.
+    """
+    if not shipped:
+        ruleset.errors.append(RuleError(name, "-", "module", "allowed in paddleport's own rules only"))
+        return
+    if not isinstance(entries, list):
+        ruleset.errors.append(RuleError(name, "-", "module", "must be an array of tables [[module]]"))
+        return
+    for index, entry in enumerate(entries):
+        label = f"module #{index + 1}"
+        if not isinstance(entry, dict) or set(entry) - {"torch", "paddle", "note"}:
+            ruleset.errors.append(RuleError(name, label, "-", "expected a table with torch, paddle and note"))
+            continue
+        torch_mod, paddle_mod = entry.get("torch"), entry.get("paddle")
+        problems = [(key, problem) for key, value in (("torch", torch_mod), ("paddle", paddle_mod))
+                    if (problem := _module_problem(value)) is not None]  # fmt: skip
+        if not isinstance(entry.get("note"), str):
+            problems.append(("note", "needs a note saying what the Paddle module is"))
+        for key, problem in problems:
+            ruleset.errors.append(RuleError(name, label, key, problem))
+        if not problems and isinstance(torch_mod, str) and isinstance(paddle_mod, str):
+            ruleset.modules[torch_mod] = paddle_mod
+
+
+def _module_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or not _DOTTED.fullmatch(value):
+        return f"must be a dotted module name, got {value!r}"
+    root = value.split(".", 1)[0]
+    if root in ("torch", "paddle"):
+        return "torch's own modules are converted by [[rule]] tables"
+    return None
 
 
 def _build_rule(
