@@ -491,12 +491,12 @@ class _Finder:
                         found.add(target.attr)
                     if isinstance(stmt.value, ast.Call):
                         created.setdefault(target.attr, []).append(stmt.value)
-                owner = _self_layer_weight(target)
-                if owner is not None:
-                    assigned.add(owner)
-                    source = _self_layer_weight(stmt.value)
-                    if source is not None:
-                        assigned.add(source)
+                if isinstance(target, ast.Attribute) and target.attr == "weight":
+                    # either side of a tie: `self.head.weight = self.emb.weight`, or a nested
+                    # layer taking the head's (`self.transformer.wte.weight = self.lm_head.weight`)
+                    for side in (target, stmt.value):
+                        if (owner := _self_layer_weight(side)) is not None:
+                            assigned.add(owner)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 call = stmt.value
                 if (isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer"
