@@ -1243,7 +1243,12 @@ class _Finder:
         if not isinstance(node, ast.Attribute) or node.attr not in self.rules.member_names:
             return None
         typ = self._obj_type(node.value, scope)
-        if typ is None or self._is_tensor_type(typ):
+        if typ is None:
+            by_name = self.rules.by_name.get(node.attr)
+            if by_name is None or self._tensor_conf(node.value, scope) or _not_a_tensor(node.value, scope):
+                return None
+            return node, by_name
+        if self._is_tensor_type(typ):
             return None
         rule = self.rules.member(self.facts.mro(typ), node.attr)
         if rule is None or rule.kind is not Kind.ATTRIBUTE or rule.transform is None:

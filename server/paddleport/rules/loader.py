@@ -24,7 +24,7 @@ RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
-    "file_arg", "drop_review",
+    "file_arg", "drop_review", "by_name",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -67,6 +67,7 @@ class RuleSet:
     # third-party modules with a torch backend and a Paddle twin (`einops.layers.torch` →
     # `einops.layers.paddle`): whole-file conversion rewrites their imports
     modules: dict[str, str] = field(default_factory=dict)
+    by_name: dict[str, Rule] = field(default_factory=dict)  # member attributes the name alone identifies
     member_names: set[str] = field(default_factory=set)  # members of non-tensor torch classes
 
     def add(self, rule: Rule) -> None:
@@ -77,6 +78,8 @@ class RuleSet:
         self._namespaces = None
         if rule.kind is not Kind.CALLABLE and not rule.api.startswith("torch.Tensor."):
             self.member_names.add(rule.api.rsplit(".", 1)[-1])
+        if rule.by_name:
+            self.by_name[rule.api.rsplit(".", 1)[-1]] = rule
 
     def is_namespace(self, path: str) -> bool:
         """True when some rule lives under ``path`` (``torch.nn``): a torch module the rules know."""
@@ -399,6 +402,11 @@ def _build_rule(
     needs = entry.get("needs")
     if needs is not None and needs != "gpu":
         err("needs", "the only requirement an example may have is 'gpu'")
+    by_name = entry.get("by_name", False)
+    if not isinstance(by_name, bool):
+        err("by_name", "must be true or false")
+    elif by_name and (kind is not Kind.ATTRIBUTE or api.startswith("torch.Tensor.") or transform is None):
+        err("by_name", "only for a member attribute of a torch class whose transform rewrites its uses")
     returns = entry.get("returns")
     if returns is not None and returns not in ("tensor", "other"):
         err("returns", "must be 'tensor' or 'other'")
@@ -411,7 +419,7 @@ def _build_rule(
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
         needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
-        file_arg=file_arg,
+        file_arg=file_arg, by_name=by_name is True,
     )  # fmt: skip
 
 
