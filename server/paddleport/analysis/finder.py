@@ -18,6 +18,7 @@ from paddleport.analysis.source import SourceText
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rules.loader import RuleSet
 from paddleport.rules.model import Kind, Rule, Tier
+from paddleport.rules.signature import ParamKind
 
 IGNORE_MARK = "paddleport: ignore"
 
@@ -126,6 +127,36 @@ def _bound_by_default(scope: Scope, name: str) -> bool:
             return name in s.defaults
         s = s.parent
     return False
+
+
+_STR_NAMES = frozenset(dir(str))
+# methods of str (and of files: read) that torch.Tensor lacks: their results are never tensors
+_TEXT_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title", "capitalize",
+                          "replace", "format", "join", "read", "readline", "decode", "removeprefix",
+                          "removesuffix", "ljust", "rjust", "center", "zfill", "expandtabs"})  # fmt: skip
+
+
+def _str_method_call(node: ast.Call, func: ast.Attribute, rule: Rule) -> bool:
+    """A call that is str's method of the same name, never the tensor's: ``line.split(' ')``,
+    ``line.strip().lower().split()``, ``f.read().split('\\n')``, ``url.split()``."""
+    if func.attr not in _STR_NAMES:
+        return False
+    receiver = func.value
+    if isinstance(receiver, ast.JoinedStr) or _is_text(receiver):
+        return True
+    if (isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute)
+            and receiver.func.attr in _TEXT_METHODS):  # fmt: skip
+        return True
+    if node.args and _is_text(node.args[0]):
+        return True  # tensor methods named like str's (split) take sizes, never text
+    # torch's method needs an argument this call does not pass: `line.split()`
+    if node.args or node.keywords or rule.signature is None:
+        return False
+    return any(p.default is None and p.kind is ParamKind.POSITIONAL for p in rule.signature.params)
+
+
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
@@ -723,7 +754,7 @@ class _Finder:
                      known: Confidence | None = None) -> None:  # fmt: skip
         if known is not None:
             conf: int = known
-        elif _not_a_tensor(func.value, scope):
+        elif _not_a_tensor(func.value, scope) or _str_method_call(node, func, rule):
             return
         else:
             conf = self._tensor_conf(func.value, scope)
