@@ -53,3 +53,20 @@ def test_a_tensor_split_is_still_found(shipped_rules: RuleSet) -> None:
         def f(x: torch.Tensor, y):
             return x.split(2), y.split(2, dim=1)
         """, shipped_rules) == ["torch.Tensor.split", "torch.Tensor.split"]
+
+
+def test_a_class_reached_through_the_module_itself_is_that_class(shipped_rules: RuleSet) -> None:
+    """`metric = d2l.Accumulator(3)` in d2l: `metric.add(a, b, c)` is Accumulator.add, not Tensor.add."""
+    assert _methods("""
+        import sys
+        import torch
+        d2l = sys.modules[__name__]
+
+        class Accumulator:
+            def add(self, *args):
+                pass
+
+        def f(loss, n):
+            metric = d2l.Accumulator(3)
+            metric.add(loss, n, 1)
+        """, shipped_rules) == []

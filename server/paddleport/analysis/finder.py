@@ -1079,6 +1079,11 @@ class _Finder:
                 return ot.LOCAL + parts[0]
         return None
 
+    def _this_module(self, name: str, scope: Scope) -> bool:
+        """``name`` is the module's handle on itself (``d2l = sys.modules[__name__]``)."""
+        return self.module_scope is not None and name in self.module_scope.this_module \
+            and self._module_level(name, scope)  # fmt: skip
+
     def _module_level(self, name: str, scope: Scope) -> bool:
         s: Scope | None = scope
         while s is not None and s.parent is not None:
@@ -1169,6 +1174,11 @@ class _Finder:
                 key = self.local_classes.get(name) or (
                     ot.LOCAL + name if ot.LOCAL + name in self.facts.bases else None)
                 if key is not None and self._module_level(name, scope):
+                    return key
+            elif len(parts) == 2 and self._this_module(parts[0], scope):
+                # `d2l.Accumulator(3)` where `d2l = sys.modules[__name__]`: this module's own class
+                key = self.local_classes.get(parts[1])
+                if key is not None:
                     return key
             else:
                 root = scope.import_root(parts[0])
