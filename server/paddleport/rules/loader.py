@@ -24,7 +24,7 @@ RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
-    "file_arg", "drop_review", "by_name",
+    "file_arg", "drop_review", "by_name", "type_check",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -380,6 +380,9 @@ def _build_rule(
     torch_layout = _opt_str(entry, "torch_layout", err)
     if torch_layout is not None and (problem := dotted_name_problem(torch_layout, "paddle")) is not None:
         err("torch_layout", problem)
+    type_check = _opt_str(entry, "type_check", err)
+    if type_check is not None and (problem := dotted_name_problem(type_check, "paddle")) is not None:
+        err("type_check", problem)
     file_arg = _opt_str(entry, "file_arg", err)
     if file_arg is not None:
         check_param("file_arg", file_arg)
@@ -419,7 +422,7 @@ def _build_rule(
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
         needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
-        file_arg=file_arg, by_name=by_name is True,
+        file_arg=file_arg, by_name=by_name is True, type_check=type_check,
     )  # fmt: skip
 
 

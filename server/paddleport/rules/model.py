@@ -91,6 +91,9 @@ class Rule:
     # the member's name alone says the receiver is this torch class (`param_groups`): its wide uses
     # are rewritten on receivers of unknown type too (never on a receiver known to be something else)
     by_name: bool = False
+    # a class ported by hand when subclassed or built, whose isinstance/issubclass tests still
+    # convert: `isinstance(u, torch.optim.Optimizer)` → `isinstance(u, paddle.optimizer.Optimizer)`
+    type_check: str | None = None
     file_arg: str | None = None  # a parameter taking a path or a file object; Paddle takes the path
 
     @property
