@@ -32,3 +32,12 @@ def test_async_collective_is_left_with_a_reason(shipped_planner: Planner) -> Non
     """An asynchronous collective returns a handle to wait on: Paddle's differs, so it stays."""
     line = "work = dist.all_reduce(t, async_op=True)"
     assert last_line_converted(shipped_planner, HEAD, line) == line
+
+
+def test_scatter_chunks_like_torch(shipped_planner: Planner) -> None:
+    """torch's chunks (ceil-sized, the last shorter) on the current device; a repeated input must be a name."""
+    line = "parts = torch.nn.parallel.scatter(X, devices)"
+    assert last_line_converted(shipped_planner, HEAD, line) == (
+        "parts = tuple(paddle.compat.split(X, -(-X.shape[0] // len(devices)), dim=0))")
+    line = "parts = torch.nn.parallel.scatter(f(X), devices)"
+    assert last_line_converted(shipped_planner, HEAD, line) == line
