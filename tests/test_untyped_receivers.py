@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paddleport.analysis.finder import analyze
+from paddleport.analysis.uses import Confidence
 from paddleport.rules.loader import RuleSet
 from tests.conftest import dedent
 
@@ -70,3 +71,19 @@ def test_a_class_reached_through_the_module_itself_is_that_class(shipped_rules: 
             metric = d2l.Accumulator(3)
             metric.add(loss, n, 1)
         """, shipped_rules) == []
+
+
+def test_a_torch_function_reached_through_the_module_itself_gives_a_tensor(shipped_rules: RuleSet) -> None:
+    """d2l's `arange = torch.arange`, called as `d2l.arange(n).reshape(-1, 1)`: a tensor's reshape."""
+    analysis = analyze(dedent("""
+        import sys
+        import torch
+        d2l = sys.modules[__name__]
+
+        def positions(n):
+            return d2l.arange(n, dtype=torch.float32).reshape(-1, 1)
+
+        arange = torch.arange
+        """), shipped_rules)
+    (use,) = [u for u in analysis.uses if u.api == "torch.Tensor.reshape"]
+    assert use.confidence >= Confidence.MEDIUM

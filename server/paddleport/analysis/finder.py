@@ -951,6 +951,11 @@ class _Finder:
                     if base is not None:
                         rule = self.rules.get(canonical(".".join([base, *parts[1:]])))
                         return Confidence.HIGH if rule is not None and rule.returns_tensor else 0
+                    if len(parts) == 2 and self._this_module(parts[0], scope):  # d2l.arange(n)
+                        assert self.module_scope is not None
+                        own = ast.Call(func=ast.Name(parts[1], ast.Load()), args=node.args,  # type: ignore[attr-defined]
+                                       keywords=node.keywords)  # type: ignore[attr-defined]  # fmt: skip
+                        return self._tensor_conf(own, self.module_scope)
                     if len(parts) == 1 and self.local_returns:
                         conf = self._local_call(parts[0], scope)
                         if conf:
@@ -1176,10 +1181,11 @@ class _Finder:
                 if key is not None and self._module_level(name, scope):
                     return key
             elif len(parts) == 2 and self._this_module(parts[0], scope):
-                # `d2l.Accumulator(3)` where `d2l = sys.modules[__name__]`: this module's own class
-                key = self.local_classes.get(parts[1])
-                if key is not None:
-                    return key
+                # `d2l.Accumulator(3)` / `d2l.arange(n)` where `d2l = sys.modules[__name__]`: the
+                # module's own class, or its own name for a torch function (`arange = torch.arange`)
+                assert self.module_scope is not None
+                return self._call_type(ast.Call(func=ast.Name(parts[1], ast.Load()), args=node.args,
+                                                keywords=node.keywords), self.module_scope)  # fmt: skip
             else:
                 root = scope.import_root(parts[0])
                 if root == "numpy":
