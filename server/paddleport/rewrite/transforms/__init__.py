@@ -111,6 +111,13 @@ def requires_grad_to_stop_gradient(t: TransformInput) -> cst.BaseExpression:
 
 
 @transform
+def bidirectional_from_directions(t: TransformInput) -> cst.BaseExpression:
+    """``rnn.bidirectional`` → ``(rnn.num_directions == 2)``: Paddle keeps the count, not the flag."""
+    assert isinstance(t.original, cst.Attribute)
+    return cst.parse_expression(f"({code_of(t.original.value)}.num_directions == 2)")
+
+
+@transform
 def method_not_called_as_attribute(t: TransformInput) -> cst.BaseExpression:
     """``x.T`` style attributes that Paddle spells as a method call."""
     assert isinstance(t.original, cst.Attribute) and t.rule.paddle is not None
