@@ -160,6 +160,12 @@ def test_a_nested_layer_taking_the_linears_weight_keeps_its_layout(convert: Conv
     assert "self.lm_head = paddle.compat.nn.Linear(4, 10, bias=False)" in out.code
 
 
+def test_isinstance_of_a_linear_also_takes_the_torch_layout_class(convert: Convert) -> None:
+    """nanoGPT's _init_weights asks isinstance(module, nn.Linear) of its tied lm_head too."""
+    out = convert("import torch.nn as nn\ndef f(m):\n    return isinstance(m, nn.Linear)\n")
+    assert "isinstance(m, (paddle.nn.Linear, paddle.compat.nn.Linear))" in out.code
+
+
 PREAMBLE = '''
 import io
 import os

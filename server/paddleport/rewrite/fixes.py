@@ -221,6 +221,9 @@ class Planner:
         if use.via_alias:
             return span, tier, None  # the alias's own assignment carries the rename
         extra = None
+        if kind is UseKind.TYPE_CHECK and rule.torch_layout:
+            # a tied layer became the class that keeps torch's layout: isinstance tests take both
+            return f"({rule.paddle}, {rule.torch_layout})", tier, None
         if kind is UseKind.REFERENCE and rule.kind is Kind.CALLABLE and rule.changes_arguments:
             tier = tier.worst(Tier.REVIEW)
             extra = (
