@@ -14,7 +14,7 @@ from paddleport.rewrite.fixes import Planner
 from paddleport.rules.model import Tier
 
 CATALOG = load_catalog()
-CONVERTING = sorted((r for r in CATALOG if r.tier is not Tier.MANUAL and not r.needs_gpu),
+CONVERTING = sorted((r for r in CATALOG if (r.tier is not Tier.MANUAL or r.type_check) and not r.needs_gpu),
                     key=lambda r: r.api)  # fmt: skip
 NEEDS_GPU = [r.api for r in CATALOG if r.needs_gpu]
 

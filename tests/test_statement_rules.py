@@ -145,6 +145,27 @@ def test_tying_from_the_linear_side_and_a_new_parameter(convert: Convert) -> Non
     assert all("keeps torch's weight layout" in o.fix.message and "review" not in o.fix.message for o in tied)
 
 
+def test_a_nested_layer_taking_the_linears_weight_keeps_its_layout(convert: Convert) -> None:
+    """nanoGPT ties from inside a ModuleDict: `self.transformer.wte.weight = self.lm_head.weight`."""
+    out = convert(dedent("""
+        import torch.nn as nn
+
+        class GPT(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.transformer = nn.ModuleDict(dict(wte=nn.Embedding(10, 4)))
+                self.lm_head = nn.Linear(4, 10, bias=False)
+                self.transformer.wte.weight = self.lm_head.weight
+        """))
+    assert "self.lm_head = paddle.compat.nn.Linear(4, 10, bias=False)" in out.code
+
+
+def test_isinstance_of_a_linear_also_takes_the_torch_layout_class(convert: Convert) -> None:
+    """nanoGPT's _init_weights asks isinstance(module, nn.Linear) of its tied lm_head too."""
+    out = convert("import torch.nn as nn\ndef f(m):\n    return isinstance(m, nn.Linear)\n")
+    assert "isinstance(m, (paddle.nn.Linear, paddle.compat.nn.Linear))" in out.code
+
+
 PREAMBLE = '''
 import io
 import os

@@ -84,3 +84,15 @@ def test_torch_function_transforms(shipped_planner: Planner, before: str, after:
 def test_unconvertible_calls_are_left_as_they_are(shipped_planner: Planner, before: str) -> None:
     out = convert_source(f"import torch\ny = {before}\n", shipped_planner)
     assert before.split("(", 1)[0] + "(" in out.code  # the torch call itself stays
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    # d2l's linear-regression weights: Paddle's normal has no requires_grad, so it is set afterwards
+    ("w = torch.normal(mean=0.0, std=0.01, size=(3, 1), requires_grad=True)",
+     "w = paddle.normal(mean=0.0, std=0.01, shape=(3, 1)).requires_grad_()"),
+    ("w = torch.normal(0.0, 1.0, size=(2,), requires_grad=flag)",
+     "w = paddle.normal(0.0, 1.0, shape=(2,)).requires_grad_(flag)"),
+    ("w = torch.normal(0.0, 1.0, size=(2,), requires_grad=False)", "w = paddle.normal(0.0, 1.0, shape=(2,))"),
+])  # fmt: skip
+def test_requires_grad_is_set_after_the_factory(shipped_planner: Planner, before: str, after: str) -> None:
+    assert converted(shipped_planner, before) == after

@@ -95,7 +95,7 @@ def verify(rules: list[Rule], planner: Planner, *, shards: int | None = None,
             v = per_job.get(job_id, {"verified": False, "reason": "not run"})
             if not v["verified"]:
                 reasons.append(f"example {i + 1}: {v['reason']}")
-        if rule.tier is Tier.MANUAL:
+        if rule.tier is Tier.MANUAL and rule.type_check is None:
             reasons = ["manual rule: nothing is converted, so there is nothing to verify"]
         elif rule.needs_gpu:
             reasons = ["needs a GPU: its example cannot run on this machine, so it is not verified"]

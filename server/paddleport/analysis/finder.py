@@ -18,6 +18,7 @@ from paddleport.analysis.source import SourceText
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rules.loader import RuleSet
 from paddleport.rules.model import Kind, Rule, Tier
+from paddleport.rules.signature import ParamKind
 
 IGNORE_MARK = "paddleport: ignore"
 
@@ -126,6 +127,36 @@ def _bound_by_default(scope: Scope, name: str) -> bool:
             return name in s.defaults
         s = s.parent
     return False
+
+
+_STR_NAMES = frozenset(dir(str))
+# methods of str (and of files: read) that torch.Tensor lacks: their results are never tensors
+_TEXT_METHODS = frozenset({"strip", "lstrip", "rstrip", "lower", "upper", "casefold", "title", "capitalize",
+                          "replace", "format", "join", "read", "readline", "decode", "removeprefix",
+                          "removesuffix", "ljust", "rjust", "center", "zfill", "expandtabs"})  # fmt: skip
+
+
+def _str_method_call(node: ast.Call, func: ast.Attribute, rule: Rule) -> bool:
+    """A call that is str's method of the same name, never the tensor's: ``line.split(' ')``,
+    ``line.strip().lower().split()``, ``f.read().split('\\n')``, ``url.split()``."""
+    if func.attr not in _STR_NAMES:
+        return False
+    receiver = func.value
+    if isinstance(receiver, ast.JoinedStr) or _is_text(receiver):
+        return True
+    if (isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute)
+            and receiver.func.attr in _TEXT_METHODS):  # fmt: skip
+        return True
+    if node.args and _is_text(node.args[0]):
+        return True  # tensor methods named like str's (split) take sizes, never text
+    # torch's method needs an argument this call does not pass: `line.split()`
+    if node.args or node.keywords or rule.signature is None:
+        return False
+    return any(p.default is None and p.kind is ParamKind.POSITIONAL for p in rule.signature.params)
+
+
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
@@ -491,12 +522,12 @@ class _Finder:
                         found.add(target.attr)
                     if isinstance(stmt.value, ast.Call):
                         created.setdefault(target.attr, []).append(stmt.value)
-                owner = _self_layer_weight(target)
-                if owner is not None:
-                    assigned.add(owner)
-                    source = _self_layer_weight(stmt.value)
-                    if source is not None:
-                        assigned.add(source)
+                if isinstance(target, ast.Attribute) and target.attr == "weight":
+                    # either side of a tie: `self.head.weight = self.emb.weight`, or a nested
+                    # layer taking the head's (`self.transformer.wte.weight = self.lm_head.weight`)
+                    for side in (target, stmt.value):
+                        if (owner := _self_layer_weight(side)) is not None:
+                            assigned.add(owner)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 call = stmt.value
                 if (isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer"
@@ -723,7 +754,7 @@ class _Finder:
                      known: Confidence | None = None) -> None:  # fmt: skip
         if known is not None:
             conf: int = known
-        elif _not_a_tensor(func.value, scope):
+        elif _not_a_tensor(func.value, scope) or _str_method_call(node, func, rule):
             return
         else:
             conf = self._tensor_conf(func.value, scope)
@@ -920,6 +951,11 @@ class _Finder:
                     if base is not None:
                         rule = self.rules.get(canonical(".".join([base, *parts[1:]])))
                         return Confidence.HIGH if rule is not None and rule.returns_tensor else 0
+                    if len(parts) == 2 and self._this_module(parts[0], scope):  # d2l.arange(n)
+                        assert self.module_scope is not None
+                        own = ast.Call(func=ast.Name(parts[1], ast.Load()), args=node.args,  # type: ignore[attr-defined]
+                                       keywords=node.keywords)  # type: ignore[attr-defined]  # fmt: skip
+                        return self._tensor_conf(own, self.module_scope)
                     if len(parts) == 1 and self.local_returns:
                         conf = self._local_call(parts[0], scope)
                         if conf:
@@ -1048,6 +1084,11 @@ class _Finder:
                 return ot.LOCAL + parts[0]
         return None
 
+    def _this_module(self, name: str, scope: Scope) -> bool:
+        """``name`` is the module's handle on itself (``d2l = sys.modules[__name__]``)."""
+        return self.module_scope is not None and name in self.module_scope.this_module \
+            and self._module_level(name, scope)  # fmt: skip
+
     def _module_level(self, name: str, scope: Scope) -> bool:
         s: Scope | None = scope
         while s is not None and s.parent is not None:
@@ -1139,6 +1180,12 @@ class _Finder:
                     ot.LOCAL + name if ot.LOCAL + name in self.facts.bases else None)
                 if key is not None and self._module_level(name, scope):
                     return key
+            elif len(parts) == 2 and self._this_module(parts[0], scope):
+                # `d2l.Accumulator(3)` / `d2l.arange(n)` where `d2l = sys.modules[__name__]`: the
+                # module's own class, or its own name for a torch function (`arange = torch.arange`)
+                assert self.module_scope is not None
+                return self._call_type(ast.Call(func=ast.Name(parts[1], ast.Load()), args=node.args,
+                                                keywords=node.keywords), self.module_scope)  # fmt: skip
             else:
                 root = scope.import_root(parts[0])
                 if root == "numpy":
@@ -1243,7 +1290,12 @@ class _Finder:
         if not isinstance(node, ast.Attribute) or node.attr not in self.rules.member_names:
             return None
         typ = self._obj_type(node.value, scope)
-        if typ is None or self._is_tensor_type(typ):
+        if typ is None:
+            by_name = self.rules.by_name.get(node.attr)
+            if by_name is None or self._tensor_conf(node.value, scope) or _not_a_tensor(node.value, scope):
+                return None
+            return node, by_name
+        if self._is_tensor_type(typ):
             return None
         rule = self.rules.member(self.facts.mro(typ), node.attr)
         if rule is None or rule.kind is not Kind.ATTRIBUTE or rule.transform is None:

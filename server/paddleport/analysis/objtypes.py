@@ -39,6 +39,8 @@ TORCH_BASES: dict[str, str] = {
         "LazyBatchNorm2d", "LazyBatchNorm3d")},
     **{f"torch.nn.{n}": "torch.nn._ConvNd" for n in (
         "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")},
+    **{f"torch.nn.{n}": "torch.nn.RNNBase" for n in ("RNN", "LSTM", "GRU")},
+    "torch.nn.RNNBase": MODULE,
     "torch.nn._BatchNorm": MODULE,
     "torch.nn._ConvNd": MODULE,
     "torch.nn.Parameter": TENSOR,

@@ -25,6 +25,7 @@ class Scope:
     tensors: dict[str, int] = field(default_factory=dict)  # name -> Confidence value
     globals: set[str] = field(default_factory=set)
     modules: set[str] = field(default_factory=set)  # names bound by non-torch imports
+    this_module: set[str] = field(default_factory=set)  # `d2l = sys.modules[__name__]`: the module itself
     # (target names, value) of simple assignments, for tensor inference
     assigns: list[tuple[list[str], ast.expr]] = field(default_factory=list)
     # names bound once to a device/dtype dict (`dd = {'device': device, 'dtype': dtype}`) -> the dict
@@ -82,6 +83,19 @@ def _module(scope: Scope) -> Scope:
     return scope
 
 
+def _is_module_object(value: ast.expr) -> bool:
+    """``sys.modules[...]`` or ``importlib.import_module(...)``: the value is a module."""
+    if isinstance(value, ast.Subscript):
+        v = value.value
+        return (isinstance(v, ast.Attribute) and v.attr == "modules" and isinstance(v.value, ast.Name)
+                and v.value.id == "sys")  # fmt: skip
+    if isinstance(value, ast.Call):
+        f = value.func
+        return (isinstance(f, ast.Attribute) and f.attr == "import_module" and isinstance(f.value, ast.Name)
+                and f.value.id == "importlib") or (isinstance(f, ast.Name) and f.id == "import_module")
+    return False
+
+
 def import_bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str | None]]:
     """(bound name, torch path or None) for each name an import statement binds."""
     out: list[tuple[str, str | None]] = []
@@ -110,6 +124,8 @@ class ScopeBuilder:
         self.scope = scope
         self.assign_counts: dict[str, int] = scope.binds
         self.alias_candidates: dict[str, ast.expr] = {}
+        self.module_assigns: set[str] = set()  # `d2l = sys.modules[__name__]`
+        self.self_assigns: set[str] = set()  # ... of this very module
 
     def add_local(self, name: str) -> None:
         self.assign_counts[name] = self.assign_counts.get(name, 0) + 1
@@ -125,6 +141,11 @@ class ScopeBuilder:
                 self.add_local(args.kwarg.arg)
         if isinstance(body, list):
             self._statements(body)
+        for name in self.module_assigns:  # bound once, to a module object: a module like an import's
+            if self.assign_counts.get(name) == 1:
+                self.scope.modules.add(name)
+                if name in self.self_assigns:
+                    self.scope.this_module.add(name)
         # `torch` re-bound by an unrelated assignment (try: import torch / except: torch = None)
         # stays torch: the import is what the code relies on.
         self.scope.locals.difference_update(self.scope.torch)
@@ -155,6 +176,12 @@ class ScopeBuilder:
                     target = node.targets[0]
                     if isinstance(target, ast.Name):
                         self.scope.assigns.append(([target.id], node.value))
+                        if _is_module_object(node.value):
+                            self.module_assigns.add(target.id)
+                            value = node.value
+                            if (isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Name)
+                                    and value.slice.id == "__name__"):  # fmt: skip
+                                self.self_assigns.add(target.id)
                         if is_factory_dict(node.value):
                             self.scope.factories[target.id] = node.value
                         if isinstance(node.value, (ast.Attribute, ast.Name)):

@@ -22,7 +22,7 @@ from paddleport.analysis.source import SourceText, split_lines, split_lines_keep
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rewrite.dynamic import add_namespaces, namespace_name
 from paddleport.rewrite.fixes import HOLE_MIN, Fix, Planner
-from paddleport.rewrite.imports import fix_imports
+from paddleport.rewrite.imports import fix_imports, rename_modules
 from paddleport.rewrite.statements import split_scheduler_attachments
 from paddleport.rules.model import Tier
 
@@ -181,6 +181,8 @@ def convert_source(
         code = split_scheduler_attachments(code)
         code = add_namespaces(code, _namespaces(outcomes), planner.rules)
         code = fix_imports(code)
+    if select is None and planner.rules.modules:
+        code = rename_modules(code, planner.rules.modules)
     _locate(outcomes, offsets, rewritten, code)
     if annotate:
         code = _annotate(code, planner, outcomes)

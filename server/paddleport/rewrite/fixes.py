@@ -143,6 +143,9 @@ class Planner:
                 f"`{use.api}` has no paddleport rule yet: port it by hand, or add a rule "
                 "in a project rule folder (see `paddleport rules show`)"
             )
+        if rule.type_check is not None and use.kind is UseKind.TYPE_CHECK and not use.via_alias:
+            return rule.type_check, Tier.EXACT, (
+                f"{rule.api} → {rule.type_check} (an isinstance test; subclassing it is a manual port)")
         if not rule.converts:
             return None, Tier.MANUAL, f"`{rule.api}` needs a manual port: {rule.guide}"
         note = rule.note if rule.tier is Tier.REVIEW else None
@@ -218,6 +221,9 @@ class Planner:
         if use.via_alias:
             return span, tier, None  # the alias's own assignment carries the rename
         extra = None
+        if kind is UseKind.TYPE_CHECK and rule.torch_layout:
+            # a tied layer became the class that keeps torch's layout: isinstance tests take both
+            return f"({rule.paddle}, {rule.torch_layout})", tier, None
         if kind is UseKind.REFERENCE and rule.kind is Kind.CALLABLE and rule.changes_arguments:
             tier = tier.worst(Tier.REVIEW)
             extra = (

@@ -260,3 +260,58 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
         return TextEdit(0, 0, f"{PADDLE_IMPORT}{nl}")
     offset = src.line_starts[anchor.lineno - 1]
     return TextEdit(offset, offset, f"{PADDLE_IMPORT}{nl}")
+
+
+def rename_modules(text: str, modules: dict[str, str]) -> str:
+    """Point imports of a library's torch backend at its Paddle twin (``[[module]]`` rules).
+
+    ``from einops.layers.torch import Rearrange`` → ``from einops.layers.paddle import
+    Rearrange``; ``import einops.layers.torch as L`` likewise. A bare ``import
+    einops.layers.torch`` binds ``einops``, and its uses spell the module out: it stays.
+    """
+    if not modules or not any(m in text for m in modules):
+        return text
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text
+    src = SourceText(text)
+    edits: list[TextEdit] = []
+    for site in _import_sites(tree):
+        node = site.node
+        if isinstance(node, ast.ImportFrom):
+            if node.level or _twin(node.module or "", modules) is None:
+                continue
+        elif not any(a.asname and _twin(a.name, modules) for a in node.names):
+            continue
+        start, end = src.node_span(node)
+        edits.append(TextEdit(start, end, _renamed(text[start:end], modules)))
+    return apply_edits(text, edits)
+
+
+def _twin(module: str, modules: dict[str, str]) -> str | None:
+    """The Paddle module for ``module`` or for a submodule of a mapped module."""
+    for torch_mod, paddle_mod in modules.items():
+        if module == torch_mod or module.startswith(torch_mod + "."):
+            return paddle_mod + module[len(torch_mod):]
+    return None
+
+
+def _renamed(statement: str, modules: dict[str, str]) -> str:
+    parsed = cst.parse_statement(statement)
+    assert isinstance(parsed, cst.SimpleStatementLine)
+    imp = parsed.body[0]
+    assert isinstance(imp, (cst.Import, cst.ImportFrom))
+    empty = cst.Module([])
+    if isinstance(imp, cst.ImportFrom):
+        assert imp.module is not None
+        twin = _twin(empty.code_for_node(imp.module), modules)
+        assert twin is not None
+        new: cst.Import | cst.ImportFrom = imp.with_changes(module=cst.parse_expression(twin))
+    else:
+        names = []
+        for alias in imp.names:
+            twin = _twin(empty.code_for_node(alias.name), modules) if alias.asname else None
+            names.append(alias if twin is None else alias.with_changes(name=cst.parse_expression(twin)))
+        new = imp.with_changes(names=names)
+    return empty.code_for_node(new)

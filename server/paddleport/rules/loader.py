@@ -24,7 +24,7 @@ RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
-    "file_arg", "drop_review", "weights",
+    "file_arg", "drop_review", "weights", "by_name", "type_check",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -64,6 +64,10 @@ class RuleSet:
     _namespaces: set[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     has_file_args: bool = False  # some rule has a file_arg: the finder tracks `with open(...)`
+    # third-party modules with a torch backend and a Paddle twin (`einops.layers.torch` →
+    # `einops.layers.paddle`): whole-file conversion rewrites their imports
+    modules: dict[str, str] = field(default_factory=dict)
+    by_name: dict[str, Rule] = field(default_factory=dict)  # member attributes the name alone identifies
     member_names: set[str] = field(default_factory=set)  # members of non-tensor torch classes
 
     def add(self, rule: Rule) -> None:
@@ -74,6 +78,8 @@ class RuleSet:
         self._namespaces = None
         if rule.kind is not Kind.CALLABLE and not rule.api.startswith("torch.Tensor."):
             self.member_names.add(rule.api.rsplit(".", 1)[-1])
+        if rule.by_name:
+            self.by_name[rule.api.rsplit(".", 1)[-1]] = rule
 
     def is_namespace(self, path: str) -> bool:
         """True when some rule lives under ``path`` (``torch.nn``): a torch module the rules know."""
@@ -203,9 +209,11 @@ def load_file(
     except OSError as exc:
         ruleset.errors.append(RuleError(name, "-", "-", f"cannot read: {exc.strerror}"))
         return
-    unknown_top = set(data) - {"rule"}
+    unknown_top = set(data) - {"rule", "module"}
     for key in sorted(unknown_top):
         ruleset.errors.append(RuleError(name, "-", key, "unknown top-level key (expected [[rule]])"))
+    if "module" in data:
+        _load_modules(name, data["module"], ruleset, shipped)
     entries = data.get("rule", [])
     if not isinstance(entries, list):
         ruleset.errors.append(RuleError(name, "-", "rule", "must be an array of tables [[rule]]"))
@@ -220,6 +228,44 @@ def load_file(
         if rule is not None and not errors:
             seen.add(rule.api)
             ruleset.add(rule)
+
+
+def _load_modules(name: str, entries: Any, ruleset: RuleSet, shipped: bool) -> None:
+    """``[[module]]`` tables: ``torch = "einops.layers.torch"``, ``paddle = "einops.layers.paddle"``.
+
+    Shipped rules only: an import rewrite decides which code runs, and project rule folders come
+    from workspaces. The Paddle module must keep the torch module's names (same classes, same
+    arguments), which is what a library's own Paddle backend does.
+    """
+    if not shipped:
+        ruleset.errors.append(RuleError(name, "-", "module", "allowed in paddleport's own rules only"))
+        return
+    if not isinstance(entries, list):
+        ruleset.errors.append(RuleError(name, "-", "module", "must be an array of tables [[module]]"))
+        return
+    for index, entry in enumerate(entries):
+        label = f"module #{index + 1}"
+        if not isinstance(entry, dict) or set(entry) - {"torch", "paddle", "note"}:
+            ruleset.errors.append(RuleError(name, label, "-", "expected a table with torch, paddle and note"))
+            continue
+        torch_mod, paddle_mod = entry.get("torch"), entry.get("paddle")
+        problems = [(key, problem) for key, value in (("torch", torch_mod), ("paddle", paddle_mod))
+                    if (problem := _module_problem(value)) is not None]  # fmt: skip
+        if not isinstance(entry.get("note"), str):
+            problems.append(("note", "needs a note saying what the Paddle module is"))
+        for key, problem in problems:
+            ruleset.errors.append(RuleError(name, label, key, problem))
+        if not problems and isinstance(torch_mod, str) and isinstance(paddle_mod, str):
+            ruleset.modules[torch_mod] = paddle_mod
+
+
+def _module_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or not _DOTTED.fullmatch(value):
+        return f"must be a dotted module name, got {value!r}"
+    root = value.split(".", 1)[0]
+    if root in ("torch", "paddle"):
+        return "torch's own modules are converted by [[rule]] tables"
+    return None
 
 
 def _build_rule(
@@ -334,6 +380,9 @@ def _build_rule(
     torch_layout = _opt_str(entry, "torch_layout", err)
     if torch_layout is not None and (problem := dotted_name_problem(torch_layout, "paddle")) is not None:
         err("torch_layout", problem)
+    type_check = _opt_str(entry, "type_check", err)
+    if type_check is not None and (problem := dotted_name_problem(type_check, "paddle")) is not None:
+        err("type_check", problem)
     file_arg = _opt_str(entry, "file_arg", err)
     if file_arg is not None:
         check_param("file_arg", file_arg)
@@ -356,6 +405,11 @@ def _build_rule(
     needs = entry.get("needs")
     if needs is not None and needs != "gpu":
         err("needs", "the only requirement an example may have is 'gpu'")
+    by_name = entry.get("by_name", False)
+    if not isinstance(by_name, bool):
+        err("by_name", "must be true or false")
+    elif by_name and (kind is not Kind.ATTRIBUTE or api.startswith("torch.Tensor.") or transform is None):
+        err("by_name", "only for a member attribute of a torch class whose transform rewrites its uses")
     returns = entry.get("returns")
     if returns is not None and returns not in ("tensor", "other"):
         err("returns", "must be 'tensor' or 'other'")
@@ -375,7 +429,7 @@ def _build_rule(
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
         needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
-        file_arg=file_arg, weights=tuple(weights),
+        file_arg=file_arg, weights=tuple(weights), by_name=by_name is True, type_check=type_check,
     )  # fmt: skip
 
 

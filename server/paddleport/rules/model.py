@@ -114,6 +114,12 @@ class Rule:
     needs_gpu: bool = False  # its example cannot run without a GPU, so it stays unverified here
     statement: str | None = None  # what a whole statement using it becomes ($value / $param)
     torch_layout: str | None = None  # the Paddle class keeping torch's parameter layout
+    # the member's name alone says the receiver is this torch class (`param_groups`): its wide uses
+    # are rewritten on receivers of unknown type too (never on a receiver known to be something else)
+    by_name: bool = False
+    # a class ported by hand when subclassed or built, whose isinstance/issubclass tests still
+    # convert: `isinstance(u, torch.optim.Optimizer)` → `isinstance(u, paddle.optimizer.Optimizer)`
+    type_check: str | None = None
     file_arg: str | None = None  # a parameter taking a path or a file object; Paddle takes the path
     weights: tuple[WeightLayout, ...] = ()  # how a checkpoint's parameters of this layer are converted
 

@@ -111,6 +111,13 @@ def requires_grad_to_stop_gradient(t: TransformInput) -> cst.BaseExpression:
 
 
 @transform
+def bidirectional_from_directions(t: TransformInput) -> cst.BaseExpression:
+    """``rnn.bidirectional`` → ``(rnn.num_directions == 2)``: Paddle keeps the count, not the flag."""
+    assert isinstance(t.original, cst.Attribute)
+    return cst.parse_expression(f"({code_of(t.original.value)}.num_directions == 2)")
+
+
+@transform
 def method_not_called_as_attribute(t: TransformInput) -> cst.BaseExpression:
     """``x.T`` style attributes that Paddle spells as a method call."""
     assert isinstance(t.original, cst.Attribute) and t.rule.paddle is not None
@@ -120,6 +127,7 @@ def method_not_called_as_attribute(t: TransformInput) -> cst.BaseExpression:
 
 # Area transforms register themselves on import.
 from paddleport.rewrite.transforms import (  # noqa: E402
+    distributed,
     functional,
     nn_layers,
     optim,
@@ -127,5 +135,5 @@ from paddleport.rewrite.transforms import (  # noqa: E402
     torch_functions,
 )
 
-__all__ = ["TRANSFORMS", "Transform", "TransformInput", "functional", "nn_layers", "optim",
+__all__ = ["TRANSFORMS", "Transform", "TransformInput", "distributed", "functional", "nn_layers", "optim",
            "tensor_methods", "torch_functions", "transform"]

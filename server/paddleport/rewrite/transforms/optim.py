@@ -169,6 +169,8 @@ FORMULAS = {
     "torch.linalg.tensorsolve": "paddle.linalg.solve({A}.reshape([int(paddle.numel({B})), -1]), "
     "{B}.flatten()).reshape({A}.shape[{B}.ndim:])",
     "torch.backends.cuda.is_built": "paddle.is_compiled_with_cuda()",
+    "torch.nn.parallel.scatter": "tuple(paddle.compat.split({inputs}, -(-{inputs}.shape[{dim}] // "
+    "len({target_gpus})), dim={dim}))",
     "torch.set_float32_matmul_precision": "paddle.base.core.set_cublas_switch({precision} != 'highest')",
     "torch.get_float32_matmul_precision": "('high' if paddle.base.core.get_cublas_switch() else 'highest')",
     "torch.backends.mps.is_available": "False",  # Paddle has no MPS backend

@@ -330,3 +330,14 @@ def einsum_operands(t: TransformInput) -> cst.BaseExpression:
     ]  # fmt: skip
     first = mapped.args[0].with_changes(comma=_COMMA)
     return mapped.with_changes(args=[first, *spread])
+
+
+@transform
+def requires_grad_after(t: TransformInput) -> cst.BaseExpression:
+    """``torch.normal(..., requires_grad=flag)`` → ``paddle.normal(...).requires_grad_(flag)``:
+    Paddle's factory has no such argument (the rule drops it); the tensor is marked afterwards."""
+    flag = t.bound.value("requires_grad")
+    if flag is None or _literal(flag) == "False":
+        return t.mapped
+    arg = "" if _literal(flag) == "True" else code_of(flag)
+    return cst.parse_expression(f"{code_of(t.mapped)}.requires_grad_({arg})")
