@@ -14,7 +14,7 @@ from string import Template
 import libcst as cst
 
 from paddleport.analysis.uses import Confidence, Use, UseKind
-from paddleport.rewrite import dynamic
+from paddleport.rewrite import conventions, dynamic
 from paddleport.rewrite.arguments import (
     AlreadyPaddle,
     Bound,
@@ -248,6 +248,8 @@ class Planner:
                 dropped = ", ".join(f"**{n}" for n in use.splats)
                 node = node.with_changes(args=join_arguments(node.args, kept))
         try:
+            prepared = conventions.prepare(node, rule, use.kind is UseKind.METHOD_CALL)
+            node = prepared.call
             bound = bind(node, rule)
         except AlreadyPaddle:
             if use.kind is UseKind.METHOD_CALL or use.via_alias or rule.paddle is None:
@@ -279,10 +281,21 @@ class Planner:
         if rule.transform:
             transformed = code_of(TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule)))
             if transformed != plain:  # name what the transform did, e.g. "batchnorm momentum"
-                label = rule.transform.replace("_", " ")
-                summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
-            return transformed, summary, review_dropped
+                summary = _with_detail(summary, rule.transform.replace("_", " "))
+            plain = transformed
+        if prepared.legacy is not None:
+            summary = _with_detail(summary, f"size_average/reduce → reduction='{prepared.legacy}'")
+        if prepared.removed:
+            summary = _with_detail(summary, "drop " + ", ".join(prepared.removed) + " (torch's default)")
+        if prepared.out is not None:
+            plain = conventions.assign_to(plain, prepared.out)
+            summary = _with_detail(summary, "out= → paddle.assign")
         return plain, summary, review_dropped
+
+
+def _with_detail(summary: str, detail: str) -> str:
+    """The summary with one more change named in its parentheses."""
+    return f"{summary[:-1]}, {detail})" if summary.endswith(")") else f"{summary} ({detail})"
 
 
 def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, str]:
