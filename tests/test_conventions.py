@@ -7,13 +7,15 @@ on the values: a shipped rule gets an extra example and goes through the verific
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from paddleport import verify
 from paddleport.rewrite.conventions import legacy_reduction
 from paddleport.rewrite.fixes import Planner
-from paddleport.rules.loader import RuleSet
+from paddleport.rewrite.transforms import TRANSFORMS
+from paddleport.rules.loader import RuleSet, load_rules
 from paddleport.rules.model import Example
 from tests.conftest import last_line_converted
 
@@ -84,3 +86,30 @@ def test_conventions_run_equal(shipped_rules: RuleSet, shipped_planner: Planner)
     verdicts = verify.verify(rules, shipped_planner, shards=1)
     failed = {api: v.reason for api, v in verdicts.items() if not v.verified}
     assert not failed
+
+
+def _project_rules(tmp_path: Path, text: str, shipped: bool) -> RuleSet:
+    (tmp_path / "r.toml").write_text(text, encoding="utf-8")
+    return load_rules([tmp_path], known_transforms=TRANSFORMS.keys(), include_builtin=False,
+                      code_templates_in=[tmp_path] if shipped else [])  # fmt: skip
+
+
+def test_keywords_after_names_the_rest(tmp_path: Path) -> None:
+    rules = _project_rules(tmp_path, '[[rule]]\napi = "torch.kthvalue"\npaddle = "paddle.kthvalue"\n'
+                           'signature = "(input, k, dim=None, keepdim=False)"\nrename = { input = "x", dim = "axis" }\n'
+                           'keywords_after = 2\nexample = "out = torch.kthvalue(randn(4), 2, 0)"\n', shipped=False)
+    assert not rules.errors, rules.errors
+    line = last_line_converted(Planner(rules), "import torch\n", "y = torch.kthvalue(a, 2, 0, True)")
+    assert line == "y = paddle.kthvalue(a, 2, axis=0, keepdim=True)"
+
+
+def test_formula_is_shipped_only_and_binds_repeated_arguments(tmp_path: Path) -> None:
+    text = ('[[rule]]\napi = "torch.special.expit"\nsignature = "(input)"\n'
+            'formula = "1 / (1 + paddle.exp(-{input})) + 0 * {input}"\nexample = "out = torch.special.expit(randn(3))"\n')
+    assert any(e.field == "formula" for e in _project_rules(tmp_path, text, shipped=False).errors)
+    rules = _project_rules(tmp_path, text, shipped=True)
+    assert not rules.errors, rules.errors
+    line = last_line_converted(Planner(rules), "import torch\n", "y = torch.special.expit(f(a))")
+    assert line == "y = (lambda _input: 1 / (1 + paddle.exp(-_input)) + 0 * _input)(f(a))"
+    bad = text.replace("{input}))", "{x}))")
+    assert any(e.field == "formula" for e in _project_rules(tmp_path, bad, shipped=True).errors)

@@ -19,6 +19,7 @@ from paddleport.rules.signature import Signature
 CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call"})
 
 
+
 class Tier(enum.Enum):
     """How far a rewrite can be trusted.
 
@@ -89,6 +90,9 @@ class Rule:
     statement: str | None = None  # what a whole statement using it becomes ($value / $param)
     torch_layout: str | None = None  # the Paddle class keeping torch's parameter layout
     file_arg: str | None = None  # a parameter taking a path or a file object; Paddle takes the path
+    # positional arguments from this index on are passed by keyword (Paddle's order differs there)
+    keywords_after: int | None = None
+    formula: str | None = None  # the Paddle expression over `{param}` placeholders (shipped rules only)
 
     @property
     def id(self) -> str:
@@ -115,7 +119,7 @@ class Rule:
     @property
     def writes_code(self) -> bool:
         """Its transform writes the whole Paddle expression, so it needs no ``paddle`` name."""
-        return self.transform in CODE_WRITING_TRANSFORMS
+        return self.transform in CODE_WRITING_TRANSFORMS or self.formula is not None
 
     @property
     def changes_arguments(self) -> bool:
@@ -128,6 +132,8 @@ class Rule:
             or self.values
             or self.defaults
             or self.transform
+            or self.keywords_after is not None
+            or self.formula
         )
 
     def summary(self, used: Collection[str] | None = None, packed: bool = True) -> str:

@@ -191,26 +191,30 @@ def _repeatable(node: cst.BaseExpression) -> bool:
 @transform
 def formula(t: TransformInput) -> cst.BaseExpression:
     """Write an API Paddle lacks as an expression (see FORMULAS) over its arguments."""
-    template = FORMULAS[t.rule.api]
+    template = t.rule.formula or FORMULAS[t.rule.api]
     values: dict[str, str] = {}
     if t.rule.signature is not None:  # parameters left out take torch's defaults
         for param in t.rule.signature.params:
             if param.default is not None and param.name not in t.bound.by_name:
                 values[param.name] = param.default
+    bound: list[tuple[str, str]] = []  # arguments written more than once: bound once by a lambda
     for name in t.bound.by_name:
         value = t.bound.value(name)
         assert value is not None
         if template.count(f"{{{name}}}") > 1 and not _repeatable(value):
-            raise Unconvertible(
-                f"Paddle has no {t.rule.api.rsplit('.', 1)[-1]}; paddleport writes it as "
-                f"{template.format_map(_Show())}, which repeats `{name}`: assign it to a name first"
-            )
+            bound.append((f"_{name}", code_of(value)))
+            values[name] = f"_{name}"
+            continue
         bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
         values[name] = code_of(value) if bare else f"({code_of(value)})"
     try:
-        return cst.parse_expression(template.format(**values))
+        code = template.format(**values)
     except KeyError as exc:
         raise Unconvertible(f"missing argument {exc}") from None
+    if bound:  # `(lambda _input: f(_input, _input))(g(x))`: the argument runs once, as in torch
+        params, args = ", ".join(n for n, _ in bound), ", ".join(v for _, v in bound)
+        code = f"(lambda {params}: {code})({args})"
+    return cst.parse_expression(code)
 
 
 class _Show(dict[str, str]):
