@@ -197,16 +197,20 @@ def formula(t: TransformInput) -> cst.BaseExpression:
         for param in t.rule.signature.params:
             if param.default is not None and param.name not in t.bound.by_name:
                 values[param.name] = param.default
-    bound: list[tuple[str, str]] = []  # arguments written more than once: bound once by a lambda
-    for name in t.bound.by_name:
+    repeated = [n for n in t.bound.by_name if template.count(f"{{{n}}}") > 1
+                and not _repeatable(t.bound.value(n))]  # type: ignore[arg-type]
+    # arguments written more than once are bound once by a lambda; then every argument that is not a
+    # plain name is, in the call's order, so they still run once each and in torch's order
+    bound: list[tuple[str, str]] = []
+    for name in sorted(t.bound.by_name, key=lambda n: _order(t, n)):
         value = t.bound.value(name)
         assert value is not None
-        if template.count(f"{{{name}}}") > 1 and not _repeatable(value):
+        bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
+        if repeated and not _repeatable(value) and (name in repeated or not bare):
             bound.append((f"_{name}", code_of(value)))
             values[name] = f"_{name}"
-            continue
-        bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
-        values[name] = code_of(value) if bare else f"({code_of(value)})"
+        else:
+            values[name] = code_of(value) if bare else f"({code_of(value)})"
     try:
         code = template.format(**values)
     except KeyError as exc:
@@ -215,6 +219,13 @@ def formula(t: TransformInput) -> cst.BaseExpression:
         params, args = ", ".join(n for n, _ in bound), ", ".join(v for _, v in bound)
         code = f"(lambda {params}: {code})({args})"
     return cst.parse_expression(code)
+
+
+def _order(t: TransformInput, name: str) -> int:
+    """Where the argument for ``name`` stands in the call."""
+    arg = t.bound.by_name[name]
+    assert isinstance(t.original, cst.Call)
+    return next((i for i, a in enumerate(t.original.args) if a is arg), len(t.original.args))
 
 
 class _Show(dict[str, str]):
