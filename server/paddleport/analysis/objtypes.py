@@ -24,6 +24,9 @@ MODULE = "torch.nn.Module"
 OPTIMIZER = "torch.optim.Optimizer"
 SCHEDULER = "torch.optim.lr_scheduler.LRScheduler"
 DATASET = "torch.utils.data.Dataset"
+AUTOGRAD_FUNCTION = "torch.autograd.Function"
+# what `ctx` is in the static forward/backward of a torch.autograd.Function subclass
+FUNCTION_CTX = "torch.autograd.function.FunctionCtx"
 STR, LIST, DICT, TUPLE, INT, FLOAT, BOOL = (
     "builtins.str", "builtins.list", "builtins.dict", "builtins.tuple", "builtins.int",
     "builtins.float", "builtins.bool",
@@ -53,6 +56,7 @@ TORCH_BASES: dict[str, str] = {
 TORCH_ROOTS = frozenset({
     TENSOR, MODULE, OPTIMIZER, SCHEDULER, DATASET, "torch.utils.data.DataLoader",
     "torch.Generator", "torch.device", "torch.dtype", "torch.utils.data.Sampler",
+    AUTOGRAD_FUNCTION, FUNCTION_CTX,
 })  # fmt: skip
 NOT_TENSOR = frozenset({STR, LIST, DICT, TUPLE, INT, FLOAT, BOOL, NDARRAY, "builtins.set",
                         "builtins.bytes", "builtins.NoneType"})  # fmt: skip
