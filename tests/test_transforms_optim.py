@@ -67,7 +67,7 @@ def left_alone(planner: Planner, line: str) -> str:
         ("torch.fft.ifftshift(x, dim=(0, 1))", "paddle.fft.ifftshift(x, axes=(0, 1))"),
         ("torch.fft.rfft(x, norm=None)", "paddle.fft.rfft(x, norm='backward')"),
         # functions Paddle lacks, as formulas; non-names are parenthesised
-        ("torch.special.erfc(a + b)", "1 - paddle.erf((a + b))"),
+        ("torch.special.erfc(a + b)", "(1 - paddle.erf((a + b)))"),
         ("torch.special.polygamma(1, x)", "paddle.polygamma(n=1, x=x)"),
         # data
         ("torch.utils.data.TensorDataset(x)", "paddle.io.TensorDataset([x])"),

@@ -188,13 +188,12 @@ class Planner:
                         "class; a different class passed in may need others")  # fmt: skip
                 return code, tier.worst(Tier.REVIEW), note, summary
             return code, tier, None, summary
-        if rule.paddle is None:
+        if rule.paddle is None and not (rule.formula and use.kind is UseKind.TENSOR_ATTRIBUTE):
             raise Unconvertible("only a call converts: its Paddle code is written from the call")
         new, tier, extra = self._rewrite_name(use, rule, span)
         return new, tier, extra, rule.summary(used=())
 
     def _rewrite_name(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None]:
-        assert rule.paddle is not None
         tier = rule.tier
         kind = use.kind
         if kind is UseKind.TENSOR_ATTRIBUTE:
@@ -224,6 +223,8 @@ class Planner:
                 "passed as a value, so calls made elsewhere still use torch's arguments "
                 f"({rule.summary()}); check them"
             )
+        if rule.paddle is None:
+            raise Unconvertible("only a call converts: its Paddle code is written from the call")
         return rule.paddle, tier, extra
 
     def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str, list[str]]:

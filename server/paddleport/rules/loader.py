@@ -344,7 +344,7 @@ def _build_rule(
         check_param("file_arg", file_arg)
     transform = _opt_str(entry, "transform", err)
     if formula is not None:
-        _check_formula(formula, signature, err)
+        _check_formula(formula, signature, err, member=kind is not Kind.CALLABLE)
         if transform not in (None, "formula"):
             err("transform", "a rule with a formula is written by the formula transform")
         transform = "formula"
@@ -409,9 +409,12 @@ def _check_statement(text: str, kind: Kind | None, signature: Signature | None, 
         err("statement", f"does not parse: line {exc.lineno}: {exc.msg}")
 
 
-def _check_formula(text: str, signature: Signature | None, err: Any) -> None:
-    """A formula parses as an expression and names only signature parameters as ``{param}``."""
+def _check_formula(text: str, signature: Signature | None, err: Any, member: bool) -> None:
+    """A formula parses as an expression and names only signature parameters as ``{param}``
+    (and ``{self}``, the receiver, for a method or attribute)."""
     allowed = {p.name for p in signature.params} if signature is not None else set()
+    if member:
+        allowed.add("self")
     try:
         names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
     except ValueError as exc:

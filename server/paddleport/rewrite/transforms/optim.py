@@ -6,6 +6,7 @@ import libcst as cst
 
 from paddleport.rewrite.arguments import Unconvertible, code_of
 from paddleport.rewrite.transforms import TransformInput, is_name_chain, transform
+from paddleport.rules.model import Kind
 
 _EMPTY = cst.SimpleWhitespace("")
 _EQUAL = cst.AssignEqual(whitespace_before=_EMPTY, whitespace_after=_EMPTY)
@@ -190,27 +191,36 @@ def _repeatable(node: cst.BaseExpression) -> bool:
 
 @transform
 def formula(t: TransformInput) -> cst.BaseExpression:
-    """Write an API Paddle lacks as an expression (see FORMULAS) over its arguments."""
+    """Write an API Paddle lacks as an expression (the rule's ``formula``, or FORMULAS) over its
+    arguments; ``{self}`` is the receiver of a tensor method or attribute."""
     template = t.rule.formula or FORMULAS[t.rule.api]
     values: dict[str, str] = {}
     if t.rule.signature is not None:  # parameters left out take torch's defaults
         for param in t.rule.signature.params:
             if param.default is not None and param.name not in t.bound.by_name:
                 values[param.name] = param.default
-    repeated = [n for n in t.bound.by_name if template.count(f"{{{n}}}") > 1
-                and not _repeatable(t.bound.value(n))]  # type: ignore[arg-type]
-    # arguments written more than once are bound once by a lambda; then every argument that is not a
-    # plain name is, in the call's order, so they still run once each and in torch's order
-    bound: list[tuple[str, str]] = []
+    given: list[tuple[str, cst.BaseExpression]] = []
+    receiver = _formula_receiver(t)
+    if receiver is not None:
+        given.append(("self", receiver))
     for name in sorted(t.bound.by_name, key=lambda n: _order(t, n)):
         value = t.bound.value(name)
         assert value is not None
+        given.append((name, value))
+    repeated = [n for n, v in given if template.count(f"{{{n}}}") > 1 and not _repeatable(v)]
+    # arguments written more than once are bound once by a lambda; then every argument that is not a
+    # plain name is, in the call's order, so they still run once each and in torch's order
+    bound: list[tuple[str, str]] = []
+    for name, value in given:
         bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
         if repeated and not _repeatable(value) and (name in repeated or not bare):
             bound.append((f"_{name}", code_of(value)))
             values[name] = f"_{name}"
         else:
-            values[name] = code_of(value) if bare else f"({code_of(value)})"
+            # a number followed by an attribute needs parentheses: `(2).astype`
+            number = isinstance(value, (cst.Integer, cst.Float)) and f"{{{name}}}." in template
+            atom = isinstance(value, _ATOMS) or bool(getattr(value, "lpar", ()))
+            values[name] = code_of(value) if atom and not number else f"({code_of(value)})"
     try:
         code = template.format(**values)
     except KeyError as exc:
@@ -218,7 +228,24 @@ def formula(t: TransformInput) -> cst.BaseExpression:
     if bound:  # `(lambda _input: f(_input, _input))(g(x))`: the argument runs once, as in torch
         params, args = ", ".join(n for n, _ in bound), ", ".join(v for _, v in bound)
         code = f"(lambda {params}: {code})({args})"
-    return cst.parse_expression(code)
+    expr = cst.parse_expression(code)
+    if not isinstance(expr, _ATOMS) and not expr.lpar:  # `torch.erfc(x) * 2` → `(1 - paddle.erf(x)) * 2`
+        expr = cst.parse_expression(f"({code})")
+    return expr
+
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
+          cst.List, cst.Tuple, cst.Dict, cst.ListComp, cst.DictComp, cst.SetComp)  # fmt: skip
+
+
+def _formula_receiver(t: TransformInput) -> cst.BaseExpression | None:
+    """``x`` of ``x.method(...)`` / ``x.attribute`` for a member rule's formula."""
+    if t.rule.kind is Kind.METHOD and isinstance(t.original, cst.Call) and isinstance(t.original.func,
+                                                                                     cst.Attribute):
+        return t.original.func.value
+    if t.rule.kind is Kind.ATTRIBUTE and isinstance(t.original, cst.Attribute):
+        return t.original.value
+    return None
 
 
 def _order(t: TransformInput, name: str) -> int:
