@@ -20,12 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import RESULTS, pip_download  # noqa: E402
+from corpus import RESULTS, pip_download
 
-from paddleport.analysis.canonical import canonical  # noqa: E402
-from paddleport.catalog import load_catalog  # noqa: E402
-from paddleport.rules.loader import RuleSet  # noqa: E402
-from paddleport.rules.model import Tier  # noqa: E402
+from paddleport.analysis.canonical import canonical
+from paddleport.catalog import load_catalog
+from paddleport.rules.loader import RuleSet
+from paddleport.rules.model import Tier
 
 PACONVERT = "paconvert==3.3.1"
 
