@@ -34,6 +34,9 @@ HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\na 
      "l = paddle.nn.functional.mse_loss(a, a, reduction='mean')"),
     ("z = torch.empty_like(a, memory_format=torch.contiguous_format)", "z = paddle.empty_like(a)"),
     ("z = torch.randn(3, generator=None)", "z = paddle.randn([3])"),
+    ("y, i = F.max_pool2d(a, 2, return_indices=True)",
+     "y, i = (lambda _r: (_r[0], _r[1].astype('int64')))(paddle.nn.functional.max_pool2d(a, 2, return_mask=True))"),
+    ("y = F.max_pool2d(a, 2, return_indices=False)", "y = paddle.nn.functional.max_pool2d(a, 2, return_mask=False)"),
 ])  # fmt: skip
 def test_conventions_rewrite(shipped_planner: Planner, line: str, expected: str) -> None:
     assert last_line_converted(shipped_planner, HEAD, line) == expected
@@ -43,6 +46,7 @@ def test_conventions_rewrite(shipped_planner: Planner, line: str, expected: str)
     ("torch.max(a, 0, out=(t, t))", "several results"),
     ("torch.abs(a, out=buf[0])", "part of a tensor"),
     ("l = F.mse_loss(a, a, reduce=flag)", "not a literal"),
+    ("y = F.max_pool2d(a, 2, return_indices=flag)", "not a literal"),
 ])  # fmt: skip
 def test_conventions_refuse(shipped_planner: Planner, line: str, why: str) -> None:
     from paddleport.rewrite.convert import convert_source

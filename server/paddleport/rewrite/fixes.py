@@ -284,6 +284,14 @@ class Planner:
             if transformed != plain:  # name what the transform did, e.g. "batchnorm momentum"
                 summary = _with_detail(summary, rule.transform.replace("_", " "))
             plain = transformed
+        if rule.index_flag is not None and (flag := bound.value(rule.index_flag)) is not None:
+            if not isinstance(flag, cst.Name) or flag.value not in ("True", "False"):
+                raise Unconvertible(
+                    f"`{rule.index_flag}={code_of(flag)}` is not a literal: Paddle's indices are int32 where "
+                    "torch's are int64, and only a literal says whether to cast them")
+            if flag.value == "True":  # torch returns int64 indices, Paddle int32
+                plain = f"(lambda _r: (_r[0], _r[1].astype('int64')))({plain})"
+                summary = _with_detail(summary, "indices cast to int64")
         if prepared.legacy is not None:
             summary = _with_detail(summary, f"size_average/reduce → reduction='{prepared.legacy}'")
         if prepared.removed:

@@ -25,7 +25,7 @@ RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
-    "file_arg", "drop_review", "keywords_after", "formula",
+    "file_arg", "drop_review", "keywords_after", "formula", "index_flag",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -348,6 +348,9 @@ def _build_rule(
         if transform not in (None, "formula"):
             err("transform", "a rule with a formula is written by the formula transform")
         transform = "formula"
+    index_flag = _opt_str(entry, "index_flag", err)
+    if index_flag is not None:
+        check_param("index_flag", index_flag)
     keywords_after = entry.get("keywords_after")
     if keywords_after is not None and (type(keywords_after) is not int or keywords_after < 0):
         err("keywords_after", "must be a whole number >= 0: the positional arguments kept in place")
@@ -382,7 +385,7 @@ def _build_rule(
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
         needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
-        file_arg=file_arg, keywords_after=keywords_after, formula=formula,
+        file_arg=file_arg, keywords_after=keywords_after, formula=formula, index_flag=index_flag,
     )  # fmt: skip
 
 

@@ -93,6 +93,9 @@ class Rule:
     # positional arguments from this index on are passed by keyword (Paddle's order differs there)
     keywords_after: int | None = None
     formula: str | None = None  # the Paddle expression over `{param}` placeholders (shipped rules only)
+    # a flag parameter (`return_indices`) that makes the call return (values, indices): Paddle's int32
+    # indices are cast to torch's int64 when it is True
+    index_flag: str | None = None
 
     @property
     def id(self) -> str:
@@ -134,6 +137,7 @@ class Rule:
             or self.transform
             or self.keywords_after is not None
             or self.formula
+            or self.index_flag
         )
 
     def summary(self, used: Collection[str] | None = None, packed: bool = True) -> str:
