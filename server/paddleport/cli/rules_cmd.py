@@ -53,8 +53,14 @@ def rule_markdown(rule: Rule) -> str:
         lines.append("- dropped: " + ", ".join(f"`{d}`" for d in rule.drop))
     if rule.pack:
         lines.append(f"- `*{rule.pack}` is passed as one list")
-    if rule.transform:
+    if rule.formula:
+        lines.append(f"- formula: `{rule.formula}`")
+    elif rule.transform:
         lines.append(f"- transform: `{rule.transform}`")
+    if rule.keywords_after is not None:
+        lines.append(f"- arguments after the first {rule.keywords_after} are passed by keyword")
+    if rule.index_flag:
+        lines.append(f"- with `{rule.index_flag}=True` the indices are cast to int64")
     if rule.aliases:
         lines.append("- also matches: " + ", ".join(f"`{a}`" for a in rule.aliases))
     if rule.note:
@@ -149,7 +155,7 @@ def target(rule: Rule) -> str | None:
 
     if rule.transform == "drop_call":
         return "(the receiver itself)"
-    return FORMULAS.get(rule.api, "Paddle code")
+    return rule.formula or FORMULAS.get(rule.api, "Paddle code")
 
 
 def _planner(rules: RuleSet):  # type: ignore[no-untyped-def]

@@ -149,7 +149,9 @@ class Rule:
         if not self.converts:
             return f"{self.api}: {self.guide or 'no automatic conversion'}"
         if self.paddle is None:
-            return f"{self.api} → `{self.statement_code}`" if self.statement else f"{self.api} → Paddle code"
+            if self.statement:
+                return f"{self.api} → `{self.statement_code}`"
+            return f"{self.api} → `{self.formula}`" if self.formula else f"{self.api} → Paddle code"
         details = [f"{a} → {b}" for a, b in self.rename.items() if used is None or a in used]
         details += [f"drop {a}" for a in self.drop if used is None or a in used]
         if self.pack and packed:
