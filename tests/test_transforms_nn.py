@@ -61,7 +61,7 @@ def converted(planner: Planner, line: str) -> str:
     ("y = F.dropout(x, 0.3, False)", "y = paddle.nn.functional.dropout(x, 0.3, training=False)"),
     ("y = F.one_hot(x, 4)", "y = paddle.nn.functional.one_hot(x, 4).astype('int64')"),
     ("y = F.bilinear(x, x, w, b)", "y = paddle.nn.functional.bilinear(x, x, w, b.reshape([1, -1]))"),
-    ("y = F.cross_entropy(x, t, w, None, 3)" , "y = F.cross_entropy(x, t, w, None, 3)"),
+    ("y = F.cross_entropy(x, t, w, None, 3)", "y = paddle.nn.functional.cross_entropy(x, t, w, ignore_index=3, axis=1)"),
     # Paddle's unweighted mean counts ignored targets when ignore_index < 0: sum / kept count
     ("y = F.cross_entropy(x, t, ignore_index=3)",
      "y = paddle.nn.functional.cross_entropy(x, t, ignore_index=3, axis=1, reduction='sum') "
@@ -104,7 +104,7 @@ def test_nn_rewrites(planner: Planner, before: str, after: str) -> None:
     "m = nn.TransformerEncoderLayer(8, 2)",  # torch's default is sequence-first
     "m = nn.BatchNorm2d(3, momentum=None)",
     "m = nn.Upsample(size=7)",
-    "loss = nn.MSELoss(size_average=False)",
+    "loss = nn.MSELoss(size_average=flag)",  # the reduction it stands for is unknown
     "loss = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)",
     "y = F.interpolate(x + 1, 7)",  # no name to read the rank from
     "b = nn.Buffer(x)",  # persistent: needs register_buffer

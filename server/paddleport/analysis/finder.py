@@ -394,6 +394,10 @@ class _Finder:
                             for d in node.decorator_list)  # fmt: skip
             if positional and not is_static and inner.binds.get(positional[0].arg) == 1:
                 inner.objects[positional[0].arg] = self.class_types[-1]
+            elif (positional and is_static and node.name in ("forward", "backward", "setup_context")
+                  and inner.binds.get(positional[0].arg) == 1
+                  and self.facts.torch_base(self.class_types[-1]) == ot.AUTOGRAD_FUNCTION):  # fmt: skip
+                inner.objects[positional[0].arg] = ot.FUNCTION_CTX  # torch.autograd.Function's ctx
         if class_scope_bases is not None and node.name == "forward":
             positional = [*args.posonlyargs, *args.args][1:]
             n_required = len(positional) - len(args.defaults)

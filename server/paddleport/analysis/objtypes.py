@@ -24,6 +24,10 @@ MODULE = "torch.nn.Module"
 OPTIMIZER = "torch.optim.Optimizer"
 SCHEDULER = "torch.optim.lr_scheduler.LRScheduler"
 DATASET = "torch.utils.data.Dataset"
+DISTRIBUTION = "torch.distributions.Distribution"
+AUTOGRAD_FUNCTION = "torch.autograd.Function"
+# what `ctx` is in the static forward/backward of a torch.autograd.Function subclass
+FUNCTION_CTX = "torch.autograd.function.FunctionCtx"
 STR, LIST, DICT, TUPLE, INT, FLOAT, BOOL = (
     "builtins.str", "builtins.list", "builtins.dict", "builtins.tuple", "builtins.int",
     "builtins.float", "builtins.bool",
@@ -55,6 +59,7 @@ TORCH_BASES: dict[str, str] = {
 TORCH_ROOTS = frozenset({
     TENSOR, MODULE, OPTIMIZER, SCHEDULER, DATASET, "torch.utils.data.DataLoader",
     "torch.Generator", "torch.device", "torch.dtype", "torch.utils.data.Sampler",
+    AUTOGRAD_FUNCTION, FUNCTION_CTX, DISTRIBUTION,
 })  # fmt: skip
 NOT_TENSOR = frozenset({STR, LIST, DICT, TUPLE, INT, FLOAT, BOOL, NDARRAY, "builtins.set",
                         "builtins.bytes", "builtins.NoneType"})  # fmt: skip
@@ -79,6 +84,8 @@ def torch_parent(cls: str) -> str | None:
         return SCHEDULER
     if namespace == "torch.utils.data" and name.endswith("Dataset"):
         return DATASET
+    if namespace == "torch.distributions" and not name.endswith("Transform"):
+        return DISTRIBUTION
     return None
 
 

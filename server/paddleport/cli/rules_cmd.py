@@ -53,7 +53,9 @@ def rule_markdown(rule: Rule) -> str:
         lines.append("- dropped: " + ", ".join(f"`{d}`" for d in rule.drop))
     if rule.pack:
         lines.append(f"- `*{rule.pack}` is passed as one list")
-    if rule.transform:
+    if rule.formula:
+        lines.append(f"- formula: `{rule.formula}`")
+    elif rule.transform:
         lines.append(f"- transform: `{rule.transform}`")
     for layout in rule.weights:
         parts = [f"`{a}` → `{b}`" for a, b in layout.rename.items()]
@@ -64,6 +66,10 @@ def rule_markdown(rule: Rule) -> str:
         parts += [f"`{a}` also `{b}`" for a, b in layout.alias.items()]
         target = f" for `{layout.layer}`" if layout.layer else ""
         lines.append(f"- checkpoint weights{target}: " + ("; ".join(parts) or "names and layouts unchanged"))
+    if rule.keywords_after is not None:
+        lines.append(f"- arguments after the first {rule.keywords_after} are passed by keyword")
+    if rule.index_flag:
+        lines.append(f"- with `{rule.index_flag}=True` the indices are cast to int64")
     if rule.aliases:
         lines.append("- also matches: " + ", ".join(f"`{a}`" for a in rule.aliases))
     if rule.note:
@@ -158,7 +164,7 @@ def target(rule: Rule) -> str | None:
 
     if rule.transform == "drop_call":
         return "(the receiver itself)"
-    return FORMULAS.get(rule.api, "Paddle code")
+    return rule.formula or FORMULAS.get(rule.api, "Paddle code")
 
 
 def _planner(rules: RuleSet):  # type: ignore[no-untyped-def]

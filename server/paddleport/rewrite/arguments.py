@@ -159,7 +159,8 @@ def map_arguments(call: cst.Call, rule: Rule, bound: Bound) -> list[cst.Arg]:
         arg = arg.with_changes(value=value)
         if arg.keyword is None:
             pos = len(out)
-            if still_positional and pos < len(paddle_order) and paddle_order[pos] == new_name:
+            keep = rule.keywords_after is None or pos < rule.keywords_after
+            if still_positional and keep and pos < len(paddle_order) and paddle_order[pos] == new_name:
                 out.append(arg)
                 continue
             still_positional = False

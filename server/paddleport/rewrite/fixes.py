@@ -14,7 +14,7 @@ from string import Template
 import libcst as cst
 
 from paddleport.analysis.uses import Confidence, Use, UseKind
-from paddleport.rewrite import dynamic
+from paddleport.rewrite import conventions, dynamic
 from paddleport.rewrite.arguments import (
     AlreadyPaddle,
     Bound,
@@ -191,13 +191,12 @@ class Planner:
                         "class; a different class passed in may need others")  # fmt: skip
                 return code, tier.worst(Tier.REVIEW), note, summary
             return code, tier, None, summary
-        if rule.paddle is None:
+        if rule.paddle is None and not (rule.formula and use.kind is UseKind.TENSOR_ATTRIBUTE):
             raise Unconvertible("only a call converts: its Paddle code is written from the call")
         new, tier, extra = self._rewrite_name(use, rule, span)
         return new, tier, extra, rule.summary(used=())
 
     def _rewrite_name(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None]:
-        assert rule.paddle is not None
         tier = rule.tier
         kind = use.kind
         if kind is UseKind.TENSOR_ATTRIBUTE:
@@ -230,6 +229,8 @@ class Planner:
                 "passed as a value, so calls made elsewhere still use torch's arguments "
                 f"({rule.summary()}); check them"
             )
+        if rule.paddle is None:
+            raise Unconvertible("only a call converts: its Paddle code is written from the call")
         return rule.paddle, tier, extra
 
     def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str, list[str]]:
@@ -254,6 +255,8 @@ class Planner:
                 dropped = ", ".join(f"**{n}" for n in use.splats)
                 node = node.with_changes(args=join_arguments(node.args, kept))
         try:
+            prepared = conventions.prepare(node, rule, use.kind is UseKind.METHOD_CALL)
+            node = prepared.call
             bound = bind(node, rule)
         except AlreadyPaddle:
             if use.kind is UseKind.METHOD_CALL or use.via_alias or rule.paddle is None:
@@ -285,10 +288,29 @@ class Planner:
         if rule.transform:
             transformed = code_of(TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule)))
             if transformed != plain:  # name what the transform did, e.g. "batchnorm momentum"
-                label = rule.transform.replace("_", " ")
-                summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
-            return transformed, summary, review_dropped
+                summary = _with_detail(summary, rule.transform.replace("_", " "))
+            plain = transformed
+        if rule.index_flag is not None and (flag := bound.value(rule.index_flag)) is not None:
+            if not isinstance(flag, cst.Name) or flag.value not in ("True", "False"):
+                raise Unconvertible(
+                    f"`{rule.index_flag}={code_of(flag)}` is not a literal: Paddle's indices are int32 where "
+                    "torch's are int64, and only a literal says whether to cast them")
+            if flag.value == "True":  # torch returns int64 indices, Paddle int32
+                plain = f"(lambda _r: (_r[0], _r[1].astype('int64')))({plain})"
+                summary = _with_detail(summary, "indices cast to int64")
+        if prepared.legacy is not None:
+            summary = _with_detail(summary, f"size_average/reduce → reduction='{prepared.legacy}'")
+        if prepared.removed:
+            summary = _with_detail(summary, "drop " + ", ".join(prepared.removed) + " (torch's default)")
+        if prepared.out is not None:
+            plain = conventions.assign_to(plain, prepared.out)
+            summary = _with_detail(summary, "out= → paddle.assign")
         return plain, summary, review_dropped
+
+
+def _with_detail(summary: str, detail: str) -> str:
+    """The summary with one more change named in its parentheses."""
+    return f"{summary[:-1]}, {detail})" if summary.endswith(")") else f"{summary} ({detail})"
 
 
 def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 import tomllib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ RULE_KEYS = {
     "api", "paddle", "tier", "kind", "signature", "rename", "drop", "pack", "values",
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
-    "file_arg", "drop_review", "weights", "by_name", "type_check",
+    "file_arg", "drop_review", "weights", "by_name", "type_check", "keywords_after", "formula", "index_flag",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -305,7 +306,11 @@ def _build_rule(
         err("statement", "a statement template is code written into user files: only the shipped rules "
             "may have one (map the API with 'paddle' and argument fields instead)")
         statement = None
-    writes_code = entry.get("transform") in CODE_WRITING_TRANSFORMS
+    formula = _opt_str(entry, "formula", err)
+    if formula is not None and not shipped:
+        err("formula", "a formula is code written into user files: only the shipped rules may have one")
+        formula = None
+    writes_code = entry.get("transform") in CODE_WRITING_TRANSFORMS or formula is not None
     if tier is not None and tier is not Tier.MANUAL and not paddle and not statement and not writes_code:
         err("paddle", "required unless tier = 'manual', the rule has a 'statement' or a transform "
             f"that writes the code ({', '.join(sorted(CODE_WRITING_TRANSFORMS))})")
@@ -387,6 +392,18 @@ def _build_rule(
     if file_arg is not None:
         check_param("file_arg", file_arg)
     transform = _opt_str(entry, "transform", err)
+    if formula is not None:
+        _check_formula(formula, signature, err, member=kind is not Kind.CALLABLE)
+        if transform not in (None, "formula"):
+            err("transform", "a rule with a formula is written by the formula transform")
+        transform = "formula"
+    index_flag = _opt_str(entry, "index_flag", err)
+    if index_flag is not None:
+        check_param("index_flag", index_flag)
+    keywords_after = entry.get("keywords_after")
+    if keywords_after is not None and (type(keywords_after) is not int or keywords_after < 0):
+        err("keywords_after", "must be a whole number >= 0: the positional arguments kept in place")
+        keywords_after = None
     if transform is not None and known_transforms is not None and transform not in known_transforms:
         err("transform", f"unknown transform {transform!r} (known: {', '.join(sorted(known_transforms))})")
     note = _opt_str(entry, "note", err)
@@ -430,6 +447,7 @@ def _build_rule(
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
         needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
         file_arg=file_arg, weights=tuple(weights), by_name=by_name is True, type_check=type_check,
+        keywords_after=keywords_after, formula=formula, index_flag=index_flag,
     )  # fmt: skip
 
 
@@ -534,6 +552,25 @@ def _check_statement(text: str, kind: Kind | None, signature: Signature | None, 
         ast.parse(Template(text).safe_substitute({n: "_x" for n in names}))
     except SyntaxError as exc:
         err("statement", f"does not parse: line {exc.lineno}: {exc.msg}")
+
+
+def _check_formula(text: str, signature: Signature | None, err: Any, member: bool) -> None:
+    """A formula parses as an expression and names only signature parameters as ``{param}``
+    (and ``{self}``, the receiver, for a method or attribute)."""
+    allowed = {p.name for p in signature.params} if signature is not None else set()
+    if member:
+        allowed.add("self")
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        err("formula", f"bad placeholder: {exc}")
+        return
+    for name in sorted(names - allowed):
+        err("formula", f"{{{name}}} is not a signature parameter")
+    try:
+        ast.parse(text.format(**{n: "_x" for n in names}), mode="eval")
+    except (SyntaxError, KeyError, IndexError, ValueError) as exc:
+        err("formula", f"does not parse as an expression: {exc}")
 
 
 def template_names(text: str) -> set[str]:

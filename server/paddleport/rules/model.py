@@ -19,6 +19,7 @@ from paddleport.rules.signature import Signature
 CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call"})
 
 
+
 class Tier(enum.Enum):
     """How far a rewrite can be trusted.
 
@@ -122,6 +123,12 @@ class Rule:
     type_check: str | None = None
     file_arg: str | None = None  # a parameter taking a path or a file object; Paddle takes the path
     weights: tuple[WeightLayout, ...] = ()  # how a checkpoint's parameters of this layer are converted
+    # positional arguments from this index on are passed by keyword (Paddle's order differs there)
+    keywords_after: int | None = None
+    formula: str | None = None  # the Paddle expression over `{param}` placeholders (shipped rules only)
+    # a flag parameter (`return_indices`) that makes the call return (values, indices): Paddle's int32
+    # indices are cast to torch's int64 when it is True
+    index_flag: str | None = None
 
     @property
     def id(self) -> str:
@@ -148,7 +155,7 @@ class Rule:
     @property
     def writes_code(self) -> bool:
         """Its transform writes the whole Paddle expression, so it needs no ``paddle`` name."""
-        return self.transform in CODE_WRITING_TRANSFORMS
+        return self.transform in CODE_WRITING_TRANSFORMS or self.formula is not None
 
     @property
     def changes_arguments(self) -> bool:
@@ -161,6 +168,9 @@ class Rule:
             or self.values
             or self.defaults
             or self.transform
+            or self.keywords_after is not None
+            or self.formula
+            or self.index_flag
         )
 
     def summary(self, used: Collection[str] | None = None, packed: bool = True) -> str:
@@ -172,7 +182,9 @@ class Rule:
         if not self.converts:
             return f"{self.api}: {self.guide or 'no automatic conversion'}"
         if self.paddle is None:
-            return f"{self.api} → `{self.statement_code}`" if self.statement else f"{self.api} → Paddle code"
+            if self.statement:
+                return f"{self.api} → `{self.statement_code}`"
+            return f"{self.api} → `{self.formula}`" if self.formula else f"{self.api} → Paddle code"
         details = [f"{a} → {b}" for a, b in self.rename.items() if used is None or a in used]
         details += [f"drop {a}" for a in self.drop if used is None or a in used]
         if self.pack and packed:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import libcst as cst
 
 from paddleport.rewrite.arguments import Unconvertible, code_of
-from paddleport.rewrite.transforms import TRANSFORMS, Transform, TransformInput, transform
+from paddleport.rewrite.transforms import TransformInput, transform
 from paddleport.rewrite.transforms.nn_layers import (
     avg_pool,
     is_literal,
@@ -16,23 +16,6 @@ from paddleport.rewrite.transforms.nn_layers import (
     set_keyword,
     with_args,
 )
-
-
-def _positional(keep: int) -> Transform:
-    def keep_positional(t: TransformInput) -> cst.BaseExpression:
-        assert isinstance(t.mapped, cst.Call)
-        return with_args(t, keyword_after(t, keep))
-
-    keep_positional.__name__ = keep_positional.__qualname__ = f"positional_{keep}"
-    keep_positional.__doc__ = (
-        f"Only the first {keep} arguments stay positional: Paddle's parameters after them "
-        "come in another order (or are keyword-only), so the rest are passed by name."
-    )
-    return keep_positional
-
-
-for _keep in range(1, 8):
-    TRANSFORMS[f"positional_{_keep}"] = _positional(_keep)
 
 
 @transform

@@ -6,6 +6,7 @@ import libcst as cst
 
 from paddleport.rewrite.arguments import Unconvertible, code_of
 from paddleport.rewrite.transforms import TransformInput, is_name_chain, transform
+from paddleport.rules.model import Kind
 
 _EMPTY = cst.SimpleWhitespace("")
 _EQUAL = cst.AssignEqual(whitespace_before=_EMPTY, whitespace_after=_EMPTY)
@@ -192,27 +193,68 @@ def _repeatable(node: cst.BaseExpression) -> bool:
 
 @transform
 def formula(t: TransformInput) -> cst.BaseExpression:
-    """Write an API Paddle lacks as an expression (see FORMULAS) over its arguments."""
-    template = FORMULAS[t.rule.api]
+    """Write an API Paddle lacks as an expression (the rule's ``formula``, or FORMULAS) over its
+    arguments; ``{self}`` is the receiver of a tensor method or attribute."""
+    template = t.rule.formula or FORMULAS[t.rule.api]
     values: dict[str, str] = {}
     if t.rule.signature is not None:  # parameters left out take torch's defaults
         for param in t.rule.signature.params:
             if param.default is not None and param.name not in t.bound.by_name:
                 values[param.name] = param.default
-    for name in t.bound.by_name:
+    given: list[tuple[str, cst.BaseExpression]] = []
+    receiver = _formula_receiver(t)
+    if receiver is not None:
+        given.append(("self", receiver))
+    for name in sorted(t.bound.by_name, key=lambda n: _order(t, n)):
         value = t.bound.value(name)
         assert value is not None
-        if template.count(f"{{{name}}}") > 1 and not _repeatable(value):
-            raise Unconvertible(
-                f"Paddle has no {t.rule.api.rsplit('.', 1)[-1]}; paddleport writes it as "
-                f"{template.format_map(_Show())}, which repeats `{name}`: assign it to a name first"
-            )
+        given.append((name, value))
+    repeated = [n for n, v in given if template.count(f"{{{n}}}") > 1 and not _repeatable(v)]
+    # arguments written more than once are bound once by a lambda; then every argument that is not a
+    # plain name is, in the call's order, so they still run once each and in torch's order
+    bound: list[tuple[str, str]] = []
+    for name, value in given:
         bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
-        values[name] = code_of(value) if bare else f"({code_of(value)})"
+        if repeated and not _repeatable(value) and (name in repeated or not bare):
+            bound.append((f"_{name}", code_of(value)))
+            values[name] = f"_{name}"
+        else:
+            # a number followed by an attribute needs parentheses: `(2).astype`
+            number = isinstance(value, (cst.Integer, cst.Float)) and f"{{{name}}}." in template
+            atom = isinstance(value, _ATOMS) or bool(getattr(value, "lpar", ()))
+            values[name] = code_of(value) if atom and not number else f"({code_of(value)})"
     try:
-        return cst.parse_expression(template.format(**values))
+        code = template.format(**values)
     except KeyError as exc:
         raise Unconvertible(f"missing argument {exc}") from None
+    if bound:  # `(lambda _input: f(_input, _input))(g(x))`: the argument runs once, as in torch
+        params, args = ", ".join(n for n, _ in bound), ", ".join(v for _, v in bound)
+        code = f"(lambda {params}: {code})({args})"
+    expr = cst.parse_expression(code)
+    if not isinstance(expr, _ATOMS) and not expr.lpar:  # `torch.erfc(x) * 2` → `(1 - paddle.erf(x)) * 2`
+        expr = cst.parse_expression(f"({code})")
+    return expr
+
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
+          cst.List, cst.Tuple, cst.Dict, cst.ListComp, cst.DictComp, cst.SetComp)  # fmt: skip
+
+
+def _formula_receiver(t: TransformInput) -> cst.BaseExpression | None:
+    """``x`` of ``x.method(...)`` / ``x.attribute`` for a member rule's formula."""
+    if t.rule.kind is Kind.METHOD and isinstance(t.original, cst.Call) and isinstance(t.original.func,
+                                                                                     cst.Attribute):
+        return t.original.func.value
+    if t.rule.kind is Kind.ATTRIBUTE and isinstance(t.original, cst.Attribute):
+        return t.original.value
+    return None
+
+
+def _order(t: TransformInput, name: str) -> int:
+    """Where the argument for ``name`` stands in the call."""
+    arg = t.bound.by_name[name]
+    assert isinstance(t.original, cst.Call)
+    return next((i for i, a in enumerate(t.original.args) if a is arg), len(t.original.args))
 
 
 class _Show(dict[str, str]):

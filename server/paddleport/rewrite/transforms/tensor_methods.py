@@ -217,20 +217,6 @@ def equal_to_bool(t: TransformInput) -> cst.BaseExpression:
     return cst.Call(func=cst.Name("bool"), args=[cst.Arg(value=call)])
 
 
-@transform
-def keywords_only(t: TransformInput) -> cst.BaseExpression:
-    """Every argument by keyword: ``x.clamp_max(v)`` → ``x.clip(max=v)`` (clip's first is min)."""
-    assert isinstance(t.mapped, cst.Call)
-    names = {id(a.value): t.rule.rename.get(n, n) for n, a in t.bound.by_name.items()}
-    args = []
-    for a in t.mapped.args:
-        name = names.get(id(a.value))
-        if a.keyword is None and not a.star and name is not None:
-            a = a.with_changes(keyword=cst.Name(name), equal=_TIGHT_EQUAL)
-        args.append(a)
-    return t.mapped.with_changes(args=args)
-
-
 _OPERATORS: dict[str, type[cst.BaseBinaryOp] | type[cst.BaseCompOp]] = {
     "add": cst.Add, "sub": cst.Subtract, "subtract": cst.Subtract, "mul": cst.Multiply,
     "multiply": cst.Multiply, "div": cst.Divide, "divide": cst.Divide, "true_divide": cst.Divide,

@@ -25,38 +25,6 @@ def _literal(node: cst.BaseExpression | None) -> str:
     return "" if node is None else "".join(code_of(node).split())
 
 
-def _keywords_from(t: TransformInput, first: int) -> cst.BaseExpression:
-    """Pass positional arguments from index ``first`` on by keyword, under their Paddle names.
-
-    The rule's data keeps arguments positional while torch's order (after renames and
-    drops) holds; Paddle's real order differs for these functions (``paddle.sum`` takes
-    ``dtype`` before ``keepdim``), so positions would land on the wrong parameters.
-    """
-    mapped = _call(t.mapped)
-    by_position = {i: name for name, i in t.bound.positional_index.items()}
-    args: list[cst.Arg] = []
-    for i, arg in enumerate(mapped.args):
-        if arg.keyword is None and not arg.star and i >= first:
-            name = by_position.get(i)
-            if name is None:
-                raise Unconvertible("positional arguments could not be matched to names")
-            arg = _keyword(arg, t.rule.rename.get(name, name))
-        args.append(arg)
-    return mapped.with_changes(args=args)
-
-
-@transform
-def keywords_after_first(t: TransformInput) -> cst.BaseExpression:
-    """Keep the tensor argument positional, name every other one (Paddle's order differs)."""
-    return _keywords_from(t, 1)
-
-
-@transform
-def all_keywords(t: TransformInput) -> cst.BaseExpression:
-    """Name every argument: even the first positions of torch and Paddle differ."""
-    return _keywords_from(t, 0)
-
-
 @transform
 def wrap_int(t: TransformInput) -> cst.BaseExpression:
     """Paddle returns a 0-D tensor where torch returns a Python int (``torch.numel``)."""
@@ -283,9 +251,10 @@ def scatter_value(t: TransformInput) -> cst.BaseExpression:
     """torch.scatter → paddle.put_along_axis: names after the tensor, ``value=`` → ``values=``.
 
     Paddle orders (arr, indices, values, axis) where torch has (input, dim, index, src),
-    and torch's scalar ``value`` is the same ``values`` argument in Paddle.
+    and torch's scalar ``value`` is the same ``values`` argument in Paddle (the rule passes
+    the arguments after the tensor by keyword: ``keywords_after = 1``).
     """
-    mapped = _call(_keywords_from(t, 1))
+    mapped = _call(t.mapped)
     args = [
         a.with_changes(keyword=cst.Name("values"))
         if a.keyword is not None and a.keyword.value == "value" else a
