@@ -246,7 +246,8 @@ def _build_rule(
     if not isinstance(api, str) or not api.startswith("torch"):
         err("api", "required: the qualified torch name, e.g. 'torch.nn.Conv2d'")
         return None
-    if (problem := dotted_name_problem(api, "torch", dunders=True)) is not None:
+    root = "torchvision" if api.split(".", 1)[0] == "torchvision" else "torch"
+    if (problem := dotted_name_problem(api, root, dunders=True)) is not None:
         err("api", problem)
         return None
 
