@@ -47,17 +47,6 @@ HELPERS: dict[str, str] = {
             images = labels = None  # Paddle downloads the same files into its own cache
         data = dataset(images, labels, "train" if train else "test", transform, download, "pil")
         return _paddleport_vision.Labels(data, target_transform)
-
-    @staticmethod
-    def cifar(dataset, archive, root, train=True, transform=None, target_transform=None, download=False):
-        """torchvision's CIFAR dataset: the archive it keeps in root."""
-        import os
-
-        path = os.path.join(root, archive)
-        if download and not os.path.exists(path):
-            path = None  # Paddle downloads the same archive into its own cache
-        data = dataset(path, "train" if train else "test", transform, download, "pil")
-        return _paddleport_vision.Labels(data, target_transform)
 ''',
 }
 

@@ -90,8 +90,6 @@ def _last_comma(args: list[cst.Arg], trailing: bool = False) -> list[cst.Arg]:
 DATASETS = {
     "torchvision.datasets.MNIST": ("mnist", "paddle.vision.datasets.MNIST", "MNIST"),
     "torchvision.datasets.FashionMNIST": ("mnist", "paddle.vision.datasets.FashionMNIST", "FashionMNIST"),
-    "torchvision.datasets.CIFAR10": ("cifar", "paddle.vision.datasets.Cifar10", "cifar-10-python.tar.gz"),
-    "torchvision.datasets.CIFAR100": ("cifar", "paddle.vision.datasets.Cifar100", "cifar-100-python.tar.gz"),
 }
 
 
@@ -109,7 +107,7 @@ def vision_dataset(t: TransformInput) -> cst.BaseExpression:
     if t.bound.value("download") is not None and not _is_literal(t.bound.value("download"), "False"):
         t.notes.append("download: when root has no copy, Paddle downloads the same files into its own "
                        "cache (~/.cache/paddle/dataset), not into root")
-    return cst.Call(func=cst.parse_expression(f"{VISION}.{helper}"), args=args)
+    return t.original.with_changes(func=cst.parse_expression(f"{VISION}.{helper}"), args=args)
 
 
 @transform
