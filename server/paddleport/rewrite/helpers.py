@@ -174,3 +174,20 @@ def add_helpers(code: str) -> str:
     if any(isinstance(s, ast.ClassDef) and s.name == VISION for s in tree.body):
         return code
     return place_block(code, tree, {VISION}, vision_source(used))
+
+
+def helper_insertion(text: str, replacement: str) -> tuple[int, str] | None:
+    """Where and what to insert into ``text`` so that ``replacement`` (one use's new text, applied
+    alone by a quick fix) finds the helpers it calls; None when it calls none or they are there."""
+    used = set(re.findall(rf"\b{VISION}\.(\w+)", replacement)) & MEMBERS.keys()
+    if not used or re.search(rf"^class {VISION}\b", text, re.M):
+        return None
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    new = place_block(text, tree, {VISION}, vision_source(used))
+    start = 0
+    while start < len(text) and text[start] == new[start]:
+        start += 1
+    return start, new[start : start + len(new) - len(text)]
