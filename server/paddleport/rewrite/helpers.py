@@ -142,6 +142,36 @@ def save_image(tensor, fp, format=None, **kwargs):
     array = (grid * 255 + 0.5).clip(0, 255).transpose([1, 2, 0]).astype("uint8").numpy()
     Image.fromarray(array.squeeze(-1) if array.shape[-1] == 1 else array).save(fp, format=format)
 ''', ("make_grid",)),
+    "random_crop_params": ('''
+@staticmethod
+def random_crop_params(img, output_size):
+    """torchvision's RandomCrop.get_params: (top, left, height, width) of a random crop."""
+    import random
+
+    height, width = (img.shape[-2], img.shape[-1]) if hasattr(img, "shape") else (img.size[1], img.size[0])
+    th, tw = output_size
+    if height < th or width < tw:
+        raise ValueError(f"Required crop size {(th, tw)} is larger than input image size {(height, width)}")
+    if (height, width) == (th, tw):
+        return 0, 0, height, width
+    return random.randint(0, height - th), random.randint(0, width - tw), th, tw
+''', ()),
+    "read_image": ('''
+@staticmethod
+def read_image(path, mode="UNCHANGED"):
+    """torchvision.io.read_image: a uint8 CHW tensor, read with PIL."""
+    import numpy as np
+    from PIL import Image
+
+    image = Image.open(path)
+    mode = getattr(mode, "name", mode)
+    if mode in ("RGB", "GRAY", "GRAY_ALPHA", "RGB_ALPHA"):
+        image = image.convert({"GRAY": "L", "GRAY_ALPHA": "LA", "RGB_ALPHA": "RGBA"}.get(mode, mode))
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return paddle.to_tensor(np.ascontiguousarray(array.transpose(2, 0, 1)))
+''', ()),
 }
 
 _HEAD = f'''class {VISION}:

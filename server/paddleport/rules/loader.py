@@ -358,8 +358,8 @@ def _build_rule(
     if require_examples and not examples and tier is not Tier.MANUAL:
         err("example", "every rule needs an example that the tests run under torch and paddle")
     needs = entry.get("needs")
-    if needs is not None and needs != "gpu":
-        err("needs", "the only requirement an example may have is 'gpu'")
+    if needs is not None and needs not in ("gpu", "torchvision-ops"):
+        err("needs", "an example may need only 'gpu' or 'torchvision-ops'")
     returns = entry.get("returns")
     if returns is not None and returns not in ("tensor", "other"):
         err("returns", "must be 'tensor' or 'other'")
@@ -371,7 +371,8 @@ def _build_rule(
         rename=rename, drop=tuple(drop), drop_review=drop_review, pack=pack, values=values, defaults=defaults,
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
-        needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
+        needs_gpu=needs == "gpu", needs_torchvision_ops=needs == "torchvision-ops", statement=statement,
+        torch_layout=torch_layout,
         file_arg=file_arg,
     )  # fmt: skip
 

@@ -134,5 +134,14 @@ def vision_helper(t: TransformInput) -> cst.BaseExpression:
     """``torchvision.ops.box_iou(a, b)`` → ``_paddleport_vision.box_iou(a, b)``: a helper written
     into the file (see ``rewrite/helpers.py``) where Paddle has no function."""
     assert isinstance(t.mapped, cst.Call)
-    name = t.rule.api.rsplit(".", 1)[-1]
+    name = HELPER_NAMES.get(t.rule.api, t.rule.api.rsplit(".", 1)[-1])
     return t.mapped.with_changes(func=cst.parse_expression(f"{VISION}.{name}"))
+
+
+HELPER_NAMES = {"torchvision.transforms.RandomCrop.get_params": "random_crop_params"}
+
+
+@transform
+def image_read_mode(t: TransformInput) -> cst.BaseExpression:
+    """``ImageReadMode.RGB`` → ``'RGB'``: the read_image helper takes the mode's name."""
+    return cst.SimpleString(f"'{t.rule.api.rsplit('.', 1)[-1]}'")
