@@ -95,7 +95,7 @@ def test_the_summary_counts_torchvision_and_leftovers_block(tmp_path: Path) -> N
         "import paddle\nt = paddle.vision.transforms.RandomHorizontalFlip(prob=1.0)\n")
     assert "b.py:1:1 torchvision: `import torchvision` runs" in result.stdout
     assert "b.py:2:5 torchvision.ops.roi_pool: `torchvision.ops.roi_pool` needs a manual port" in result.stdout
-    assert "torch uses found:    2" in result.stdout and "converted exactly: 1" in result.stdout
+    assert "torch uses found:    2 (2 torchvision)" in result.stdout and "converted exactly: 1" in result.stdout
 
 
 def test_d2l_loader_converts_once_and_idempotently(shipped: Planner) -> None:

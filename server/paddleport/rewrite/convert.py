@@ -57,11 +57,12 @@ class Conversion:
 
     def counts(self) -> dict[str, int]:
         """Uses found, already valid in Paddle, converted exactly or for review, left for a human."""
-        c = {"found": 0, "compatible": 0, "exact": 0, "review": 0, "manual": 0}
+        c = {"found": 0, "compatible": 0, "exact": 0, "review": 0, "manual": 0, "torchvision": 0}
         for o in self.outcomes:
             if o.use.kind is UseKind.IMPORT:
                 continue
             c["found"] += 1
+            c["torchvision"] += o.use.api.startswith("torchvision.")  # found like torch uses, also told apart
             if o.fix.is_noop:
                 c["compatible"] += 1
             elif not o.applied:
