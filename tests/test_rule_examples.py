@@ -14,9 +14,10 @@ from paddleport.rewrite.fixes import Planner
 from paddleport.rules.model import Tier
 
 CATALOG = load_catalog()
-CONVERTING = sorted((r for r in CATALOG if (r.tier is not Tier.MANUAL or r.type_check) and not r.needs_gpu),
+CONVERTING = sorted((r for r in CATALOG if (r.tier is not Tier.MANUAL or r.type_check) and not r.unverifiable_here),
                     key=lambda r: r.api)  # fmt: skip
 NEEDS_GPU = [r.api for r in CATALOG if r.needs_gpu]
+NEEDS_TORCHVISION_OPS = [r.api for r in CATALOG if r.needs_torchvision_ops]
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,14 @@ def test_gpu_only_rules_are_reported_unverified(api: str) -> None:
     assert rule is not None
     (verdict,) = verify.verify([rule], Planner(CATALOG), shards=1).values()
     assert not verdict.verified and "needs a GPU" in verdict.reason
+
+
+@pytest.mark.parametrize("api", NEEDS_TORCHVISION_OPS)
+def test_torchvision_ops_rules_are_reported_unverified(api: str) -> None:
+    rule = CATALOG.get(api)
+    assert rule is not None and rule.examples
+    (verdict,) = verify.verify([rule], Planner(CATALOG), shards=1).values()
+    assert not verdict.verified and "torchvision's compiled ops" in verdict.reason
 
 
 def test_manual_rules_say_what_to_do() -> None:

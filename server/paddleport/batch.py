@@ -268,6 +268,7 @@ class Summary:
             "files": self.files,
             "changed": self.changed,
             "found": self.counts["found"],
+            "torchvision": self.counts["torchvision"],
             "compatible": self.counts["compatible"],
             "exact": self.counts["exact"],
             "review": self.counts["review"],

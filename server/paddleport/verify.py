@@ -39,7 +39,7 @@ def example_jobs(rules: list[Rule], planner: Planner) -> tuple[list[dict[str, ob
     jobs: list[dict[str, object]] = []
     early: dict[str, str] = {}
     for rule in rules:
-        if rule.needs_gpu:
+        if rule.unverifiable_here:
             continue
         for i, ex in enumerate(rule.examples):
             job_id = f"{rule.api}#{i}"
@@ -97,8 +97,8 @@ def verify(rules: list[Rule], planner: Planner, *, shards: int | None = None,
                 reasons.append(f"example {i + 1}: {v['reason']}")
         if rule.tier is Tier.MANUAL and rule.type_check is None:
             reasons = ["manual rule: nothing is converted, so there is nothing to verify"]
-        elif rule.needs_gpu:
-            reasons = ["needs a GPU: its example cannot run on this machine, so it is not verified"]
+        elif rule.unverifiable_here:
+            reasons = [rule.unverifiable_here]
         elif not rule.examples:
             reasons.append("no example")
         verdicts[rule.api] = Verdict(rule.api, not reasons, "; ".join(reasons))

@@ -169,9 +169,10 @@ def print_summary(s: Summary, file: object = sys.stdout, report: Path | None = N
         lines.append(f"report:              {report} ({review} to review, {manual} left as written)")
     lines.append("")
     c = s.counts
+    vision = f" ({c['torchvision']} torchvision)" if c["torchvision"] else ""
     lines += [
         f"files:               {s.files} ({s.changed} changed)",
-        f"torch uses found:    {c['found']}",
+        f"torch uses found:    {c['found']}{vision}",
         f"  already Paddle:    {c['compatible']}",
         f"  converted exactly: {c['exact']}",
         f"  converted, review: {c['review']}",

@@ -30,6 +30,7 @@ import numpy as np
 from paddleport.analysis.source import split_lines
 from paddleport.kernel.compare import Leaf, compare, to_plain
 from paddleport.kernel.data import DataMaker, _named_state
+from paddleport.kernel.example_worker import import_torchvision
 from paddleport.kernel.protocol import MIME, MODULE_NAME
 
 TORCH_PACKAGES = ("torch", "torchvision", "torchaudio", "functorch", "torchgen")
@@ -373,6 +374,9 @@ def run_side(
             module.__package__ = package_of(req["path"])[0]  # relative imports work
             if is_torch:
                 fw.manual_seed(0)
+                if "torchvision" in source:  # its compiled ops may not load next to the CPU torch
+                    with contextlib.suppress(ImportError):
+                        import_torchvision()
             else:
                 fw.seed(0)
             exec(compile(source, filename, "exec"), module.__dict__)

@@ -14,7 +14,7 @@ import difflib
 import io
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from paddleport.analysis.finder import Analysis, analyze
 from paddleport.analysis.project import ModuleFacts
@@ -22,6 +22,7 @@ from paddleport.analysis.source import SourceText, split_lines, split_lines_keep
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rewrite.dynamic import add_namespaces, namespace_name
 from paddleport.rewrite.fixes import HOLE_MIN, Fix, Planner
+from paddleport.rewrite.helpers import add_helpers
 from paddleport.rewrite.imports import fix_imports, rename_modules
 from paddleport.rewrite.statements import split_scheduler_attachments
 from paddleport.rules.model import Tier
@@ -56,11 +57,12 @@ class Conversion:
 
     def counts(self) -> dict[str, int]:
         """Uses found, already valid in Paddle, converted exactly or for review, left for a human."""
-        c = {"found": 0, "compatible": 0, "exact": 0, "review": 0, "manual": 0}
+        c = {"found": 0, "compatible": 0, "exact": 0, "review": 0, "manual": 0, "torchvision": 0}
         for o in self.outcomes:
             if o.use.kind is UseKind.IMPORT:
                 continue
             c["found"] += 1
+            c["torchvision"] += o.use.api.startswith("torchvision.")  # found like torch uses, also told apart
             if o.fix.is_noop:
                 c["compatible"] += 1
             elif not o.applied:
@@ -180,6 +182,7 @@ def convert_source(
     if has_import or any(o.applied for o in outcomes):
         code = split_scheduler_attachments(code)
         code = add_namespaces(code, _namespaces(outcomes), planner.rules)
+        code = add_helpers(code)
         code = fix_imports(code)
     if select is None and planner.rules.modules:
         code = rename_modules(code, planner.rules.modules)
@@ -266,7 +269,15 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
         """``i`` became ``new``: its nested uses move to where their text is in it (else its start)."""
         focus_at[i] = 0
         for c in children[i]:
-            rel[c] = max(new.find(rendered[c]), 0) if rendered[c] else 0
+            found = new.find(rendered[c]) if rendered[c] else -1
+            rel[c] = max(found, 0)
+            if found < 0 and rendered[c] and not outcomes[c].applied:
+                # `resnet18(weights=ResNet18_Weights.DEFAULT)` → `...(pretrained=True)`: the nested
+                # use's text went with its parent's conversion, so it shares that outcome
+                parent = outcomes[i].fix
+                outcomes[c].fix = replace(outcomes[c].fix, replacement="", tier=parent.tier,
+                                          message=f"converted with `{parent.use.api}`: {parent.message}")
+                outcomes[c].applied = True
         return new
 
     def render(i: int) -> str:

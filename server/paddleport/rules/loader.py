@@ -16,6 +16,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from paddleport.analysis.scopes import is_torch_module
 from paddleport.files import ReadProblem, read_regular
 from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier, WeightLayout
 from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, value_problem
@@ -293,7 +294,8 @@ def _build_rule(
     if not isinstance(api, str) or not api.startswith("torch"):
         err("api", "required: the qualified torch name, e.g. 'torch.nn.Conv2d'")
         return None
-    if (problem := dotted_name_problem(api, "torch", dunders=True)) is not None:
+    root = api.split(".", 1)[0] if is_torch_module(api) else "torch"
+    if (problem := dotted_name_problem(api, root, dunders=True)) is not None:
         err("api", problem)
         return None
 
@@ -414,14 +416,16 @@ def _build_rule(
         err("guide", "a 'manual' rule must say what to do instead")
     aliases = _str_list(entry, "aliases", err)
     for alias in aliases:
-        if (problem := dotted_name_problem(alias, "torch", dunders=True)) is not None:
+        if (problem := dotted_name_problem(alias, alias.split(".", 1)[0], dunders=True)) is not None \
+                or not is_torch_module(alias):  # fmt: skip
+            problem = problem or f"must be a qualified torch name, got {alias!r}"
             err("aliases", problem)
     examples = _examples(entry, err)
     if require_examples and not examples and tier is not Tier.MANUAL:
         err("example", "every rule needs an example that the tests run under torch and paddle")
     needs = entry.get("needs")
-    if needs is not None and needs != "gpu":
-        err("needs", "the only requirement an example may have is 'gpu'")
+    if needs is not None and needs not in ("gpu", "torchvision-ops"):
+        err("needs", "an example may need only 'gpu' or 'torchvision-ops'")
     by_name = entry.get("by_name", False)
     if not isinstance(by_name, bool):
         err("by_name", "must be true or false")
@@ -445,7 +449,8 @@ def _build_rule(
         rename=rename, drop=tuple(drop), drop_review=drop_review, pack=pack, values=values, defaults=defaults,
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
-        needs_gpu=needs == "gpu", statement=statement, torch_layout=torch_layout,
+        needs_gpu=needs == "gpu", needs_torchvision_ops=needs == "torchvision-ops", statement=statement,
+        torch_layout=torch_layout,
         file_arg=file_arg, weights=tuple(weights), by_name=by_name is True, type_check=type_check,
         keywords_after=keywords_after, formula=formula, index_flag=index_flag,
     )  # fmt: skip

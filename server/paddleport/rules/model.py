@@ -16,7 +16,8 @@ from paddleport.rules.signature import Signature
 
 # Transforms that write the whole Paddle expression themselves (an expression over the
 # arguments, or the receiver alone): their rules need no `paddle` name.
-CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call"})
+CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call", "unwrap_lambda", "interpolation_mode",
+                                     "vision_dataset", "vision_helper", "image_read_mode"})
 
 
 
@@ -113,6 +114,9 @@ class Rule:
     examples: tuple[Example, ...] = ()
     returns_tensor: bool = False
     needs_gpu: bool = False  # its example cannot run without a GPU, so it stays unverified here
+    # its example calls torchvision's compiled ops or image codecs, which the torchvision wheel
+    # paired with the CPU torch cannot load: unverified here, like a GPU-only example
+    needs_torchvision_ops: bool = False
     statement: str | None = None  # what a whole statement using it becomes ($value / $param)
     torch_layout: str | None = None  # the Paddle class keeping torch's parameter layout
     # the member's name alone says the receiver is this torch class (`param_groups`): its wide uses
@@ -151,6 +155,16 @@ class Rule:
         return self.tier is not Tier.MANUAL and (
             self.paddle is not None or self.statement is not None or self.writes_code
         )
+
+    @property
+    def unverifiable_here(self) -> str | None:
+        """Why its example cannot run on a CPU machine, or None."""
+        if self.needs_gpu:
+            return "needs a GPU: its example cannot run on this machine, so it is not verified"
+        if self.needs_torchvision_ops:
+            return ("needs torchvision's compiled ops (torchvision._C, its image codecs), which the "
+                    "torchvision wheel paired with the CPU torch cannot load: not verified")
+        return None
 
     @property
     def writes_code(self) -> bool:
