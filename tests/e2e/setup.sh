@@ -15,6 +15,11 @@ CS_DIR=$CACHE/code-server-$CODE_SERVER_VERSION-node-$NODE_VERSION
 PW_DIR=$CACHE/playwright-core-$PLAYWRIGHT_VERSION
 
 unavailable() { echo "E2E_UNAVAILABLE: $*"; exit 3; }
+# `make test` starts this script in the background first (e2e-prefetch) so a cold install overlaps the
+# Python tests; the run before the e2e test then waits here for it and finds everything cached.
+mkdir -p "$CACHE" || unavailable "cannot create $CACHE"
+exec 9>"$CACHE/.lock"
+flock 9 || unavailable "cannot lock $CACHE/.lock"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
 chromium_bin() {
@@ -25,7 +30,7 @@ chromium_bin() {
 if ! chromium_bin >/dev/null || ! dpkg -s libkrb5-dev >/dev/null 2>&1 || ! command -v g++ >/dev/null; then
   echo "e2e: installing chromium, libkrb5-dev, g++, make (apt)"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libkrb5-dev g++ make >/dev/null) \
+    (apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium libkrb5-dev g++ make >/dev/null) \
       || unavailable "apt-get could not install chromium/libkrb5-dev/g++"
   else
     unavailable "chromium or libkrb5-dev missing and apt-get not usable as root"
