@@ -147,8 +147,8 @@ def _str_method_call(node: ast.Call, func: ast.Attribute, rule: Rule) -> bool:
     if (isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute)
             and receiver.func.attr in _TEXT_METHODS):  # fmt: skip
         return True
-    if node.args and _is_text(node.args[0]):
-        return True  # tensor methods named like str's (split) take sizes, never text
+    if node.args and _is_text(node.args[0]) and not func.attr.startswith("__"):
+        return True  # tensor methods named like str's (split) take sizes, never text; dunders (__format__) do
     # torch's method needs an argument this call does not pass: `line.split()`
     if node.args or node.keywords or rule.signature is None:
         return False
