@@ -152,6 +152,7 @@ FORMULAS = {
     "{input} * paddle.log1p({other}))",
     "torch.jit.is_scripting": "(not paddle.in_dynamic_mode())",
     "torch.jit.is_tracing": "(not paddle.in_dynamic_mode())",
+    "torch.jit.annotate": "{the_value}",  # a TorchScript type hint: the value itself in Python
     "torch.backends.cudnn.is_available": "(paddle.device.get_cudnn_version() is not None)",
     "torch.linalg.lu": "paddle.linalg.lu_unpack(*paddle.linalg.lu({A}))",
     "torch.linalg.inv_ex": "(paddle.linalg.inv({A}), paddle.zeros({A}.shape[:-2], dtype='int32'))",
@@ -205,7 +206,8 @@ def formula(t: TransformInput) -> cst.BaseExpression:
                 f"Paddle has no {t.rule.api.rsplit('.', 1)[-1]}; paddleport writes it as "
                 f"{template.format_map(_Show())}, which repeats `{name}`: assign it to a name first"
             )
-        bare = is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
+        bare = (is_name_chain(value) or isinstance(value, (cst.Integer, cst.Float, cst.SimpleString))
+                or template == f"{{{name}}}")  # the whole expression: no precedence to keep
         values[name] = code_of(value) if bare else f"({code_of(value)})"
     try:
         return cst.parse_expression(template.format(**values))

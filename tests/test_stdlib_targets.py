@@ -1,0 +1,76 @@
+"""Rules whose target is plain Python (`typing.Final`), and the imports they need."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+import pytest
+
+from paddleport.rewrite.convert import Conversion, convert_source
+from paddleport.rewrite.fixes import Planner
+from paddleport.rules.safe_code import target_problem
+from tests.conftest import dedent
+
+Convert = Callable[..., Conversion]
+
+
+@pytest.fixture
+def convert(shipped_planner: Planner) -> Convert:
+    """The shipped rules (the fixture rules have no torch.jit / torch.fx ones)."""
+    return lambda before, **kw: convert_source(dedent(before), shipped_planner, **kw)
+
+
+def test_torchscript_annotations_become_typing_with_its_import(convert: Convert) -> None:
+    before = """
+    import torch
+    from torch.jit.annotations import List
+
+
+    class A(torch.nn.Module):
+        fused: torch.jit.Final[bool]
+
+        def f(self, xs: List[torch.Tensor]):
+            return torch.jit.annotate(List[torch.Tensor], [])
+    """
+    out = convert(dedent(before)).code
+    assert "import typing\nimport paddle\n" in out
+    assert "fused: typing.Final[bool]" in out and "xs: typing.List[paddle.Tensor]" in out
+    assert "return []" in out and "torch" not in out
+
+
+def test_a_bound_typing_name_is_not_imported_again(convert: Convert) -> None:
+    out = convert("import typing\nimport torch\nx: torch.jit.Final[int] = 1\n").code
+    assert out.count("import typing") == 1
+    out = convert("import torch\ntyping = None\nx: torch.jit.Final[int] = 1\n").code
+    assert "import typing" not in out  # the file's own `typing` is never shadowed
+
+
+def test_converting_twice_changes_nothing(convert: Convert) -> None:
+    once = convert("import torch\nx: torch.jit.Final[int] = 1\n").code
+    assert convert(once).code == once
+    ast.parse(once)
+
+
+def test_fx_wrap_decorator_and_statement(convert: Convert) -> None:
+    before = """
+    import torch
+
+    torch.fx.wrap('rot')
+
+
+    @torch.fx.wrap
+    def rot(x):
+        return x
+    """
+    out = convert(dedent(before)).code
+    assert "pass  # torch.fx.wrap('rot'): " in out
+    assert "@paddle.jit.not_to_static\ndef rot" in out
+
+
+def test_only_listed_stdlib_modules_are_targets() -> None:
+    assert target_problem("typing.Final") is None
+    assert target_problem("urllib.parse.urlparse") is None
+    assert target_problem("paddle.nn.Conv2D") is None
+    assert target_problem("os.system") is not None
+    assert target_problem("typing.__dict__") is not None
