@@ -65,7 +65,8 @@ def fix_imports(text: str) -> str:
         edits.append(_insert_paddle_import(src, tree, torch_sites))
     stdlib = _missing_stdlib(tree, sites)
     if stdlib:
-        edits.append(_insert_import(src, tree, torch_sites, "".join(f"import {m}{src.newline}" for m in stdlib)))
+        lines = "".join(f"import {m}{src.newline}" for m in stdlib)
+        edits.append(_insert_import(src, tree, torch_sites, lines))
     return apply_edits(text, edits)
 
 
@@ -276,7 +277,8 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
     return _insert_import(src, tree, torch_sites, f"{PADDLE_IMPORT}{src.newline}")
 
 
-def _insert_import(src: SourceText, tree: ast.Module, torch_sites: list[_ImportSite], line_text: str) -> TextEdit:
+def _insert_import(src: SourceText, tree: ast.Module, torch_sites: list[_ImportSite],
+                   line_text: str) -> TextEdit:
     """An edit inserting ``line_text`` (whole import lines) where ``import paddle`` belongs."""
     nl = src.newline
     module_torch = [s for s in torch_sites if s.module_level and s.node in tree.body]
