@@ -74,3 +74,9 @@ def test_only_listed_stdlib_modules_are_targets() -> None:
     assert target_problem("paddle.nn.Conv2D") is None
     assert target_problem("os.system") is not None
     assert target_problem("typing.__dict__") is not None
+
+
+def test_a_torch_module_as_annotation_is_quoted(convert: Convert) -> None:
+    out = convert("import torch.nn.functional as F\n\ndef f(x, fmt: F = 'NCHW'):\n    return x\n")
+    assert "fmt: 'F' = 'NCHW'" in out.code and "torch" not in out.code
+    assert any("module used as an annotation" in o.message for o in out.outcomes)

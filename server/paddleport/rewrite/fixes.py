@@ -138,6 +138,12 @@ class Planner:
                 return dynamic.lookup(use, span, self.rules)
             except (cst.ParserSyntaxError, RecursionError) as exc:
                 return None, Tier.MANUAL, f"`{use.api}` left as is: could not rewrite ({exc})"
+        if rule is None and use.kind is UseKind.ANNOTATION and self.rules.is_namespace(use.api):
+            # `fmt: F = 'NCHW'`: a module where a type belongs. An annotation is never evaluated
+            # for what the code computes, so it is written as a string and the import can go.
+            return repr(span), Tier.REVIEW, (
+                f"`{use.api}` is a module used as an annotation: quoted, so the file no longer "
+                "imports it — review: put the type that was meant")
         if rule is None:
             return None, Tier.MANUAL, (
                 f"`{use.api}` has no paddleport rule yet: port it by hand, or add a rule "

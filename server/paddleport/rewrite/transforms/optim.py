@@ -152,7 +152,10 @@ FORMULAS = {
     "{input} * paddle.log1p({other}))",
     "torch.jit.is_scripting": "(not paddle.in_dynamic_mode())",
     "torch.jit.is_tracing": "(not paddle.in_dynamic_mode())",
-    "torch.jit.annotate": "{the_value}",  # a TorchScript type hint: the value itself in Python
+    "torch.jit.annotate": "{the_value}",
+    "torch.get_autocast_dtype": "(paddle.bfloat16 if {device_type} == 'cpu' else paddle.amp.get_autocast_dtype())",
+    "torch.get_autocast_cpu_dtype": "paddle.bfloat16",
+    "torch.get_autocast_gpu_dtype": "paddle.amp.get_autocast_dtype()",  # a TorchScript type hint: the value itself in Python
     "torch.backends.cudnn.is_available": "(paddle.device.get_cudnn_version() is not None)",
     "torch.linalg.lu": "paddle.linalg.lu_unpack(*paddle.linalg.lu({A}))",
     "torch.linalg.inv_ex": "(paddle.linalg.inv({A}), paddle.zeros({A}.shape[:-2], dtype='int32'))",
@@ -441,8 +444,8 @@ def weights_as_tensor(t: TransformInput) -> cst.BaseExpression:
 @transform
 def autocast(t: TransformInput) -> cst.BaseExpression:
     """torch.autocast's default dtype follows the device (cuda float16, cpu bfloat16); Paddle: float16."""
-    if t.bound.value("dtype") is not None:
-        return t.mapped
+    if t.bound.value("dtype") is not None or _is_false(t.bound.value("enabled")):
+        return t.mapped  # a dtype given, or autocast off: no dtype is used
     device = t.bound.value("device_type")
     text = device.evaluated_value if isinstance(device, cst.SimpleString) else None
     if text == "cpu":
