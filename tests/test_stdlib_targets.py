@@ -79,4 +79,4 @@ def test_only_listed_stdlib_modules_are_targets() -> None:
 def test_a_torch_module_as_annotation_is_quoted(convert: Convert) -> None:
     out = convert("import torch.nn.functional as F\n\ndef f(x, fmt: F = 'NCHW'):\n    return x\n")
     assert "fmt: 'F' = 'NCHW'" in out.code and "torch" not in out.code
-    assert any("module used as an annotation" in o.message for o in out.outcomes)
+    assert any("module used as an annotation" in o.fix.message for o in out.outcomes)

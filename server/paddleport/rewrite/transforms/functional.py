@@ -228,7 +228,7 @@ def rms_norm_formula(t: TransformInput) -> cst.BaseExpression:
     elif isinstance(shape, cst.Integer):
         axes = "[-1]"
     else:  # a variable: its length gives the trailing axes at run time (an int means one axis)
-        axes = f"list(range(-(1 if isinstance(_s, int) else len(_s)), 0))"
+        axes = "list(range(-(1 if isinstance(_s, int) else len(_s)), 0))"
     eps = t.bound.value("eps")
     eps_text = "paddle.finfo(_x.dtype).eps" if eps is None or is_literal(eps, "None") else code_of(eps)
     body = f"_x * paddle.rsqrt(_x.pow(2).mean(axis={axes}, keepdim=True) + {eps_text})"

@@ -152,10 +152,11 @@ FORMULAS = {
     "{input} * paddle.log1p({other}))",
     "torch.jit.is_scripting": "(not paddle.in_dynamic_mode())",
     "torch.jit.is_tracing": "(not paddle.in_dynamic_mode())",
-    "torch.jit.annotate": "{the_value}",
-    "torch.get_autocast_dtype": "(paddle.bfloat16 if {device_type} == 'cpu' else paddle.amp.get_autocast_dtype())",
+    "torch.jit.annotate": "{the_value}",  # a TorchScript type hint: the value itself in Python
+    "torch.get_autocast_dtype": "(paddle.bfloat16 if {device_type} == 'cpu' "
+    "else paddle.amp.get_autocast_dtype())",
     "torch.get_autocast_cpu_dtype": "paddle.bfloat16",
-    "torch.get_autocast_gpu_dtype": "paddle.amp.get_autocast_dtype()",  # a TorchScript type hint: the value itself in Python
+    "torch.get_autocast_gpu_dtype": "paddle.amp.get_autocast_dtype()",
     "torch.backends.cudnn.is_available": "(paddle.device.get_cudnn_version() is not None)",
     "torch.linalg.lu": "paddle.linalg.lu_unpack(*paddle.linalg.lu({A}))",
     "torch.linalg.inv_ex": "(paddle.linalg.inv({A}), paddle.zeros({A}.shape[:-2], dtype='int32'))",
