@@ -80,3 +80,16 @@ def test_a_torch_module_as_annotation_is_quoted(convert: Convert) -> None:
     out = convert("import torch.nn.functional as F\n\ndef f(x, fmt: F = 'NCHW'):\n    return x\n")
     assert "fmt: 'F' = 'NCHW'" in out.code and "torch" not in out.code
     assert any("module used as an annotation" in o.fix.message for o in out.outcomes)
+
+
+def test_a_factory_dict_spread_with_one_star_goes_for_review(convert: Convert) -> None:
+    before = """
+    import torch.nn as nn
+
+    def f(c, device=None, dtype=None):
+        dd = {'device': device, 'dtype': dtype}
+        return nn.BatchNorm2d(c, *dd)
+    """
+    out = convert(dedent(before))
+    assert "return paddle.nn.BatchNorm2D(c)" in out.code
+    assert any("`*dd` dropped" in o.fix.message for o in out.outcomes)

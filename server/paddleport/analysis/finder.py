@@ -397,17 +397,20 @@ class _Finder:
                 Use(FACTORY_KWARGS_API, None, UseKind.FACTORY_KWARGS, start, end, start, end))
 
     def _splats(self, call: ast.Call, scope: Scope) -> tuple[str, ...]:
-        """Names of the device/dtype dicts ``call`` splats (``**dd``), marking them as splatted."""
+        """Names of the device/dtype dicts ``call`` splats (``**dd``), marking them as splatted.
+
+        ``*dd`` (spreading the dict's keys as positional arguments, a slip for ``**dd``) is
+        named ``*dd``: it goes too, for review.
+        """
         found: list[str] = []
-        for kw in call.keywords:
-            if kw.arg is not None or not isinstance(kw.value, ast.Name):
-                continue
-            name = kw.value.id
+        spread = [(kw.value.id, "") for kw in call.keywords if kw.arg is None and isinstance(kw.value, ast.Name)]
+        spread += [(a.value.id, "*") for a in call.args if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name)]
+        for name, star in spread:
             s: Scope | None = scope
             while s is not None:
                 if name in s.factories:
                     s.splatted.add(name)
-                    found.append(name)
+                    found.append(star + name)
                     break
                 if name in s.locals or name in s.torch:
                     break
@@ -553,7 +556,7 @@ class _Finder:
 
     def _call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
-        if node.keywords:
+        if node.keywords or node.args:
             self._splats(node, scope)
         if type(func) is ast.Name and func.id in _LOOKUPS and self._lookup(node, scope, None):
             return
@@ -731,7 +734,7 @@ class _Finder:
             conf = Confidence.LOW if func.attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
         start, end = self.src.node_span(node)
         fend = self.src.offset(func.end_lineno or node.lineno, func.end_col_offset or 0)
-        splats = self._splats(node, scope) if node.keywords else ()
+        splats = self._splats(node, scope)
         self.uses.append(
             Use(rule.api, rule, UseKind.METHOD_CALL, start, end, fend - len(func.attr), fend,
                 Confidence(conf), splats=splats)
@@ -784,7 +787,7 @@ class _Finder:
         splats: tuple[str, ...] = ()
         if kind is UseKind.CALL and call is not None:
             start, end = self.src.node_span(call)
-            splats = self._splats(call, scope) if call.keywords else ()
+            splats = self._splats(call, scope)
         else:
             start, end = fstart, fend
         via_default = via_alias and _bound_by_default(scope, parts[0])

@@ -186,7 +186,8 @@ class Planner:
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
             code, summary, review_dropped = self._rewrite_call(use, rule, span)
             if review_dropped:  # an argument Paddle cannot take went: a human decides if it mattered
-                notes = "; ".join(f"`{name}` dropped: {rule.drop_review[name]}" for name in review_dropped)
+                notes = "; ".join(f"`{name}` dropped: {rule.drop_review.get(name, _STAR_SPLAT)}"
+                                  for name in review_dropped)  # fmt: skip
                 return code, tier.worst(Tier.REVIEW), notes, summary
             if use.via_default:
                 callee = span.split("(", 1)[0].strip()
@@ -248,10 +249,10 @@ class Planner:
             raise Unconvertible("not a plain call")
         dropped = ""
         if use.splats:  # `**dd` of a device/dtype dict: emptied where it is built, so dropped here
-            kept = [a for a in node.args if not (a.star == "**" and isinstance(a.value, cst.Name)
-                                                 and a.value.value in use.splats)]  # fmt: skip
+            kept = [a for a in node.args if not (a.star in ("*", "**") and isinstance(a.value, cst.Name)
+                                                 and _splat_name(a) in use.splats)]  # fmt: skip
             if len(kept) < len(node.args):
-                dropped = ", ".join(f"**{n}" for n in use.splats)
+                dropped = ", ".join(n if n.startswith("*") else f"**{n}" for n in use.splats)
                 node = node.with_changes(args=join_arguments(node.args, kept))
         try:
             bound = bind(node, rule)
@@ -268,6 +269,7 @@ class Planner:
             node = node.with_changes(args=[a.with_changes(value=path) if a is arg else a for a in node.args])
             bound = bind(node, rule)
         review_dropped = [name for name in rule.drop_review if name in bound.by_name]
+        review_dropped += [name for name in use.splats if name.startswith("*")]
         args = join_arguments(node.args, map_arguments(node, rule, bound))
         if use.kind is UseKind.METHOD_CALL and rule.paddle is not None:
             assert isinstance(node.func, cst.Attribute)
@@ -299,6 +301,16 @@ def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, st
     return KEEP, tier.worst(Tier.REVIEW), (
         f"{rule.api}: stays as written (the same spelling in Paddle) — review: " + "; ".join(notes)
     )
+
+
+_STAR_SPLAT = ("it spread a device/dtype dict's keys ('device', 'dtype') as positional arguments, "
+               "which torch takes as the next parameters: `**` was probably meant")
+
+
+def _splat_name(arg: cst.Arg) -> str:
+    """``dd`` for ``**dd``, ``*dd`` for ``*dd`` (how the analysis names a splatted factory dict)."""
+    assert isinstance(arg.value, cst.Name)
+    return arg.value.value if arg.star == "**" else "*" + arg.value.value
 
 
 def _with_dropped(summary: str, dropped: str) -> str:
