@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from paddleport.analysis import objtypes as ot
 from paddleport.analysis import project as px
 from paddleport.analysis.canonical import canonical
-from paddleport.analysis.scopes import Scope, build_scope, dotted
+from paddleport.analysis.scopes import Scope, build_scope, dotted, is_torch_module
 from paddleport.analysis.source import SourceText
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rules.loader import RuleSet
@@ -403,8 +403,10 @@ class _Finder:
         named ``*dd``: it goes too, for review.
         """
         found: list[str] = []
-        spread = [(kw.value.id, "") for kw in call.keywords if kw.arg is None and isinstance(kw.value, ast.Name)]
-        spread += [(a.value.id, "*") for a in call.args if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name)]
+        spread = [(kw.value.id, "") for kw in call.keywords
+                  if kw.arg is None and isinstance(kw.value, ast.Name)]  # fmt: skip
+        spread += [(a.value.id, "*") for a in call.args
+                   if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name)]  # fmt: skip
         for name, star in spread:
             s: Scope | None = scope
             while s is not None:
@@ -541,14 +543,14 @@ class _Finder:
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names if a.name == "torch" or a.name.startswith("torch.")]
+            names = [a.name for a in node.names if is_torch_module(a.name)]
         else:
             mod = node.module or ""
-            torch_mod = node.level == 0 and (mod == "torch" or mod.startswith("torch."))
+            torch_mod = node.level == 0 and bool(mod) and is_torch_module(mod)
             names = [mod] if torch_mod else []
         if not names:
             return
-        self._imports_torch = True
+        self._imports_torch = self._imports_torch or names[0].split(".", 1)[0] == "torch"
         start, end = self.src.node_span(node)
         self.uses.append(Use(names[0], None, UseKind.IMPORT, start, end, start, end))
 

@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
+# Packages whose names the analysis follows and the rules map (torchvision → paddle.vision).
+TORCH_ROOTS = ("torch", "torchvision")
+
+
+def is_torch_module(name: str) -> bool:
+    """``torch``, ``torchvision`` or a submodule of one: a module the rules speak about."""
+    return name.split(".", 1)[0] in TORCH_ROOTS
+
 
 @dataclass
 class Scope:
@@ -87,7 +95,7 @@ def import_bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str | 
     out: list[tuple[str, str | None]] = []
     if isinstance(node, ast.Import):
         for alias in node.names:
-            is_torch = alias.name == "torch" or alias.name.startswith("torch.")
+            is_torch = is_torch_module(alias.name)
             if alias.asname:
                 out.append((alias.asname, alias.name if is_torch else None))
             else:
@@ -95,7 +103,7 @@ def import_bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str | 
                 out.append((root, root if is_torch else None))
         return out
     module = node.module or ""
-    is_torch = node.level == 0 and (module == "torch" or module.startswith("torch."))
+    is_torch = node.level == 0 and bool(module) and is_torch_module(module)
     for alias in node.names:
         if alias.name == "*":
             continue

@@ -63,6 +63,9 @@ def to_plain(value: Any, depth: int = 0) -> Any:
             return ("dtype", _dtype_name(value))
     if isinstance(value, np.ndarray):
         return ("tensor", value, _dtype_name(value.dtype))
+    if mod.startswith("PIL.") and hasattr(value, "getbands"):  # an image: its pixels, as HWC
+        arr = np.asarray(value)
+        return ("tensor", arr, _dtype_name(arr.dtype))
     if isinstance(value, (bool, int, float, complex, str, type(None), np.generic)):
         return value.item() if isinstance(value, np.generic) else value
     if isinstance(value, dict):

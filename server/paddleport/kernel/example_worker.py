@@ -23,15 +23,40 @@ from types import FrameType, ModuleType
 from typing import Any
 
 EXAMPLE_TIMEOUT_S = 30
+# torchvision is blocked with torch: a converted example must not lean on either
+BLOCKED = ("torch", "torchvision")
+
+
+def _blocked(name: str) -> bool:
+    return name.split(".", 1)[0] in BLOCKED
 
 
 class _BlockTorch(MetaPathFinder):
     """Makes ``import torch`` fail on the paddle side, so a missed conversion cannot hide."""
 
     def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None) -> None:
-        if fullname == "torch" or fullname.startswith("torch."):
-            raise ImportError(f"torch is not importable on the paddle side (imported {fullname!r})")
+        if _blocked(fullname):
+            raise ImportError(f"{fullname.split('.', 1)[0]} is not importable on the paddle side "
+                              f"(imported {fullname!r})")  # fmt: skip
         return None
+
+
+def import_torchvision() -> None:
+    """Import torchvision even where its compiled ops cannot load next to this torch.
+
+    The torchvision 0.28.0 wheel links its ops (``torchvision._C``) against CUDA torch;
+    next to the CPU torch they do not load, and ``torchvision._meta_registrations``
+    then fails at import (it registers shapes for ops that do not exist). Transforms,
+    datasets, models and the box ops are Python over torch and need no ops: they are
+    imported without that module. An example calling an op (``nms``) fails when it calls it.
+    """
+    try:
+        import torchvision  # noqa: F401
+    except RuntimeError:
+        for name in [n for n in sys.modules if n.split(".", 1)[0] == "torchvision"]:
+            del sys.modules[name]
+        sys.modules["torchvision._meta_registrations"] = ModuleType("torchvision._meta_registrations")
+        import torchvision  # noqa: F401
 
 
 def quiet_paddle() -> None:
@@ -42,7 +67,7 @@ def quiet_paddle() -> None:
 
 def block_torch() -> None:
     for name in list(sys.modules):
-        if name == "torch" or name.startswith("torch."):
+        if _blocked(name):
             del sys.modules[name]
     sys.meta_path.insert(0, _BlockTorch())
 
@@ -85,6 +110,9 @@ def main(argv: list[str]) -> int:
     with open(jobs_path, encoding="utf-8") as fh:
         jobs = json.load(fh)
     if framework == "torch":
+        if any("torchvision" in j["torch"] for j in jobs):
+            with contextlib.suppress(ImportError):  # not installed: the examples say so when they run
+                import_torchvision()
         results = run_jobs("torch", [{"id": j["id"], "code": j["torch"]} for j in jobs])
         with open(out_path, "wb") as fh:
             pickle.dump(results, fh)

@@ -22,6 +22,7 @@ from paddleport.analysis.source import SourceText, split_lines, split_lines_keep
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rewrite.dynamic import add_namespaces, namespace_name
 from paddleport.rewrite.fixes import HOLE_MIN, Fix, Planner
+from paddleport.rewrite.helpers import add_helpers
 from paddleport.rewrite.imports import fix_imports
 from paddleport.rewrite.statements import split_scheduler_attachments
 from paddleport.rules.model import Tier
@@ -180,6 +181,7 @@ def convert_source(
     if has_import or any(o.applied for o in outcomes):
         code = split_scheduler_attachments(code)
         code = add_namespaces(code, _namespaces(outcomes), planner.rules)
+        code = add_helpers(code)
         code = fix_imports(code)
     _locate(outcomes, offsets, rewritten, code)
     if annotate:

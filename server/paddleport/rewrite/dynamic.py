@@ -251,6 +251,11 @@ def add_namespaces(code: str, modules: set[str], rules: RuleSet) -> str:
     if not wanted:
         return code
     names = {namespace_name(m) for m in wanted}
+    return place_block(code, tree, names, "\n\n".join(namespace_source(m, rules) for m in wanted))
+
+
+def place_block(code: str, tree: ast.Module, names: set[str], block: str) -> str:
+    """Insert ``block`` (definitions of ``names``) after the imports that precede their first use."""
     first_use = len(tree.body)
     for i, stmt in enumerate(tree.body):
         if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(stmt)):
@@ -261,7 +266,6 @@ def add_namespaces(code: str, modules: set[str], rules: RuleSet) -> str:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             anchor = stmt
     src = SourceText(code)
-    block = "\n\n".join(namespace_source(m, rules) for m in wanted)
     if anchor is not None:
         line = anchor.end_lineno or anchor.lineno
         offset = src.line_starts[line] if line < len(src.line_starts) else len(code)

@@ -184,10 +184,10 @@ class Planner:
         tier = rule.tier
         kind = use.kind
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
-            code, summary, review_dropped = self._rewrite_call(use, rule, span)
-            if review_dropped:  # an argument Paddle cannot take went: a human decides if it mattered
-                notes = "; ".join(f"`{name}` dropped: {rule.drop_review.get(name, _STAR_SPLAT)}"
-                                  for name in review_dropped)  # fmt: skip
+            code, summary, review_dropped, call_notes = self._rewrite_call(use, rule, span)
+            if review_dropped or call_notes:  # an argument Paddle cannot take went: a human decides
+                notes = "; ".join([*(f"`{name}` dropped: {rule.drop_review.get(name, _STAR_SPLAT)}"
+                                     for name in review_dropped), *call_notes])  # fmt: skip
                 return code, tier.worst(Tier.REVIEW), notes, summary
             if use.via_default:
                 callee = span.split("(", 1)[0].strip()
@@ -195,6 +195,10 @@ class Planner:
                         "class; a different class passed in may need others")  # fmt: skip
                 return code, tier.worst(Tier.REVIEW), note, summary
             return code, tier, None, summary
+        if kind is UseKind.ATTRIBUTE and rule.transform and rule.writes_code and not use.store:
+            node = cst.parse_expression(span)  # `InterpolationMode.BILINEAR` → `'bilinear'`
+            new = code_of(TRANSFORMS[rule.transform](TransformInput(node, node, Bound(), rule)))
+            return new, tier, None, rule.summary(used=())
         if rule.paddle is None:
             raise Unconvertible("only a call converts: its Paddle code is written from the call")
         new, tier, extra = self._rewrite_name(use, rule, span)
@@ -233,9 +237,9 @@ class Planner:
             )
         return rule.paddle, tier, extra
 
-    def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str, list[str]]:
-        """The call's new text, a summary naming only the changes this call gets, and the
-        ``drop_review`` arguments it passed."""
+    def _rewrite_call(self, use: Use, rule: Rule, span: str) -> tuple[str, str, list[str], list[str]]:
+        """The call's new text, a summary naming only the changes this call gets, the
+        ``drop_review`` arguments it passed, and its transform's review notes."""
         try:
             node = cst.parse_expression(span)
             wrapped = False
@@ -261,7 +265,7 @@ class Planner:
                 raise
             # `torch.sum(x, axis=1)`: the arguments are Paddle's already, the name is not
             new = code_of(node.with_changes(func=cst.parse_expression(rule.paddle)))
-            return new, _with_dropped(rule.summary(used=()), dropped), []
+            return new, _with_dropped(rule.summary(used=()), dropped), [], []
         opened = _opened_file(use, rule, bound)
         if opened is not None:  # `with open(p) as f: torch.save(x, f)`: Paddle takes p, which is f.name
             arg = bound.by_name[opened]
@@ -285,12 +289,13 @@ class Planner:
             summary += " (the file opened by `with open(...)` → its path, `.name`: Paddle takes no file)"
         plain = code_of(mapped)
         if rule.transform:
-            transformed = code_of(TRANSFORMS[rule.transform](TransformInput(node, mapped, bound, rule)))
+            given = TransformInput(node, mapped, bound, rule)
+            transformed = code_of(TRANSFORMS[rule.transform](given))
             if transformed != plain:  # name what the transform did, e.g. "batchnorm momentum"
                 label = rule.transform.replace("_", " ")
                 summary = f"{summary[:-1]}, {label})" if summary.endswith(")") else f"{summary} ({label})"
-            return transformed, summary, review_dropped
-        return plain, summary, review_dropped
+            return transformed, summary, review_dropped, given.notes
+        return plain, summary, review_dropped, []
 
 
 def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, str]:

@@ -16,6 +16,7 @@ from string import Template
 from typing import Any
 
 from paddleport.files import ReadProblem, read_regular
+from paddleport.analysis.scopes import is_torch_module
 from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier
 from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, target_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
@@ -246,7 +247,8 @@ def _build_rule(
     if not isinstance(api, str) or not api.startswith("torch"):
         err("api", "required: the qualified torch name, e.g. 'torch.nn.Conv2d'")
         return None
-    if (problem := dotted_name_problem(api, "torch", dunders=True)) is not None:
+    root = api.split(".", 1)[0] if is_torch_module(api) else "torch"
+    if (problem := dotted_name_problem(api, root, dunders=True)) is not None:
         err("api", problem)
         return None
 
@@ -348,7 +350,9 @@ def _build_rule(
         err("guide", "a 'manual' rule must say what to do instead")
     aliases = _str_list(entry, "aliases", err)
     for alias in aliases:
-        if (problem := dotted_name_problem(alias, "torch", dunders=True)) is not None:
+        if (problem := dotted_name_problem(alias, alias.split(".", 1)[0], dunders=True)) is not None \
+                or not is_torch_module(alias):  # fmt: skip
+            problem = problem or f"must be a qualified torch name, got {alias!r}"
             err("aliases", problem)
     examples = _examples(entry, err)
     if require_examples and not examples and tier is not Tier.MANUAL:

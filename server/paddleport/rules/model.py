@@ -16,7 +16,7 @@ from paddleport.rules.signature import Signature
 
 # Transforms that write the whole Paddle expression themselves (an expression over the
 # arguments, or the receiver alone): their rules need no `paddle` name.
-CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call"})
+CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call", "unwrap_lambda", "interpolation_mode", "vision_dataset"})
 
 
 class Tier(enum.Enum):

@@ -11,7 +11,7 @@ the Paddle expression or raises ``Unconvertible`` with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -27,6 +27,8 @@ class TransformInput:
     rule: Rule
     # the whole statement, for a use that spans one (`opt.param_groups[0]['lr'] = v`)
     statement: cst.BaseStatement | None = None
+    # what a human should check in this call (`pretrained=True`: other weights): the use becomes review
+    notes: list[str] = field(default_factory=list)
 
 
 Transform = Callable[[TransformInput], cst.BaseExpression]
@@ -125,7 +127,8 @@ from paddleport.rewrite.transforms import (  # noqa: E402
     optim,
     tensor_methods,
     torch_functions,
+    vision,
 )
 
 __all__ = ["TRANSFORMS", "Transform", "TransformInput", "functional", "nn_layers", "optim",
-           "tensor_methods", "torch_functions", "transform"]
+           "tensor_methods", "torch_functions", "transform", "vision"]
