@@ -93,3 +93,25 @@ def test_a_factory_dict_spread_with_one_star_goes_for_review(convert: Convert) -
     out = convert(dedent(before))
     assert "return paddle.nn.BatchNorm2D(c)" in out.code
     assert any("`*dd` dropped" in o.fix.message for o in out.outcomes)
+
+
+def test_an_annotation_with_no_paddle_class_is_quoted(convert: Convert) -> None:
+    out = convert("import torch\n\ndef f(opt: torch.optim.Optimizer = None):\n    return opt\n").code
+    assert "opt: 'torch.optim.Optimizer' = None" in out and "import torch" not in out
+
+
+def test_hub_helpers_become_plain_python_with_their_imports(convert: Convert) -> None:
+    before = """
+    from torch.hub import HASH_REGEX, urlparse
+
+    def f(url):
+        return urlparse(url), HASH_REGEX.search(url)
+    """
+    out = convert(dedent(before)).code
+    assert out.startswith("import re\nimport urllib.parse\n")
+    assert "return urllib.parse.urlparse(url), re.compile(r'-([a-f0-9]*)\\.').search(url)" in out
+
+
+def test_inference_mode_false_is_a_null_context(convert: Convert) -> None:
+    out = convert("import torch\nwith torch.inference_mode(False):\n    pass\n").code
+    assert out == "import contextlib\nwith contextlib.nullcontext():\n    pass\n"

@@ -138,12 +138,14 @@ class Planner:
                 return dynamic.lookup(use, span, self.rules)
             except (cst.ParserSyntaxError, RecursionError) as exc:
                 return None, Tier.MANUAL, f"`{use.api}` left as is: could not rewrite ({exc})"
-        if rule is None and use.kind is UseKind.ANNOTATION and self.rules.is_namespace(use.api):
-            # `fmt: F = 'NCHW'`: a module where a type belongs. An annotation is never evaluated
-            # for what the code computes, so it is written as a string and the import can go.
+        if use.kind is UseKind.ANNOTATION and (rule is None or not rule.converts) and "'" not in span:
+            # `fmt: F = 'NCHW'` (a module where a type belongs), `opt: torch.optim.Optimizer`
+            # (no Paddle class to name): an annotation takes no part in what the code computes,
+            # so it is written as a string and the import can go.
+            what = "a module used as an annotation" if self.rules.is_namespace(use.api) else "an annotation"
             return repr(span), Tier.REVIEW, (
-                f"`{use.api}` is a module used as an annotation: quoted, so the file no longer "
-                "imports it — review: put the type that was meant")
+                f"`{use.api}` is {what} with no Paddle counterpart: quoted, so the file no longer "
+                "imports it — review: put the Paddle type that is meant")
         if rule is None:
             return None, Tier.MANUAL, (
                 f"`{use.api}` has no paddleport rule yet: port it by hand, or add a rule "

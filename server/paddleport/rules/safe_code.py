@@ -41,7 +41,7 @@ def dotted_name_problem(text: str, prefix: str, *, dunders: bool = False) -> str
 
 # Standard-library modules a rule may target instead of Paddle, for torch APIs whose counterpart
 # is plain Python (`torch.jit.Final` → `typing.Final`): the import fixer adds `import <module>`.
-STDLIB_TARGETS = ("typing", "urllib.parse")
+STDLIB_TARGETS = ("typing", "contextlib", "re", "urllib.parse", "urllib.request")
 
 
 def target_problem(text: str) -> str | None:

@@ -157,6 +157,16 @@ FORMULAS = {
     "else paddle.amp.get_autocast_dtype())",
     "torch.get_autocast_cpu_dtype": "paddle.bfloat16",
     "torch.get_autocast_gpu_dtype": "paddle.amp.get_autocast_dtype()",
+    "torch.var_mean": "(lambda _x: (paddle.var(_x, axis={dim}, unbiased={unbiased}, keepdim={keepdim}), "
+    "paddle.mean(_x, axis={dim}, keepdim={keepdim})))({input})",
+    "torch.compiler.is_exporting": "(not paddle.in_dynamic_mode())",
+    "torch.compiler.is_compiling": "(not paddle.in_dynamic_mode())",
+    "torch.compiler.is_dynamo_compiling": "(not paddle.in_dynamic_mode())",
+    "torch.hub.HASH_REGEX": "re.compile(r'-([a-f0-9]*)\\.')",
+    "torch.hub.get_dir": "paddle.utils.download.WEIGHTS_HOME",
+    "torch.serialization.safe_globals": "contextlib.nullcontext()",
+    "torch.serialization.get_unsafe_globals_in_checkpoint": "[]",
+    "torch.__version__": "paddle.__version__",
     "torch.backends.cudnn.is_available": "(paddle.device.get_cudnn_version() is not None)",
     "torch.linalg.lu": "paddle.linalg.lu_unpack(*paddle.linalg.lu({A}))",
     "torch.linalg.inv_ex": "(paddle.linalg.inv({A}), paddle.zeros({A}.shape[:-2], dtype='int32'))",
@@ -456,6 +466,18 @@ def autocast(t: TransformInput) -> cst.BaseExpression:
     raise Unconvertible(
         "the default dtype depends on device_type (float16 on cuda, bfloat16 on cpu): pass dtype="
     )
+
+
+@transform
+def inference_mode(t: TransformInput) -> cst.BaseExpression:
+    """``inference_mode()`` disables gradients (``paddle.no_grad()``); ``inference_mode(False)``
+    leaves them as they are, a context that does nothing in Paddle (no inference tensors)."""
+    mode = t.bound.value("mode")
+    if mode is None or (isinstance(mode, cst.Name) and mode.value == "True"):
+        return t.mapped
+    if _is_false(mode):
+        return cst.parse_expression("contextlib.nullcontext()")
+    return cst.parse_expression(f"(paddle.no_grad() if {code_of(mode)} else contextlib.nullcontext())")
 
 
 @transform
