@@ -104,7 +104,6 @@ def test_nn_rewrites(planner: Planner, before: str, after: str) -> None:
     "m = nn.Conv2d(3, 6, 3, padding=(1, 2), padding_mode='reflect')",  # Paddle needs an int
     "m = nn.MaxPool2d(3, dilation=2)",
     "m = nn.AvgPool2d(2, ceil_mode=True, divisor_override=3)",
-    "m = nn.LSTM(3, 4, bias=False)",  # Paddle 3.3.1 segfaults
     "m = nn.TransformerEncoderLayer(8, 2)",  # torch's default is sequence-first
     "m = nn.BatchNorm2d(3, momentum=None)",
     "m = nn.Upsample(size=7)",

@@ -202,14 +202,26 @@ def _direction(value: cst.BaseExpression) -> cst.BaseExpression:
     return cst.parse_expression(f"'bidirect' if {code_of(value)} else 'forward'")
 
 
-def _bias_attrs(args: list[cst.Arg], bias: cst.BaseExpression | None) -> list[cst.Arg]:
+# Paddle 3.3.1's LSTM/GRU/SimpleRNN crash (SIGSEGV) when built without biases (bias_ih_attr=False),
+# and their backward fails on untrainable ones: biases fixed at zero (learning rate 0) compute
+# the same as none.
+_ZERO_BIAS = "paddle.ParamAttr(initializer=paddle.nn.initializer.Constant(0.0), learning_rate=0.0)"
+
+
+def _bias_attrs(t: TransformInput, args: list[cst.Arg], bias: cst.BaseExpression | None) -> list[cst.Arg]:
+    args = drop_keyword(args, "bias")
     if bias is None or is_literal(bias, "True"):
-        return drop_keyword(args, "bias")
-    raise Unconvertible(
-        "Paddle 3.3.1's LSTM/GRU/SimpleRNN crash (SIGSEGV) when built without biases "
-        "(bias_ih_attr=False); keep the biases and zero them with paddle.nn.init.zeros_ and "
-        "stop_gradient=True"
-    )
+        return args
+    if is_literal(bias, "False"):
+        zero = _ZERO_BIAS
+    elif is_name_chain(bias):  # known at run time only
+        zero = f"(None if {code_of(bias)} else {_ZERO_BIAS})"
+    else:
+        raise Unconvertible("bias is an expression: assign it to a name first")
+    t.notes.append("bias=False becomes biases fixed at zero (Paddle's RNNs crash without them): the same "
+                   "outputs, but parameters() and state_dict() list bias_ih/bias_hh tensors torch has not")
+    args = set_keyword(args, "bias_ih_attr", cst.parse_expression(zero))
+    return set_keyword(args, "bias_hh_attr", cst.parse_expression(zero))
 
 
 @transform
@@ -224,7 +236,7 @@ def rnn_layer(t: TransformInput) -> cst.BaseExpression:
         )
     args = keyword_after(t, 3)
     bias = get_keyword(args, "bias")
-    args = _bias_attrs(args, bias)
+    args = _bias_attrs(t, args, bias)
     args = _set_or_flip(args, "batch_first", "time_major", cst.Name("True"), negated)
     value = get_keyword(args, "bidirectional")
     if value is not None:
