@@ -99,10 +99,18 @@ def max_pool(t: TransformInput, positional: int) -> cst.BaseExpression:
     """Max pooling: Paddle has no ``dilation``; the rule drops it, which is only right when it is 1."""
     assert isinstance(t.mapped, cst.Call)
     dilation = t.bound.value("dilation")
+    if dilation is not None and is_name_chain(dilation):  # a value known at run time only
+        pooled = code_of(with_args(t, keyword_after(t, positional)))
+        d = code_of(dilation)
+        t.notes.append(f"Paddle's max pooling has no dilation: the call raises NotImplementedError "
+                       f"unless `{d}` is 1 at run time")  # fmt: skip
+        return cst.parse_expression(
+            f"({pooled} if all(_d == 1 for _d in ({d} if isinstance({d}, (list, tuple)) else [{d}])) "
+            "else (_ for _ in ()).throw(NotImplementedError(\"Paddle's max pooling has no dilation\")))")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
         raise Unconvertible(
-            "Paddle's max pooling has no `dilation` (only a literal dilation=1 converts); "
-            "unfold the input or pool by hand"
+            "Paddle's max pooling has no `dilation` (only dilation=1, or a name holding 1 at run "
+            "time, converts); unfold the input or pool by hand"
         )
     return with_args(t, keyword_after(t, positional))
 
