@@ -115,3 +115,15 @@ def test_hub_helpers_become_plain_python_with_their_imports(convert: Convert) ->
 def test_inference_mode_false_is_a_null_context(convert: Convert) -> None:
     out = convert("import torch\nwith torch.inference_mode(False):\n    pass\n").code
     assert out == "import contextlib\nwith contextlib.nullcontext():\n    pass\n"
+
+
+def test_star_args_convert_unless_they_can_reach_a_changed_parameter(convert: Convert) -> None:
+    out = convert("import torch.nn as nn\n\ndef f(w, r):\n    nn.init.uniform_(w, *r)\n").code
+    assert "paddle.nn.init.uniform_(w, *r)" in out  # only `generator`, unsupported and last, is beyond
+    out = convert("import torch\n\ndef f(x, r):\n    return torch.sum(x, *r)\n").code
+    assert "torch.sum(x, *r)" in out  # `dim` is renamed: left as written
+
+
+def test_max_pool_with_a_dilation_name_is_guarded(convert: Convert) -> None:
+    out = convert("import torch.nn.functional as F\n\ndef f(x, d):\n    return F.max_pool2d(x, 2, 2, 0, d)\n").code
+    assert "NotImplementedError" in out and "if all(_d == 1 for _d in (d if isinstance(d, (list, tuple)) else [d]))" in out

@@ -109,7 +109,9 @@ def _star_reaches_a_change(rule: Rule, reachable: list[str]) -> bool:
     so an iterable long enough to reach them fails loudly with a TypeError.
     """
     unsupported = {key.split("=", 1)[0] for key in rule.unsupported}
-    changed = {*rule.rename, *rule.drop, *rule.drop_review, *rule.values, *((rule.pack,) if rule.pack else ())}
+    changed = {*rule.rename, *rule.drop, *rule.drop_review, *rule.values}
+    if rule.pack:
+        changed.add(rule.pack)
     names = list(reachable)
     while names and names[-1] in unsupported and names[-1] not in changed:
         names.pop()
