@@ -125,5 +125,10 @@ def test_star_args_convert_unless_they_can_reach_a_changed_parameter(convert: Co
 
 
 def test_max_pool_with_a_dilation_name_is_guarded(convert: Convert) -> None:
-    out = convert("import torch.nn.functional as F\n\ndef f(x, d):\n    return F.max_pool2d(x, 2, 2, 0, d)\n").code
-    assert "NotImplementedError" in out and "if all(_d == 1 for _d in (d if isinstance(d, (list, tuple)) else [d]))" in out
+    out = convert(
+        "import torch.nn.functional as F\n\ndef f(x, d):\n    return F.max_pool2d(x, 2, 2, 0, d)\n"
+    ).code
+    assert (
+        "NotImplementedError" in out
+        and "if all(_d == 1 for _d in (d if isinstance(d, (list, tuple)) else [d]))" in out
+    )
