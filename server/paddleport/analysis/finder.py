@@ -220,6 +220,11 @@ class _Finder:
     def run(self, tree: ast.Module) -> None:
         scope = build_scope(None, None, tree.body, None)
         self.module_scope = scope
+        if self.project is not None:  # `from .layers import *` copies that module's torch, nn, F
+            for name, target in self.project.star_torch().items():
+                if name not in scope.locals and name not in scope.torch and name not in scope.modules:
+                    scope.torch[name] = target
+                    self._imports_torch = True
         self._class_facts(tree, scope)
         if self.project is not None and self.project.recording:
             self.project.enter_module(tree)  # type: ignore[attr-defined]
