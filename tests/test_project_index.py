@@ -232,7 +232,8 @@ def test_no_process_outlives_convert_with_jedi(project: Path, tmp_path: Path) ->
     assert _processes_with(marker) == []
 
 
-def test_a_star_import_brings_the_other_modules_torch_names(tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_star_import_brings_the_other_modules_torch_names(tmp_path: Path, jobs: int) -> None:
     """`from .a import *` copies a's public `torch`, `F`, `nn` (no `__all__`): they convert too."""
     pkg = tmp_path / "pkg"
     pkg.mkdir()
@@ -242,7 +243,9 @@ def test_a_star_import_brings_the_other_modules_torch_names(tmp_path: Path) -> N
                               "act = F.silu\n\ndef make():\n    return nn.ReLU()\n")  # fmt: skip
     (pkg / "c.py").write_text("__all__ = ['x']\nimport torch\nx = 1\n")
     (pkg / "d.py").write_text("from .c import *\ntorch = None\n")
-    results = {r.path.name: r.code for r in convert_many(sorted(pkg.glob("*.py")), jobs=1)}
+    (pkg / "e.py").write_text("import math\n")
+    (pkg / "f.py").write_text("x = 1\n")  # convert_many runs workers from 4 files on
+    results = {r.path.name: r.code for r in convert_many(sorted(pkg.glob("*.py")), jobs=jobs)}
     assert results["b.py"] == ("from .a import *\nimport paddle\n\nhas_silu = hasattr(paddle.nn.functional, 'silu')\n"
                                "act = paddle.nn.functional.silu\n\ndef make():\n    return paddle.nn.ReLU()\n")  # fmt: skip
     assert results["d.py"] in (None, "from .c import *\ntorch = None\n")  # c exports only x
