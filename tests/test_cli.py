@@ -142,7 +142,8 @@ def test_convert_lists_blockers_first_and_exits_3(project: Path, tmp_path: Path)
 def test_convert_torch_free_project_exits_0(tmp_path: Path) -> None:
     src = tmp_path / "clean"
     src.mkdir()
-    (src / "m.py").write_text("import torch\nimport torchvision\ny = torch.sum(x, dim=1)\n", encoding="utf-8")
+    (src / "m.py").write_text("import torch\nimport torchvision\ny = torchvision.some_new_api(torch.sum(x, dim=1))\n",
+                              encoding="utf-8")  # fmt: skip
     (src / "opt.py").write_text("try:\n    import torch\nexcept ImportError:\n    torch = None\n", encoding="utf-8")
     result = run(*RULES, "convert", str(src / "m.py"), "--diff")
     assert result.returncode == 3 and "m.py:2:1 torchvision: `import torchvision` runs" in result.stderr

@@ -124,3 +124,20 @@ async def test_uris_with_escaped_characters(shared: LanguageClient, shared_works
     assert "%20" in uri
     diags = await open_doc(shared, uri, "import torch\nx = torch.zeros(2)\n")
     assert "torch.zeros" in {d.code for d in diags}
+
+
+async def test_torchvision_uses_are_diagnosed_like_torch_uses(shared: LanguageClient, shared_workspace: Path) -> None:
+    uri = (shared_workspace / "vision.py").as_uri()
+    text = ("import torchvision.transforms as T\nfrom torchvision import models\n\n"
+            "t = T.Compose([T.Resize(32), T.ToTensor()])\nnet = models.resnet18(pretrained=True)\n"
+            "x = models.some_new_net()\n")  # fmt: skip
+    diags = await open_doc(shared, uri, text)
+    by_code = {d.code: d for d in diags}
+    assert by_code["torchvision.transforms.Compose"].severity == types.DiagnosticSeverity.Warning
+    assert by_code["torchvision.transforms.ToTensor"].message == (
+        "torchvision.transforms.ToTensor → paddle.vision.transforms.ToTensor")
+    assert by_code["torchvision.transforms.ToTensor"].data["fix"]["edits"]
+    assert "Paddle's own ImageNet weights" in by_code["torchvision.models.resnet18"].message
+    assert by_code["torchvision.models.some_new_net"].message.startswith(
+        "`torchvision.models.some_new_net` has no paddleport rule yet")
+    assert by_code["torchvision.models.some_new_net"].data["fix"] is None

@@ -51,7 +51,7 @@ def import_torchvision() -> None:
     imported without that module. An example calling an op (``nms``) fails when it calls it.
     """
     try:
-        import torchvision  # noqa: F401
+        import torchvision
     except RuntimeError:
         for name in [n for n in sys.modules if n.split(".", 1)[0] == "torchvision"]:
             del sys.modules[name]

@@ -26,6 +26,7 @@ from paddleport.lsp.settings import Settings
 from paddleport.rewrite.dynamic import NAMESPACE_PREFIX
 from paddleport.rewrite.edits import TextEdit, minimal_edits
 from paddleport.rewrite.fixes import Fix
+from paddleport.rewrite.helpers import VISION, helper_insertion
 from paddleport.rules.loader import RuleError
 
 SOURCE = "paddleport"
@@ -121,7 +122,11 @@ def fix_edits(fix: Fix, text: str) -> list[TextEdit]:
     assert fix.replacement is not None
     base = fix.use.start
     rel = relative_edits(text[base : fix.use.end], fix.replacement)
-    return [TextEdit(e.start + base, e.end + base, e.text) for e in rel]
+    edits = [TextEdit(e.start + base, e.end + base, e.text) for e in rel]
+    helper = helper_insertion(text, fix.replacement) if VISION in fix.replacement else None
+    if helper is not None:  # the helper class the new text calls (`_paddleport_vision.mnist`)
+        edits = sorted([*edits, TextEdit(helper[0], helper[0], helper[1])], key=lambda e: e.start)
+    return edits
 
 
 def fix_title(fix: Fix) -> str:
@@ -217,6 +222,8 @@ def build(
             span = locator.span(use.start, use.end)
             edits = (span, text[use.start : use.end], fix.replacement, fix_title(fix))
             key = None if span is None else (*plain, *edits)
+            if VISION in (fix.replacement or ""):  # its helper goes where the rest of the file decides
+                key = None
         hit = old.get(key) if key is not None else None
         if hit is None:
             diagnostic = _diagnostic(fix, text, sev, focus, locator, with_edits)
@@ -233,9 +240,8 @@ def _diagnostic(fix: Fix, text: str, sev: str, focus: Span, locator: Locator, wi
     fix_data: Json | None = None
     if with_edits:
         edits: list[Json] = []
-        base = fix.use.start
-        for edit in relative_edits(text[base : fix.use.end], fix.replacement or ""):
-            located = locator.locate(edit.start + base, edit.end + base)
+        for edit in fix_edits(fix, text):
+            located = locator.locate(edit.start, edit.end)
             if located is None or located[0] != uri:
                 edits = []
                 break

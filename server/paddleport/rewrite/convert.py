@@ -14,7 +14,7 @@ import difflib
 import io
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from paddleport.analysis.finder import Analysis, analyze
 from paddleport.analysis.project import ModuleFacts
@@ -266,7 +266,15 @@ def _apply(text: str, fixes: list[Fix], select: Selector,
         """``i`` became ``new``: its nested uses move to where their text is in it (else its start)."""
         focus_at[i] = 0
         for c in children[i]:
-            rel[c] = max(new.find(rendered[c]), 0) if rendered[c] else 0
+            found = new.find(rendered[c]) if rendered[c] else -1
+            rel[c] = max(found, 0)
+            if found < 0 and rendered[c] and not outcomes[c].applied:
+                # `resnet18(weights=ResNet18_Weights.DEFAULT)` → `...(pretrained=True)`: the nested
+                # use's text went with its parent's conversion, so it shares that outcome
+                parent = outcomes[i].fix
+                outcomes[c].fix = replace(outcomes[c].fix, replacement="", tier=parent.tier,
+                                          message=f"converted with `{parent.use.api}`: {parent.message}")
+                outcomes[c].applied = True
         return new
 
     def render(i: int) -> str:

@@ -188,8 +188,9 @@ class Planner:
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
             code, summary, review_dropped, call_notes = self._rewrite_call(use, rule, span)
             if review_dropped or call_notes:  # an argument Paddle cannot take went: a human decides
-                notes = "; ".join([*(f"`{name}` dropped: {rule.drop_review.get(name, _STAR_SPLAT)}"
-                                     for name in review_dropped), *call_notes])  # fmt: skip
+                dropped_notes = [f"`{name}` dropped: {rule.drop_review.get(name, _STAR_SPLAT)}"
+                                 for name in review_dropped]  # fmt: skip
+                notes = "; ".join([*dropped_notes, *call_notes])
                 return code, tier.worst(Tier.REVIEW), notes, summary
             if use.via_default:
                 callee = span.split("(", 1)[0].strip()

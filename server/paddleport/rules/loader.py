@@ -15,8 +15,8 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from paddleport.files import ReadProblem, read_regular
 from paddleport.analysis.scopes import is_torch_module
+from paddleport.files import ReadProblem, read_regular
 from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier
 from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, target_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature

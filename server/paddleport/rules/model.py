@@ -16,7 +16,8 @@ from paddleport.rules.signature import Signature
 
 # Transforms that write the whole Paddle expression themselves (an expression over the
 # arguments, or the receiver alone): their rules need no `paddle` name.
-CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call", "unwrap_lambda", "interpolation_mode", "vision_dataset"})
+CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call", "unwrap_lambda", "interpolation_mode",
+                                     "vision_dataset", "vision_helper"})
 
 
 class Tier(enum.Enum):

@@ -167,7 +167,7 @@ FORMULAS = {
     "torch.serialization.safe_globals": "contextlib.nullcontext()",
     "torch.serialization.get_unsafe_globals_in_checkpoint": "[]",
     "torch.__version__": "paddle.__version__",
-    "torch.nn.utils.fusion.fuse_conv_bn_eval": "_paddleport_fuse.conv_bn_eval({conv}, {bn}, {transpose})",
+    "torch.nn.utils.fusion.fuse_conv_bn_eval": "_paddleport_vision.conv_bn_eval({conv}, {bn}, {transpose})",
     "torch.backends.cudnn.is_available": "(paddle.device.get_cudnn_version() is not None)",
     "torch.linalg.lu": "paddle.linalg.lu_unpack(*paddle.linalg.lu({A}))",
     "torch.linalg.inv_ex": "(paddle.linalg.inv({A}), paddle.zeros({A}.shape[:-2], dtype='int32'))",

@@ -48,6 +48,10 @@ def vision_model(t: TransformInput) -> cst.BaseExpression:
     weights (``weights=ResNet18_Weights.DEFAULT``, ``'DEFAULT'``, ``pretrained=True``) becomes
     ``pretrained=True``, Paddle's own ImageNet weights, for review."""
     assert isinstance(t.mapped, cst.Call)
+    if t.bound.extra_keywords or t.bound.passthrough_star:
+        names = ", ".join(code_of(a.keyword) if a.keyword else "**" for a in t.bound.extra_keywords)
+        raise Unconvertible(f"{names or '*args/**kwargs'}: Paddle's constructor has no such argument "
+                            "(it takes num_classes and with_pool): build the network class by hand")
     weights, pretrained = t.bound.value("weights"), t.bound.value("pretrained")
     drop = {id(a) for name in ("weights", "pretrained") if (a := t.bound.by_name.get(name)) is not None}
     args = [a for a in t.mapped.args if not (a.keyword is not None and a.keyword.value in
@@ -123,3 +127,12 @@ def folder_labels(t: TransformInput) -> cst.BaseExpression:
     return cst.Call(func=cst.parse_expression(f"{VISION}.Labels"),
                     args=[cst.Arg(inner, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
                           cst.Arg(target)])  # fmt: skip
+
+
+@transform
+def vision_helper(t: TransformInput) -> cst.BaseExpression:
+    """``torchvision.ops.box_iou(a, b)`` → ``_paddleport_vision.box_iou(a, b)``: a helper written
+    into the file (see ``rewrite/helpers.py``) where Paddle has no function."""
+    assert isinstance(t.mapped, cst.Call)
+    name = t.rule.api.rsplit(".", 1)[-1]
+    return t.mapped.with_changes(func=cst.parse_expression(f"{VISION}.{name}"))
