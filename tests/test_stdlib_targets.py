@@ -132,3 +132,16 @@ def test_max_pool_with_a_dilation_name_is_guarded(convert: Convert) -> None:
         "NotImplementedError" in out
         and "if all(_d == 1 for _d in (d if isinstance(d, (list, tuple)) else [d]))" in out
     )
+
+
+def test_super_init_of_a_torch_subclass_maps_the_bases_arguments(convert: Convert) -> None:
+    before = """
+    import torch.nn as nn
+
+    class BNAct(nn.BatchNorm2d):
+        def __init__(self, c, eps=1e-5, device=None, dtype=None):
+            dd = {'device': device, 'dtype': dtype}
+            super().__init__(c, eps=eps, **dd)
+    """
+    out = convert(dedent(before)).code
+    assert "super().__init__(c, epsilon=eps" in out and "**dd" not in out and "torch" not in out

@@ -567,6 +567,8 @@ class _Finder:
             self._splats(node, scope)
         if type(func) is ast.Name and func.id in _LOOKUPS and self._lookup(node, scope, None):
             return
+        if type(func) is ast.Attribute and func.attr == "__init__" and self._super_init(node, func, scope):
+            return
         if (type(func) is ast.Call and type(func.func) is ast.Name and func.func.id == "getattr"
                 and self._lookup(func, scope, node)):  # fmt: skip
             return
@@ -711,6 +713,24 @@ class _Finder:
         fstart, fend = self.src.node_span(versions[0])
         self.uses.append(Use("torch.__version__", self.rules.get("torch.__version__"), UseKind.LOOKUP,
                              start, end, fstart, fend))  # fmt: skip
+        return True
+
+    def _super_init(self, node: ast.Call, func: ast.Attribute, scope: Scope) -> bool:
+        """``super().__init__(num_features, eps=eps, ...)`` in a subclass of a torch class: the
+        base's constructor, so its arguments are mapped by the base's rule (the callee stays)."""
+        inner = func.value
+        if not (type(inner) is ast.Call and type(inner.func) is ast.Name and inner.func.id == "super"
+                and not inner.args and self.class_types and self.class_types[-1]):  # fmt: skip
+            return False
+        bases = self.facts.bases.get(self.class_types[-1] or "", ())
+        rule = self.rules.get(bases[0]) if bases and bases[0].startswith("torch.") else None
+        if rule is None or rule.kind is not Kind.CALLABLE or not rule.converts or not rule.changes_arguments:
+            return False
+        start, end = self.src.node_span(node)
+        fstart, fend = self.src.node_span(func)
+        self.uses.append(Use(rule.api, rule, UseKind.CALL, start, end, fstart, fend, via_alias=True,
+                             splats=self._splats(node, scope)))  # fmt: skip
+        self._call_arguments(node, scope)
         return True
 
     def _call_arguments(self, node: ast.Call, scope: Scope) -> None:
