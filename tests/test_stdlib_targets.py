@@ -145,3 +145,21 @@ def test_super_init_of_a_torch_subclass_maps_the_bases_arguments(convert: Conver
     """
     out = convert(dedent(before)).code
     assert "super().__init__(c, epsilon=eps" in out and "**dd" not in out and "torch" not in out
+
+
+def test_a_tensor_only_method_types_a_parameter_and_inplace_ops_pick_by_type(convert: Convert) -> None:
+    before = """
+    import math
+    import torch
+
+    def trunc(tensor, mean, std):
+        tensor.erfinv_()
+        tensor.mul_(std * math.sqrt(2.0))
+        tensor.add_(mean)
+        return tensor
+    """
+    out = convert(dedent(before)).code
+    assert ("(lambda _o: paddle.Tensor.mul_(tensor, _o) if isinstance(_o, paddle.Tensor) else tensor.scale_(_o))"
+            "(std * math.sqrt(2.0))") in out  # fmt: skip
+    assert convert(out).code == out
+    assert "tensor.scale_(bias=_o))(mean)" in out

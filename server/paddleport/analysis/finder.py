@@ -368,6 +368,7 @@ class _Finder:
                             for d in node.decorator_list)  # fmt: skip
             if positional and not is_static and inner.binds.get(positional[0].arg) == 1:
                 inner.objects[positional[0].arg] = self.class_types[-1]
+        self._tensor_evidence(node, all_args, inner)
         if class_scope_bases is not None and node.name == "forward":
             positional = [*args.posonlyargs, *args.args][1:]
             n_required = len(positional) - len(args.defaults)
@@ -917,6 +918,26 @@ class _Finder:
             return False
         base, _ = scope.lookup(parts[0])
         return base is not None and canonical(".".join([base, *parts[1:]])) == "torch.Tensor"
+
+    def _tensor_evidence(self, node: ast.FunctionDef | ast.AsyncFunctionDef, params: list[ast.arg],
+                         inner: Scope) -> None:  # fmt: skip
+        """A parameter the body calls a tensor-only method on (``t.erfinv_()``, never rebound) is a
+        tensor, so its other tensor methods (``t.mul_(2.0)``, ambiguous alone) convert too."""
+        names = {a.arg for a in params if inner.binds.get(a.arg, 1) == 1 and a.arg not in inner.tensors}
+        if not names:
+            return
+        stack: list[ast.AST] = list(node.body)
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if (type(n) is ast.Call and type(n.func) is ast.Attribute and type(n.func.value) is ast.Name
+                    and n.func.value.id in names and n.func.attr not in AMBIGUOUS_METHODS):  # fmt: skip
+                rule = self.rules.method(n.func.attr)
+                if rule is not None and rule.kind is Kind.METHOD:
+                    inner.tensors[n.func.value.id] = Confidence.MEDIUM
+                    names.discard(n.func.value.id)
+            stack.extend(ast.iter_child_nodes(n))
 
     def _infer_tensors(self, scope: Scope) -> None:
         for _ in range(2):  # twice: `a = f(x); b = a + 1` in either order
