@@ -375,6 +375,25 @@ def linear_features(t: TransformInput) -> cst.BaseExpression:
     return cst.parse_expression(f"{code_of(t.original.value)}.weight.shape[{index}]")
 
 
+# What torch's BatchNorm attributes read as on Paddle's: momentum is stored as 1 - torch's,
+# tracking is `use_global_stats` not False, and no batch counter exists (None, as torch has
+# when it does not track).
+_BATCHNORM_MEMBERS = {
+    "momentum": "(1 - {x}._momentum)",
+    "eps": "{x}._epsilon",
+    "track_running_stats": "({x}._use_global_stats is not False)",
+    "num_batches_tracked": "None",
+}
+
+
+@transform
+def batchnorm_member(t: TransformInput) -> cst.BaseExpression:
+    """``bn.momentum`` → ``(1 - bn._momentum)`` and the other attributes of _BATCHNORM_MEMBERS."""
+    assert isinstance(t.original, cst.Attribute)
+    template = _BATCHNORM_MEMBERS[t.original.attr.value]
+    return cst.parse_expression(template.format(x=code_of(t.original.value)))
+
+
 _DTYPE_NAMES = frozenset({
     "float16", "float32", "float64", "bfloat16", "half", "float", "double", "int8", "int16",
     "int32", "int64", "uint8", "bool", "complex64", "complex128", "long", "int", "short",
