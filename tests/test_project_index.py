@@ -230,3 +230,22 @@ def test_no_process_outlives_convert_with_jedi(project: Path, tmp_path: Path) ->
     # while a subprocess left to notice its closed pipe could still be running (for seconds
     # when it was busy, as over timm).
     assert _processes_with(marker) == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_star_import_brings_the_other_modules_torch_names(tmp_path: Path, jobs: int) -> None:
+    """`from .a import *` copies a's public `torch`, `F`, `nn` (no `__all__`): they convert too."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("import torch\nimport torch.nn.functional as F\nfrom torch import nn\n")
+    (pkg / "b.py").write_text("from .a import *\n\nhas_silu = 'silu' in dir(torch.nn.functional)\n"
+                              "act = F.silu\n\ndef make():\n    return nn.ReLU()\n")  # fmt: skip
+    (pkg / "c.py").write_text("__all__ = ['x']\nimport torch\nx = 1\n")
+    (pkg / "d.py").write_text("from .c import *\ntorch = None\n")
+    (pkg / "e.py").write_text("import math\n")
+    (pkg / "f.py").write_text("x = 1\n")  # convert_many runs workers from 4 files on
+    results = {r.path.name: r.code for r in convert_many(sorted(pkg.glob("*.py")), jobs=jobs)}
+    assert results["b.py"] == ("from .a import *\nimport paddle\n\nhas_silu = hasattr(paddle.nn.functional, 'silu')\n"
+                               "act = paddle.nn.functional.silu\n\ndef make():\n    return paddle.nn.ReLU()\n")  # fmt: skip
+    assert results["d.py"] in (None, "from .c import *\ntorch = None\n")  # c exports only x

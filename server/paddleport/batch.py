@@ -87,7 +87,9 @@ def summarize_path(path: Path, planner: Planner, convert: bool = False, annotate
     recorder = Recorder(name, is_package)
     analysis = analyze(text, planner.rules, project=recorder)
     summary = recorder.summary if analysis.syntax_error is None else None
-    if convert and not any(u.confidence is Confidence.LOW for u in analysis.uses):
+    # a star import may bind another module's torch names, which only the index knows
+    if convert and not recorder.summary.star_imports and not any(u.confidence is Confidence.LOW
+                                                                 for u in analysis.uses):  # fmt: skip
         return summary, _convert_text(path, text, planner, annotate, use_jedi, analysis)
     return summary, None
 

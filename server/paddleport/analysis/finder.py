@@ -251,6 +251,11 @@ class _Finder:
     def run(self, tree: ast.Module) -> None:
         scope = build_scope(None, None, tree.body, None)
         self.module_scope = scope
+        if self.project is not None:  # `from .layers import *` copies that module's torch, nn, F
+            for name, target in self.project.star_torch().items():
+                if name not in scope.locals and name not in scope.torch and name not in scope.modules:
+                    scope.torch[name] = target
+                    self._imports_torch = True
         self._class_facts(tree, scope)
         if self.project is not None and self.project.recording:
             self.project.enter_module(tree)  # type: ignore[attr-defined]
@@ -398,6 +403,7 @@ class _Finder:
                   and inner.binds.get(positional[0].arg) == 1
                   and self.facts.torch_base(self.class_types[-1]) == ot.AUTOGRAD_FUNCTION):  # fmt: skip
                 inner.objects[positional[0].arg] = ot.FUNCTION_CTX  # torch.autograd.Function's ctx
+        self._tensor_evidence(node, all_args, inner)
         if class_scope_bases is not None and node.name == "forward":
             positional = [*args.posonlyargs, *args.args][1:]
             n_required = len(positional) - len(args.defaults)
@@ -432,17 +438,22 @@ class _Finder:
                 Use(FACTORY_KWARGS_API, None, UseKind.FACTORY_KWARGS, start, end, start, end))
 
     def _splats(self, call: ast.Call, scope: Scope) -> tuple[str, ...]:
-        """Names of the device/dtype dicts ``call`` splats (``**dd``), marking them as splatted."""
+        """Names of the device/dtype dicts ``call`` splats (``**dd``), marking them as splatted.
+
+        ``*dd`` (spreading the dict's keys as positional arguments, a slip for ``**dd``) is
+        named ``*dd``: it goes too, for review.
+        """
         found: list[str] = []
-        for kw in call.keywords:
-            if kw.arg is not None or not isinstance(kw.value, ast.Name):
-                continue
-            name = kw.value.id
+        spread = [(kw.value.id, "") for kw in call.keywords
+                  if kw.arg is None and isinstance(kw.value, ast.Name)]  # fmt: skip
+        spread += [(a.value.id, "*") for a in call.args
+                   if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name)]  # fmt: skip
+        for name, star in spread:
             s: Scope | None = scope
             while s is not None:
                 if name in s.factories:
                     s.splatted.add(name)
-                    found.append(name)
+                    found.append(star + name)
                     break
                 if name in s.locals or name in s.torch:
                     break
@@ -588,9 +599,11 @@ class _Finder:
 
     def _call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
-        if node.keywords:
+        if node.keywords or node.args:
             self._splats(node, scope)
         if type(func) is ast.Name and func.id in _LOOKUPS and self._lookup(node, scope, None):
+            return
+        if type(func) is ast.Attribute and func.attr == "__init__" and self._super_init(node, func, scope):
             return
         if (type(func) is ast.Call and type(func.func) is ast.Name and func.func.id == "getattr"
                 and self._lookup(func, scope, node)):  # fmt: skip
@@ -738,6 +751,24 @@ class _Finder:
                              start, end, fstart, fend))  # fmt: skip
         return True
 
+    def _super_init(self, node: ast.Call, func: ast.Attribute, scope: Scope) -> bool:
+        """``super().__init__(num_features, eps=eps, ...)`` in a subclass of a torch class: the
+        base's constructor, so its arguments are mapped by the base's rule (the callee stays)."""
+        inner = func.value
+        if not (type(inner) is ast.Call and type(inner.func) is ast.Name and inner.func.id == "super"
+                and not inner.args and self.class_types and self.class_types[-1]):  # fmt: skip
+            return False
+        bases = self.facts.bases.get(self.class_types[-1] or "", ())
+        rule = self.rules.get(bases[0]) if bases and bases[0].startswith("torch.") else None
+        if rule is None or rule.kind is not Kind.CALLABLE or not rule.converts or not rule.changes_arguments:
+            return False
+        start, end = self.src.node_span(node)
+        fstart, fend = self.src.node_span(func)
+        self.uses.append(Use(rule.api, rule, UseKind.CALL, start, end, fstart, fend, via_alias=True,
+                             splats=self._splats(node, scope)))  # fmt: skip
+        self._call_arguments(node, scope)
+        return True
+
     def _call_arguments(self, node: ast.Call, scope: Scope) -> None:
         for arg in node.args:
             self.visit(arg, scope)
@@ -766,7 +797,7 @@ class _Finder:
             conf = Confidence.LOW if func.attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
         start, end = self.src.node_span(node)
         fend = self.src.offset(func.end_lineno or node.lineno, func.end_col_offset or 0)
-        splats = self._splats(node, scope) if node.keywords else ()
+        splats = self._splats(node, scope)
         self.uses.append(
             Use(rule.api, rule, UseKind.METHOD_CALL, start, end, fend - len(func.attr), fend,
                 Confidence(conf), splats=splats)
@@ -819,7 +850,7 @@ class _Finder:
         splats: tuple[str, ...] = ()
         if kind is UseKind.CALL and call is not None:
             start, end = self.src.node_span(call)
-            splats = self._splats(call, scope) if call.keywords else ()
+            splats = self._splats(call, scope)
         else:
             start, end = fstart, fend
         via_default = via_alias and _bound_by_default(scope, parts[0])
@@ -922,6 +953,26 @@ class _Finder:
             return False
         base, _ = scope.lookup(parts[0])
         return base is not None and canonical(".".join([base, *parts[1:]])) == "torch.Tensor"
+
+    def _tensor_evidence(self, node: ast.FunctionDef | ast.AsyncFunctionDef, params: list[ast.arg],
+                         inner: Scope) -> None:  # fmt: skip
+        """A parameter the body calls a tensor-only method on (``t.erfinv_()``, never rebound) is a
+        tensor, so its other tensor methods (``t.mul_(2.0)``, ambiguous alone) convert too."""
+        names = {a.arg for a in params if inner.binds.get(a.arg, 1) == 1 and a.arg not in inner.tensors}
+        if not names:
+            return
+        stack: list[ast.AST] = list(node.body)
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if (type(n) is ast.Call and type(n.func) is ast.Attribute and type(n.func.value) is ast.Name
+                    and n.func.value.id in names and n.func.attr not in AMBIGUOUS_METHODS):  # fmt: skip
+                rule = self.rules.method(n.func.attr)
+                if rule is not None and rule.kind is Kind.METHOD:
+                    inner.tensors[n.func.value.id] = Confidence.MEDIUM
+                    names.discard(n.func.value.id)
+            stack.extend(ast.iter_child_nodes(n))
 
     def _infer_tensors(self, scope: Scope) -> None:
         for _ in range(2):  # twice: `a = f(x); b = a + 1` in either order

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from paddleport.analysis.scopes import is_torch_module
 from paddleport.analysis.uses import Confidence
 
 # A return alternative: (TENSOR, conf) | (PARAM, index) | (CALL, callee, args)
@@ -68,6 +69,7 @@ class ModuleSummary:
     is_package: bool
     imports: dict[str, str] = field(default_factory=dict)  # local name -> absolute dotted target
     star_imports: list[str] = field(default_factory=list)
+    exports: list[str] | None = None  # its `__all__`, when it lists one
     functions: dict[str, FunctionInfo] = field(default_factory=dict)  # "f" or "Cls.m"
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     calls: list[CallSite] = field(default_factory=list)
@@ -162,6 +164,17 @@ def import_map(tree: ast.Module, module: str, is_package: bool) -> tuple[dict[st
     return out, stars
 
 
+def _exports(tree: ast.Module) -> list[str] | None:
+    """A module's literal ``__all__``, or None when it has none (a star import copies public names)."""
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.Assign) or not isinstance(stmt.value, (ast.List, ast.Tuple)):
+            continue
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in stmt.targets):
+            elts = stmt.value.elts
+            return [e.value for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return None
+
+
 # -- the index ---------------------------------------------------------------
 
 Key = tuple[str, str]  # (module, "f" | "Cls" | "Cls.m")
@@ -202,6 +215,25 @@ class ProjectIndex:
             if found is not None:
                 return found
         return None
+
+    def star_torch(self, module: str, depth: int = 0) -> dict[str, str]:
+        """Torch modules a ``from .m import *`` of ``module`` binds: ``m``'s own public torch imports
+        (``torch``, ``F``, ``nn``, which Python's star import copies when ``m`` has no ``__all__``)."""
+        summary = self.module(module)
+        out: dict[str, str] = {}
+        if summary is None or depth > _MAX_DEPTH:
+            return out
+        for star in summary.star_imports:
+            source = self.module(star)
+            if source is None:
+                continue
+            names = {**self.star_torch(star, depth + 1),
+                     **{n: t for n, t in source.imports.items() if is_torch_module(t)}}  # fmt: skip
+            for name, target in names.items():
+                public = name in source.exports if source.exports is not None else not name.startswith("_")
+                if public:
+                    out.setdefault(name, target)
+        return out
 
     def resolve_absolute(self, dotted_name: str, depth: int = 0) -> Key | None:
         """``timm.layers.to_2tuple`` → the module that defines it and its name there."""
@@ -405,6 +437,10 @@ class ModuleFacts:
     def attribute_conf(self, cls: str, attr: str) -> int:
         return self.index.attribute_conf(self.module, cls, attr) if cls else 0
 
+    def star_torch(self) -> dict[str, str]:
+        """Torch modules this module's ``from .m import *`` statements bind (see ProjectIndex)."""
+        return self.index.star_torch(self.module)
+
 
 class Recorder(ModuleFacts):
     """Pass one: the finder reports functions, classes and calls into a ``ModuleSummary``."""
@@ -425,9 +461,13 @@ class Recorder(ModuleFacts):
     def attribute_conf(self, cls: str, attr: str) -> int:
         return 0
 
+    def star_torch(self) -> dict[str, str]:
+        return {}
+
     def enter_module(self, tree: ast.Module) -> None:
         self.summary.imports, self.summary.star_imports = import_map(
             tree, self.summary.name, self.summary.is_package)
+        self.summary.exports = _exports(tree)
 
     def add_function(self, qual: str, info: FunctionInfo) -> None:
         self.summary.functions[qual] = info

@@ -80,8 +80,7 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
                 bound.var_positional.append(arg)
             else:
                 bound.passthrough_star = True
-                if (rule.rename or rule.drop or rule.drop_review or rule.values or rule.pack
-                        or rule.unsupported):  # fmt: skip
+                if _star_reaches_a_change(rule, [p.name for p in positional[index:]]):
                     raise Unconvertible(
                         f"`{code_of(arg)}` spreads arguments, so paddleport cannot tell which "
                         f"parameters of {rule.api} it fills; pass them by keyword"
@@ -100,6 +99,23 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
                 f"more positional arguments than {rule.api}{sig.text} takes"
             )
     return bound
+
+
+def _star_reaches_a_change(rule: Rule, reachable: list[str]) -> bool:
+    """Whether a ``*args`` that may fill ``reachable`` (torch's parameters from its position on)
+    could fill one the rule changes (renamed, dropped, mapped, packed).
+
+    Unsupported parameters at the end are harmless: Paddle takes fewer positional parameters,
+    so an iterable long enough to reach them fails loudly with a TypeError.
+    """
+    unsupported = {key.split("=", 1)[0] for key in rule.unsupported}
+    changed = {*rule.rename, *rule.drop, *rule.drop_review, *rule.values}
+    if rule.pack:
+        changed.add(rule.pack)
+    names = list(reachable)
+    while names and names[-1] in unsupported and names[-1] not in changed:
+        names.pop()
+    return any(name in changed or name in unsupported for name in names)
 
 
 def _is_int_like(node: cst.BaseExpression) -> bool:

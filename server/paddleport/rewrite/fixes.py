@@ -138,6 +138,14 @@ class Planner:
                 return dynamic.lookup(use, span, self.rules)
             except (cst.ParserSyntaxError, RecursionError) as exc:
                 return None, Tier.MANUAL, f"`{use.api}` left as is: could not rewrite ({exc})"
+        if use.kind is UseKind.ANNOTATION and (rule is None or not rule.converts) and "'" not in span:
+            # `fmt: F = 'NCHW'` (a module where a type belongs), `opt: torch.optim.Optimizer`
+            # (no Paddle class to name): an annotation takes no part in what the code computes,
+            # so it is written as a string and the import can go.
+            what = "a module used as an annotation" if self.rules.is_namespace(use.api) else "an annotation"
+            return repr(span), Tier.REVIEW, (
+                f"`{use.api}` is {what} with no Paddle counterpart: quoted, so the file no longer "
+                "imports it — review: put the Paddle type that is meant")
         if rule is None:
             return None, Tier.MANUAL, (
                 f"`{use.api}` has no paddleport rule yet: port it by hand, or add a rule "
@@ -183,7 +191,8 @@ class Planner:
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
             code, summary, review_dropped, call_notes = self._rewrite_call(use, rule, span)
             if review_dropped or call_notes:  # an argument Paddle cannot take went: a human decides
-                dropped_notes = [f"`{name}` dropped: {rule.drop_review[name]}" for name in review_dropped]
+                dropped_notes = [f"`{name}` dropped: {rule.drop_review.get(name, _STAR_SPLAT)}"
+                                 for name in review_dropped]  # fmt: skip
                 notes = "; ".join([*dropped_notes, *call_notes])
                 return code, tier.worst(Tier.REVIEW), notes, summary
             if use.via_default:
@@ -254,10 +263,10 @@ class Planner:
             raise Unconvertible("not a plain call")
         dropped = ""
         if use.splats:  # `**dd` of a device/dtype dict: emptied where it is built, so dropped here
-            kept = [a for a in node.args if not (a.star == "**" and isinstance(a.value, cst.Name)
-                                                 and a.value.value in use.splats)]  # fmt: skip
+            kept = [a for a in node.args if not (a.star in ("*", "**") and isinstance(a.value, cst.Name)
+                                                 and _splat_name(a) in use.splats)]  # fmt: skip
             if len(kept) < len(node.args):
-                dropped = ", ".join(f"**{n}" for n in use.splats)
+                dropped = ", ".join(n if n.startswith("*") else f"**{n}" for n in use.splats)
                 node = node.with_changes(args=join_arguments(node.args, kept))
         try:
             prepared = conventions.prepare(node, rule, use.kind is UseKind.METHOD_CALL)
@@ -276,6 +285,7 @@ class Planner:
             node = node.with_changes(args=[a.with_changes(value=path) if a is arg else a for a in node.args])
             bound = bind(node, rule)
         review_dropped = [name for name in rule.drop_review if name in bound.by_name]
+        review_dropped += [name for name in use.splats if name.startswith("*")]
         args = join_arguments(node.args, map_arguments(node, rule, bound))
         if use.kind is UseKind.METHOD_CALL and rule.paddle is not None:
             assert isinstance(node.func, cst.Attribute)
@@ -329,6 +339,16 @@ def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, st
     return KEEP, tier.worst(Tier.REVIEW), (
         f"{rule.api}: stays as written (the same spelling in Paddle) — review: " + "; ".join(notes)
     )
+
+
+_STAR_SPLAT = ("it spread a device/dtype dict's keys ('device', 'dtype') as positional arguments, "
+               "which torch takes as the next parameters: `**` was probably meant")
+
+
+def _splat_name(arg: cst.Arg) -> str:
+    """``dd`` for ``**dd``, ``*dd`` for ``*dd`` (how the analysis names a splatted factory dict)."""
+    assert isinstance(arg.value, cst.Name)
+    return arg.value.value if arg.star == "**" else "*" + arg.value.value
 
 
 def _with_dropped(summary: str, dropped: str) -> str:

@@ -132,6 +132,27 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
             k += 1
     return grid
 ''', ()),
+    "conv_bn_eval": ('''
+@staticmethod
+def conv_bn_eval(conv, bn, transpose=False):
+    """torch.nn.utils.fusion.fuse_conv_bn_eval: a copy of conv computing bn(conv(x)) with bn's statistics."""
+    import copy
+
+    fused = copy.deepcopy(conv)
+    w = conv.weight
+    channels = w.shape[1] if transpose else w.shape[0]
+    bias = conv.bias if conv.bias is not None else paddle.zeros([channels], dtype=w.dtype)
+    gamma = bn.weight if bn.weight is not None else paddle.ones([channels], dtype=w.dtype)
+    beta = bn.bias if bn.bias is not None else paddle.zeros([channels], dtype=w.dtype)
+    scale = gamma * paddle.rsqrt(bn._variance + bn._epsilon)
+    shape = [1, -1] + [1] * (w.ndim - 2) if transpose else [-1] + [1] * (w.ndim - 1)
+    fused.weight.set_value(w * scale.reshape(shape))
+    new_bias = (bias - bn._mean) * scale + beta
+    if fused.bias is None:
+        fused.bias = fused.create_parameter([channels], dtype=w.dtype, is_bias=True)
+    fused.bias.set_value(new_bias)
+    return fused
+''', ()),
     "save_image": ('''
 @staticmethod
 def save_image(tensor, fp, format=None, **kwargs):

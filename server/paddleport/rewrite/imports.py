@@ -15,6 +15,7 @@ import libcst as cst
 from paddleport.analysis.scopes import Scope, build_scope, import_bindings
 from paddleport.analysis.source import SourceText
 from paddleport.rewrite.edits import TextEdit, apply_edits
+from paddleport.rules.safe_code import STDLIB_TARGETS
 
 PADDLE_IMPORT = "import paddle"
 
@@ -62,7 +63,51 @@ def fix_imports(text: str) -> str:
             edits.append(_delete_statement(src, node, start, end))
     if not paddle_placed:
         edits.append(_insert_paddle_import(src, tree, torch_sites))
+    stdlib = _missing_stdlib(tree, sites)
+    if stdlib:
+        lines = "".join(f"import {m}{src.newline}" for m in stdlib)
+        edits.append(_insert_import(src, tree, torch_sites, lines))
     return apply_edits(text, edits)
+
+
+def _missing_stdlib(tree: ast.Module, sites: list[_ImportSite]) -> list[str]:
+    """Standard-library modules that rules target (`typing.Final`) used in dotted form but not imported.
+
+    Only the dotted spelling a rule writes counts (`typing.Final`), and only when the root
+    name is bound nowhere in the module, so a user's own `typing` variable is never shadowed.
+    """
+    wanted = {m: m.split(".") for m in STDLIB_TARGETS}
+    roots = {parts[0] for parts in wanted.values()}
+    bound = {name for s in sites for name, _ in import_bindings(s.node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in roots and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in roots:
+            bound.add(node.name)
+        elif isinstance(node, ast.arg) and node.arg in roots:
+            bound.add(node.arg)
+    missing: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        chain = _chain(node)
+        if chain is None or chain[0] not in roots or chain[0] in bound:
+            continue
+        for module, parts in wanted.items():
+            if chain[: len(parts)] == parts and len(chain) > len(parts):
+                missing.add(module)
+    return sorted(missing)
+
+
+def _chain(node: ast.expr) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
 
 
 def _import_sites(tree: ast.Module) -> list[_ImportSite]:
@@ -229,6 +274,12 @@ def _delete_statement(src: SourceText, node: ast.stmt, start: int, end: int) -> 
 
 
 def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_ImportSite]) -> TextEdit:
+    return _insert_import(src, tree, torch_sites, f"{PADDLE_IMPORT}{src.newline}")
+
+
+def _insert_import(src: SourceText, tree: ast.Module, torch_sites: list[_ImportSite],
+                   line_text: str) -> TextEdit:
+    """An edit inserting ``line_text`` (whole import lines) where ``import paddle`` belongs."""
     nl = src.newline
     module_torch = [s for s in torch_sites if s.module_level and s.node in tree.body]
     if module_torch:
@@ -241,7 +292,7 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             line = (last.end_lineno or last.lineno) + 1
             offset = src.line_starts[line - 1] if line - 1 < len(src.line_starts) else len(src.text)
             prefix = "" if src.text[:offset].endswith(("\n", "\r")) or not src.text else nl
-            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}{nl}")
+            return TextEdit(offset, offset, f"{prefix}{line_text}")
         body = tree.body
         i = 0
         first = body[0] if body else None
@@ -254,12 +305,12 @@ def _insert_paddle_import(src: SourceText, tree: ast.Module, torch_sites: list[_
             line = (prev.end_lineno or prev.lineno) + 1
             offset = src.line_starts[line - 1] if line - 1 < len(src.line_starts) else len(src.text)
             prefix = "" if src.text[:offset].endswith(("\n", "\r")) else nl
-            return TextEdit(offset, offset, f"{prefix}{PADDLE_IMPORT}{nl}")
+            return TextEdit(offset, offset, f"{prefix}{line_text}")
         anchor = body[0] if body else None
     if anchor is None:
-        return TextEdit(0, 0, f"{PADDLE_IMPORT}{nl}")
+        return TextEdit(0, 0, line_text)
     offset = src.line_starts[anchor.lineno - 1]
-    return TextEdit(offset, offset, f"{PADDLE_IMPORT}{nl}")
+    return TextEdit(offset, offset, line_text)
 
 
 def rename_modules(text: str, modules: dict[str, str]) -> str:

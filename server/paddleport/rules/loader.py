@@ -19,7 +19,7 @@ from typing import Any
 from paddleport.analysis.scopes import is_torch_module
 from paddleport.files import ReadProblem, read_regular
 from paddleport.rules.model import CODE_WRITING_TRANSFORMS, Compare, Example, Kind, Rule, Tier, WeightLayout
-from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, value_problem
+from paddleport.rules.safe_code import dotted_name_problem, identifier_problem, target_problem, value_problem
 from paddleport.rules.signature import ParamKind, Signature, SignatureError, parse_signature
 
 RULE_KEYS = {
@@ -316,7 +316,7 @@ def _build_rule(
     if tier is not None and tier is not Tier.MANUAL and not paddle and not statement and not writes_code:
         err("paddle", "required unless tier = 'manual', the rule has a 'statement' or a transform "
             f"that writes the code ({', '.join(sorted(CODE_WRITING_TRANSFORMS))})")
-    if paddle is not None and (problem := dotted_name_problem(paddle, "paddle")) is not None:
+    if paddle is not None and (problem := target_problem(paddle)) is not None:
         err("paddle", problem)
 
     signature: Signature | None = None

@@ -39,6 +39,19 @@ def dotted_name_problem(text: str, prefix: str, *, dunders: bool = False) -> str
     return None
 
 
+# Standard-library modules a rule may target instead of Paddle, for torch APIs whose counterpart
+# is plain Python (`torch.jit.Final` → `typing.Final`): the import fixer adds `import <module>`.
+STDLIB_TARGETS = ("typing", "contextlib", "re", "urllib.parse", "urllib.request")
+
+
+def target_problem(text: str) -> str | None:
+    """A rule's target: a qualified paddle name, or a name in one of ``STDLIB_TARGETS``."""
+    for module in STDLIB_TARGETS:
+        if text.startswith(module + ".") and dotted_name_problem(text, module.split(".")[0]) is None:
+            return None
+    return dotted_name_problem(text, "paddle")
+
+
 def identifier_problem(text: str) -> str | None:
     """A parameter name."""
     if not _IDENTIFIER.fullmatch(text) or _dunder(text):

@@ -207,18 +207,21 @@ def rms_norm_formula(t: TransformInput) -> cst.BaseExpression:
     if x is None or shape is None:
         raise Unconvertible("pass the input and normalized_shape explicitly")
     if isinstance(shape, (cst.Tuple, cst.List)):
-        count = len(shape.elements)
+        axes = "[" + ", ".join(str(-i) for i in range(len(shape.elements), 0, -1)) + "]"
     elif isinstance(shape, cst.Integer):
-        count = 1
-    else:
-        raise Unconvertible("normalized_shape must be written out (a tuple or list) so the axes are known")
-    axes = ", ".join(str(-i) for i in range(count, 0, -1))
+        axes = "[-1]"
+    else:  # a variable: its length gives the trailing axes at run time (an int means one axis)
+        axes = "list(range(-(1 if isinstance(_s, int) else len(_s)), 0))"
     eps = t.bound.value("eps")
     eps_text = "paddle.finfo(_x.dtype).eps" if eps is None or is_literal(eps, "None") else code_of(eps)
-    body = f"_x * paddle.rsqrt(_x.pow(2).mean(axis=[{axes}], keepdim=True) + {eps_text})"
+    body = f"_x * paddle.rsqrt(_x.pow(2).mean(axis={axes}, keepdim=True) + {eps_text})"
     weight = t.bound.value("weight")
     if weight is not None and not is_literal(weight, "None"):
-        body += f" * {code_of(weight) if _pure_chain(weight) else '(' + code_of(weight) + ')'}"
+        w = code_of(weight)
+        # a name may hold None at run time (an optional weight); * 1.0 changes no value
+        body += f" * (1.0 if {w} is None else {w})" if _pure_chain(weight) else f" * ({w})"
+    if "_s" in axes:
+        return cst.parse_expression(f"(lambda _x, _s: {body})({code_of(x)}, {code_of(shape)})")
     return cst.parse_expression(f"(lambda _x: {body})({code_of(x)})")
 
 

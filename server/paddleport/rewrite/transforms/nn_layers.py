@@ -99,10 +99,18 @@ def max_pool(t: TransformInput, positional: int) -> cst.BaseExpression:
     """Max pooling: Paddle has no ``dilation``; the rule drops it, which is only right when it is 1."""
     assert isinstance(t.mapped, cst.Call)
     dilation = t.bound.value("dilation")
+    if dilation is not None and is_name_chain(dilation):  # a value known at run time only
+        pooled = code_of(with_args(t, keyword_after(t, positional)))
+        d = code_of(dilation)
+        t.notes.append(f"Paddle's max pooling has no dilation: the call raises NotImplementedError "
+                       f"unless `{d}` is 1 at run time")  # fmt: skip
+        return cst.parse_expression(
+            f"({pooled} if all(_d == 1 for _d in ({d} if isinstance({d}, (list, tuple)) else [{d}])) "
+            "else (_ for _ in ()).throw(NotImplementedError(\"Paddle's max pooling has no dilation\")))")
     if dilation is not None and not is_literal(dilation, "1", "(1,1)", "(1,1,1)", "[1,1]", "(1,)"):
         raise Unconvertible(
-            "Paddle's max pooling has no `dilation` (only a literal dilation=1 converts); "
-            "unfold the input or pool by hand"
+            "Paddle's max pooling has no `dilation` (only dilation=1, or a name holding 1 at run "
+            "time, converts); unfold the input or pool by hand"
         )
     return with_args(t, keyword_after(t, positional))
 
@@ -202,14 +210,26 @@ def _direction(value: cst.BaseExpression) -> cst.BaseExpression:
     return cst.parse_expression(f"'bidirect' if {code_of(value)} else 'forward'")
 
 
-def _bias_attrs(args: list[cst.Arg], bias: cst.BaseExpression | None) -> list[cst.Arg]:
+# Paddle 3.3.1's LSTM/GRU/SimpleRNN crash (SIGSEGV) when built without biases (bias_ih_attr=False),
+# and their backward fails on untrainable ones: biases fixed at zero (learning rate 0) compute
+# the same as none.
+_ZERO_BIAS = "paddle.ParamAttr(initializer=paddle.nn.initializer.Constant(0.0), learning_rate=0.0)"
+
+
+def _bias_attrs(t: TransformInput, args: list[cst.Arg], bias: cst.BaseExpression | None) -> list[cst.Arg]:
+    args = drop_keyword(args, "bias")
     if bias is None or is_literal(bias, "True"):
-        return drop_keyword(args, "bias")
-    raise Unconvertible(
-        "Paddle 3.3.1's LSTM/GRU/SimpleRNN crash (SIGSEGV) when built without biases "
-        "(bias_ih_attr=False); keep the biases and zero them with paddle.nn.init.zeros_ and "
-        "stop_gradient=True"
-    )
+        return args
+    if is_literal(bias, "False"):
+        zero = _ZERO_BIAS
+    elif is_name_chain(bias):  # known at run time only
+        zero = f"(None if {code_of(bias)} else {_ZERO_BIAS})"
+    else:
+        raise Unconvertible("bias is an expression: assign it to a name first")
+    t.notes.append("bias=False becomes biases fixed at zero (Paddle's RNNs crash without them): the same "
+                   "outputs, but parameters() and state_dict() list bias_ih/bias_hh tensors torch has not")
+    args = set_keyword(args, "bias_ih_attr", cst.parse_expression(zero))
+    return set_keyword(args, "bias_hh_attr", cst.parse_expression(zero))
 
 
 @transform
@@ -224,7 +244,7 @@ def rnn_layer(t: TransformInput) -> cst.BaseExpression:
         )
     args = keyword_after(t, 3)
     bias = get_keyword(args, "bias")
-    args = _bias_attrs(args, bias)
+    args = _bias_attrs(t, args, bias)
     args = _set_or_flip(args, "batch_first", "time_major", cst.Name("True"), negated)
     value = get_keyword(args, "bidirectional")
     if value is not None:
@@ -353,6 +373,25 @@ def linear_features(t: TransformInput) -> cst.BaseExpression:
     assert isinstance(t.original, cst.Attribute)
     index = 0 if t.original.attr.value == "in_features" else 1
     return cst.parse_expression(f"{code_of(t.original.value)}.weight.shape[{index}]")
+
+
+# What torch's BatchNorm attributes read as on Paddle's: momentum is stored as 1 - torch's,
+# tracking is `use_global_stats` not False, and no batch counter exists (None, as torch has
+# when it does not track).
+_BATCHNORM_MEMBERS = {
+    "momentum": "(1 - {x}._momentum)",
+    "eps": "{x}._epsilon",
+    "track_running_stats": "({x}._use_global_stats is not False)",
+    "num_batches_tracked": "None",
+}
+
+
+@transform
+def batchnorm_member(t: TransformInput) -> cst.BaseExpression:
+    """``bn.momentum`` → ``(1 - bn._momentum)`` and the other attributes of _BATCHNORM_MEMBERS."""
+    assert isinstance(t.original, cst.Attribute)
+    template = _BATCHNORM_MEMBERS[t.original.attr.value]
+    return cst.parse_expression(template.format(x=code_of(t.original.value)))
 
 
 _DTYPE_NAMES = frozenset({

@@ -153,6 +153,22 @@ FORMULAS = {
     "{input} * paddle.log1p({other}))",
     "torch.jit.is_scripting": "(not paddle.in_dynamic_mode())",
     "torch.jit.is_tracing": "(not paddle.in_dynamic_mode())",
+    "torch.jit.annotate": "{the_value}",  # a TorchScript type hint: the value itself in Python
+    "torch.get_autocast_dtype": "(paddle.bfloat16 if {device_type} == 'cpu' "
+    "else paddle.amp.get_autocast_dtype())",
+    "torch.get_autocast_cpu_dtype": "paddle.bfloat16",
+    "torch.get_autocast_gpu_dtype": "paddle.amp.get_autocast_dtype()",
+    "torch.var_mean": "(lambda _x: (paddle.var(_x, axis={dim}, unbiased={unbiased}, keepdim={keepdim}), "
+    "paddle.mean(_x, axis={dim}, keepdim={keepdim})))({input})",
+    "torch.compiler.is_exporting": "(not paddle.in_dynamic_mode())",
+    "torch.compiler.is_compiling": "(not paddle.in_dynamic_mode())",
+    "torch.compiler.is_dynamo_compiling": "(not paddle.in_dynamic_mode())",
+    "torch.hub.HASH_REGEX": "re.compile(r'-([a-f0-9]*)\\.')",
+    "torch.hub.get_dir": "paddle.utils.download.WEIGHTS_HOME",
+    "torch.serialization.safe_globals": "contextlib.nullcontext()",
+    "torch.serialization.get_unsafe_globals_in_checkpoint": "[]",
+    "torch.__version__": "paddle.__version__",
+    "torch.nn.utils.fusion.fuse_conv_bn_eval": "_paddleport_vision.conv_bn_eval({conv}, {bn}, {transpose})",
     "torch.backends.cudnn.is_available": "(paddle.device.get_cudnn_version() is not None)",
     "torch.linalg.lu": "paddle.linalg.lu_unpack(*paddle.linalg.lu({A}))",
     "torch.linalg.inv_ex": "(paddle.linalg.inv({A}), paddle.zeros({A}.shape[:-2], dtype='int32'))",
@@ -222,7 +238,8 @@ def formula(t: TransformInput) -> cst.BaseExpression:
             # a number followed by an attribute needs parentheses: `(2).astype`
             number = isinstance(value, (cst.Integer, cst.Float)) and f"{{{name}}}." in template
             atom = isinstance(value, _ATOMS) or bool(getattr(value, "lpar", ()))
-            values[name] = code_of(value) if atom and not number else f"({code_of(value)})"
+            whole = template == f"{{{name}}}"  # the whole expression: no precedence to keep
+            values[name] = code_of(value) if (atom and not number) or whole else f"({code_of(value)})"
     try:
         code = template.format(**values)
     except KeyError as exc:
@@ -483,8 +500,8 @@ def weights_as_tensor(t: TransformInput) -> cst.BaseExpression:
 @transform
 def autocast(t: TransformInput) -> cst.BaseExpression:
     """torch.autocast's default dtype follows the device (cuda float16, cpu bfloat16); Paddle: float16."""
-    if t.bound.value("dtype") is not None:
-        return t.mapped
+    if t.bound.value("dtype") is not None or _is_false(t.bound.value("enabled")):
+        return t.mapped  # a dtype given, or autocast off: no dtype is used
     device = t.bound.value("device_type")
     text = device.evaluated_value if isinstance(device, cst.SimpleString) else None
     if text == "cpu":
@@ -494,6 +511,18 @@ def autocast(t: TransformInput) -> cst.BaseExpression:
     raise Unconvertible(
         "the default dtype depends on device_type (float16 on cuda, bfloat16 on cpu): pass dtype="
     )
+
+
+@transform
+def inference_mode(t: TransformInput) -> cst.BaseExpression:
+    """``inference_mode()`` disables gradients (``paddle.no_grad()``); ``inference_mode(False)``
+    leaves them as they are, a context that does nothing in Paddle (no inference tensors)."""
+    mode = t.bound.value("mode")
+    if mode is None or (isinstance(mode, cst.Name) and mode.value == "True"):
+        return t.mapped
+    if _is_false(mode):
+        return cst.parse_expression("contextlib.nullcontext()")
+    return cst.parse_expression(f"(paddle.no_grad() if {code_of(mode)} else contextlib.nullcontext())")
 
 
 @transform

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from paddleport.rewrite.arguments import AlreadyPaddle, Unconvertible, code_of, join_arguments
-from paddleport.rewrite.transforms import TransformInput, _receiver, transform
+from paddleport.rewrite.transforms import TransformInput, _receiver, is_name_chain, transform
 
 # dtype spellings that may appear as ``torch.X`` / ``paddle.X`` or as a string
 _DTYPES = {
@@ -271,7 +271,7 @@ def inplace_scalar_scale(t: TransformInput) -> cst.BaseExpression:
     """
     other = _only_other(t)
     if other is None:
-        return t.mapped
+        return _scale_or_method(t)
     kind = _SCALE[t.rule.api.rsplit(".", 1)[-1]]
     number = code_of(other)
     if kind == "add":
@@ -284,6 +284,24 @@ def inplace_scalar_scale(t: TransformInput) -> cst.BaseExpression:
     else:
         arg = cst.Arg(value=cst.parse_expression(f"1 / {number}"))
     return _method(_receiver(t.original), "scale_", arg)
+
+
+def _scale_or_method(t: TransformInput) -> cst.BaseExpression:
+    """``x.mul_(std * k)``: a lone operand that may be a number or a tensor, known only at run time.
+    Paddle's in-place method takes a tensor, ``scale_`` a number: the converted call picks by type."""
+    first = t.rule.signature.params[0].name if t.rule.signature else None
+    other = t.bound.value(first) if first else None
+    receiver = _receiver(t.original)
+    if other is None or len(t.bound.by_name) != 1 or not is_name_chain(receiver):
+        return t.mapped
+    kind = _SCALE[t.rule.api.rsplit(".", 1)[-1]]
+    scales = {"add": "scale_(bias=_o)", "sub": "scale_(bias=-_o)", "mul": "scale_(_o)"}
+    scale = scales.get(kind, "scale_(1 / _o)")
+    assert isinstance(t.mapped, cst.Call) and isinstance(t.mapped.func, cst.Attribute)
+    method = t.mapped.func.attr.value  # spelled on paddle.Tensor: converting again changes nothing
+    x = code_of(receiver)
+    return cst.parse_expression(f"(lambda _o: paddle.Tensor.{method}({x}, _o) "
+                                f"if isinstance(_o, paddle.Tensor) else {x}.{scale})({code_of(other)})")
 
 
 # torch methods that take a sequence either spread out or by keyword, and that keyword
