@@ -175,6 +175,10 @@ class Planner:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: {exc}"
         except (cst.ParserSyntaxError, RecursionError) as exc:
             return None, Tier.MANUAL, f"`{rule.api}` left as is: could not rewrite ({exc})"
+        except Exception as exc:  # a bug in a transform costs this use, never the file or the session
+            return None, Tier.MANUAL, (
+                f"`{rule.api}` left as is: paddleport failed on this use ({type(exc).__name__}: {exc}); "
+                "port it by hand and please report it")
         if new == span:
             return _unchanged(rule, tier, extra)
         message = summary

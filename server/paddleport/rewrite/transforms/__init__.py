@@ -121,9 +121,17 @@ def bidirectional_from_directions(t: TransformInput) -> cst.BaseExpression:
 
 @transform
 def method_not_called_as_attribute(t: TransformInput) -> cst.BaseExpression:
-    """``x.T`` style attributes that Paddle spells as a method call."""
-    assert isinstance(t.original, cst.Attribute) and t.rule.paddle is not None
+    """``x.T`` style attributes that Paddle spells as a method call; a member use may span the
+    subscript it is read through (``ctx.saved_tensors[0]``)."""
+    assert t.rule.paddle is not None
     name = t.rule.paddle.rsplit(".", 1)[-1]
+    if isinstance(t.original, cst.Subscript) and isinstance(t.original.value, cst.Attribute):
+        inner = t.original.value
+        call = cst.Call(func=cst.Attribute(value=inner.value, attr=cst.Name(name)))
+        return t.original.with_changes(value=call)
+    if not isinstance(t.original, cst.Attribute):
+        member = t.rule.api.rsplit(".", 1)[-1]
+        raise Unconvertible(f"`.{member}` is used in a form paddleport does not rewrite")
     return cst.Call(func=cst.Attribute(value=t.original.value, attr=cst.Name(name)))
 
 
