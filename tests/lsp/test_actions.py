@@ -55,6 +55,22 @@ async def test_a_quick_fix_in_a_file_that_imports_paddle_adds_no_import(
     assert fixed == "import paddle\nimport torch\nx = paddle.zeros([2])\n"
 
 
+async def test_a_quick_fix_to_a_plain_python_name_brings_its_import(
+    shared: LanguageClient, shared_workspace: Path
+) -> None:
+    """torch.jit.Final becomes typing.Final: the single fix adds `import typing`, as convert does."""
+    uri = (shared_workspace / "qf3.py").as_uri()
+    text = "import torch\n\n\nclass A:\n    n: torch.jit.Final[int] = 3\n"
+    diags = await open_doc(shared, uri, text)
+    final = next(d for d in diags if d.code == "torch.jit.Final")
+    [fix, *_] = await actions_at(shared, uri, [final], only=[types.CodeActionKind.QuickFix])
+    fixed = apply(text, edits_for(fix.edit, uri))
+    assert "n: typing.Final[int] = 3" in fixed and "typing" in _bound_names(fixed)
+    assert "paddle" not in _bound_names(fixed)  # nothing in the fix needs paddle
+    namespace: dict[str, object] = {}
+    exec(compile(fixed.replace("import torch\n", ""), "qf3.py", "exec"), namespace)
+
+
 async def test_fix_all_on_save_is_eager_and_matches_the_cli(
     shared: LanguageClient, shared_workspace: Path
 ) -> None:

@@ -17,7 +17,7 @@ from paddleport.lsp.diagnostics import SOURCE
 from paddleport.lsp.documents import DocumentView
 from paddleport.rewrite.convert import Conversion, convert_source, exact_fix
 from paddleport.rewrite.fixes import Fix, Planner
-from paddleport.rewrite.imports import paddle_import_edit
+from paddleport.rewrite.imports import IMPORTABLE, module_import_edit
 from paddleport.rules.model import Tier
 
 FIX_ALL_KIND = "source.fixAll.paddleport"
@@ -70,10 +70,14 @@ def is_ours(diagnostic: types.Diagnostic) -> bool:
     return diagnostic.source == SOURCE and isinstance(diagnostic.data, dict)
 
 
+ImportEdit = tuple[str, types.TextEdit]  # the document (uri) the import goes into, and the edit
+Imports = Callable[[tuple[str, ...]], ImportEdit | None]  # the import edit for these modules, if any
+
+
 def quick_fix(uri: str, diagnostic: types.Diagnostic,
-              import_edit: tuple[str, types.TextEdit] | None = None) -> types.CodeAction | None:  # fmt: skip
+              imports: Imports | None = None) -> types.CodeAction | None:  # fmt: skip
     """The fix carried in the diagnostic's data, as a code action (no recomputation), with the
-    ``import paddle`` it needs (``import_edit``: where and what, from ``paddle_import``)."""
+    imports its text needs (``import paddle``, ``import typing``: from ``imports``, see ``import_edit``)."""
     if not is_ours(diagnostic):
         return None
     edits = _edits_from_data(diagnostic.data)
@@ -82,8 +86,12 @@ def quick_fix(uri: str, diagnostic: types.Diagnostic,
     data = diagnostic.data
     assert isinstance(data, dict)
     changes: dict[str, list[types.TextEdit]] = {uri: edits}
-    if import_edit is not None and any("paddle" in e.new_text for e in edits):
-        changes.setdefault(import_edit[0], []).insert(0, import_edit[1])
+    listed = data["fix"].get("imports") if isinstance(data.get("fix"), dict) else None
+    # the modules the whole replacement names (its edits may be a minimal diff of it: `orch.jit` → `yping`)
+    needed = tuple(m for m in IMPORTABLE if isinstance(listed, list) and m in listed)
+    added = imports(needed) if imports is not None and needed else None
+    if added is not None:
+        changes.setdefault(added[0], []).insert(0, added[1])
     return types.CodeAction(
         title=data["fix"]["title"],
         kind=types.CodeActionKind.QuickFix,
@@ -93,10 +101,10 @@ def quick_fix(uri: str, diagnostic: types.Diagnostic,
     )
 
 
-def paddle_import(view: DocumentView) -> tuple[str, types.TextEdit] | None:
-    """Where ``import paddle`` goes in the view (a file, or a notebook's first cell that fits),
-    or None when the document already imports paddle."""
-    edit = paddle_import_edit(view.text)
+def import_edit(view: DocumentView, modules: tuple[str, ...] = ("paddle",)) -> ImportEdit | None:
+    """Where the imports of ``modules`` the document lacks go (a file, or a notebook's first cell
+    that fits), or None when it has them all."""
+    edit = module_import_edit(view.text, modules)
     if edit is None:
         return None
     located = view.locator.locate(edit.start, edit.end)
@@ -187,9 +195,15 @@ def code_actions(
     actions: list[types.CodeAction] = []
     if wants(only, types.CodeActionKind.QuickFix):
         rules_seen: dict[str, list[types.Diagnostic]] = {}
-        import_edit = paddle_import(view) if any(is_ours(d) for d in diagnostics) else None
+        memo: dict[tuple[str, ...], ImportEdit | None] = {}
+
+        def imports(modules: tuple[str, ...]) -> ImportEdit | None:
+            if modules not in memo:
+                memo[modules] = import_edit(view, modules)
+            return memo[modules]
+
         for d in diagnostics:
-            action = quick_fix(uri, d, import_edit)
+            action = quick_fix(uri, d, imports)
             if action is not None:
                 actions.append(action)
                 rules_seen.setdefault(str(d.code), []).append(d)

@@ -27,6 +27,7 @@ from paddleport.rewrite.dynamic import NAMESPACE_PREFIX
 from paddleport.rewrite.edits import TextEdit, minimal_edits
 from paddleport.rewrite.fixes import Fix
 from paddleport.rewrite.helpers import VISION, helper_insertion
+from paddleport.rewrite.imports import needed_modules
 from paddleport.rules.loader import RuleError
 
 SOURCE = "paddleport"
@@ -247,7 +248,8 @@ def _diagnostic(fix: Fix, text: str, sev: str, focus: Span, locator: Locator, wi
                 break
             edits.append({"range": located[1], "newText": edit.text})
         if edits:
-            fix_data = {"title": fix_title(fix), "edits": edits}
+            fix_data = {"title": fix_title(fix), "edits": edits,
+                        "imports": needed_modules(fix.replacement or "")}
     api = fix.use.api
     diagnostic: Json = {
         "range": span_range(focus),

@@ -8,6 +8,8 @@ statement granularity so the rest of the file stays byte-for-byte the same.
 from __future__ import annotations
 
 import ast
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -235,20 +237,37 @@ def _keep_only(statement: str, keep: set[str]) -> str:
     return cst.Module([]).code_for_node(new_imp)
 
 
-def paddle_import_edit(text: str) -> TextEdit | None:
-    """The edit that adds ``import paddle`` to ``text``, or None when it has one (or does not parse).
+IMPORTABLE = ("paddle", *STDLIB_TARGETS)  # the modules converted code may name in dotted form
+_MODULE_USE = {m: re.compile(rf"(?<![\w.]){re.escape(m)}\.") for m in IMPORTABLE}
 
-    A single quick fix rewrites one use to ``paddle.…``; it carries this edit so the file
-    never uses an undefined ``paddle``.
+
+def needed_modules(code: str) -> list[str]:
+    """The modules (paddle, typing, …) that ``code`` names in dotted form."""
+    return [m for m, pattern in _MODULE_USE.items() if pattern.search(code)]
+
+
+def module_import_edit(text: str, modules: Sequence[str]) -> TextEdit | None:
+    """The edit that adds ``import m`` for each of ``modules`` (paddle, or a plain-Python target such
+    as typing) whose root name ``text`` does not bind at module level; None when nothing is missing.
+
+    A single quick fix rewrites one use to ``paddle.…`` or ``typing.…``; it carries this edit so
+    the file never uses an undefined name.
     """
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     sites = _import_sites(tree)
-    if _paddle_bound(sites):
+    bound = {name for s in sites if s.module_level for name, _ in import_bindings(s.node)}
+    if any(m != "paddle" for m in modules):  # never shadow a module-level name the file defines
+        bound |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        bound |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    missing = [m for m in modules if m.split(".")[0] not in bound]
+    if not missing:
         return None
-    return _insert_paddle_import(SourceText(text), tree, _torch_sites(sites))
+    src = SourceText(text)
+    lines = "".join(f"import {m}{src.newline}" for m in missing)
+    return _insert_import(src, tree, _torch_sites(sites), lines)
 
 
 def _paddle_bound(sites: list[_ImportSite]) -> bool:
