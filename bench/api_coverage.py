@@ -5,8 +5,8 @@
 PaConvert's `api_mapping.json` is read from its PyPI package (`pip download --no-deps
 paconvert==3.3.1` into build/corpus, gitignored, never committed) unless `--mapping` names a copy.
 An API counts as converted when a paddleport rule (its api, an alias, or the canonical spelling)
-rewrites it, manual when the rule only gives a guide, missing when no rule names it. APIs outside
-torch (torchvision, transformers, flash_attn, ...) are counted on their own line.
+rewrites it, manual when the rule only gives a guide, missing when no rule names it. torch and
+torchvision are in scope; other libraries (transformers, flash_attn, ...) are counted on their own line.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from paddleport.rules.loader import RuleSet
 from paddleport.rules.model import Tier
 
 PACONVERT = "paconvert==3.3.1"
+IN_SCOPE = ("torch.", "torchvision.")
 
 
 def paconvert_mapping() -> Path:
@@ -39,7 +40,7 @@ def classify(apis: list[str], rules: RuleSet) -> dict[str, str]:
     """``{api: 'converted' | 'manual' | 'missing' | 'outside'}`` for PaConvert's API names."""
     out: dict[str, str] = {}
     for api in apis:
-        if not api.startswith("torch."):
+        if not api.startswith(IN_SCOPE):
             out[api] = "outside"
             continue
         rule = rules.get(api) or rules.get(canonical(api))
@@ -73,12 +74,12 @@ def main() -> int:
     verdict = classify(sorted(mapping), rules)
     counts = Counter(verdict.values())
     torch_total = sum(counts[k] for k in ("converted", "manual", "missing"))
-    print(f"PaConvert 3.3.1 api_mapping.json: {len(mapping)} APIs ({torch_total} under torch)")
+    print(f"PaConvert 3.3.1 api_mapping.json: {len(mapping)} APIs ({torch_total} under torch and torchvision)")
     print(f"paddleport: {len(rules)} rules")
     for kind in ("converted", "manual", "missing"):
         share = 100 * counts[kind] / torch_total if torch_total else 0.0
-        print(f"  {kind:<10} {counts[kind]:5d}  ({share:.1f} % of PaConvert's torch APIs)")
-    print(f"  outside torch (torchvision, transformers, ...): {counts['outside']}")
+        print(f"  {kind:<10} {counts[kind]:5d}  ({share:.1f} % of them)")
+    print(f"  other libraries (transformers, flash_attn, ...): {counts['outside']}")
     missing = [api for api, kind in verdict.items() if kind == "missing"]
     by_space = Counter(namespace(api) for api in missing)
     if missing:
