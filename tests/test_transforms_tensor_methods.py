@@ -53,7 +53,7 @@ def converted(planner: Planner, line: str) -> str:
     ("g['step'].add_(1)", "g['step'].scale_(bias=1)"),
     ("x.sub_(-2)", "x.scale_(bias=2)"),
     ("x.div_(6.)", "x.scale_(1 / 6.)"),
-    ("x.addcmul_(a, b, value=1 - beta)", "x.add_((1 - beta) * a * b)"),
+    ("x.addcmul_(a, b, value=1 - beta)", "paddle.assign(x + (1 - beta) * a * b, x)"),
     ("y = x.addcdiv(a + 1, b)", "y = (x + (a + 1) / b)"),
     ("x.sign_()", "x.copy_(x.sign())"),
     ("y = x.log_softmax(dim=-1)", "y = paddle.nn.functional.log_softmax(x, axis=-1)"),

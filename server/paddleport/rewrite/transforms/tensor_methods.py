@@ -359,7 +359,8 @@ def _operand(node: cst.BaseExpression) -> str:
 
 @transform
 def addc_operator(t: TransformInput) -> cst.BaseExpression:
-    """``x.addcmul_(a, b, value=v)`` → ``x.add_(v * a * b)``; ``x.addcdiv(a, b)`` → ``(x + a / b)``.
+    """``x.addcmul_(a, b, value=v)`` → ``paddle.assign(x + v * a * b, x)``;
+    ``x.addcdiv(a, b)`` → ``(x + a / b)``.
 
     Paddle has no addcmul/addcdiv; the operators compute the same thing.
     """
@@ -371,8 +372,11 @@ def addc_operator(t: TransformInput) -> cst.BaseExpression:
     term = f"{_operand(t1)} * {_operand(t2)}" if op == "*" else f"{_operand(t1)} / {_operand(t2)}"
     if value is not None and not (isinstance(value, cst.Integer) and value.value == "1"):
         term = f"{_operand(value)} * {term}"
-    receiver = code_of(_receiver(t.original))
+    node = _receiver(t.original)
+    receiver = code_of(node)
     if name.endswith("_"):
+        if is_name_chain(node):  # written in place; no in-place method that converting again would touch
+            return cst.parse_expression(f"paddle.assign({receiver} + {term}, {receiver})")
         return cst.parse_expression(f"{receiver}.add_({term})")
     return cst.parse_expression(f"({receiver} + {term})")
 
