@@ -20,6 +20,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^torch\.functional\.(\w+)"), r"torch.\1"),
     (re.compile(r"^torch\._C\._?TensorBase\.(\w+)"), r"torch.Tensor.\1"),
     (re.compile(r"^torch\._tensor\.Tensor\b"), "torch.Tensor"),
+    (re.compile(r"^torch\.torch\.(\w+)"), r"torch.\1"),  # torch re-exports itself: torch.torch.int32
 ]  # fmt: skip
 
 
