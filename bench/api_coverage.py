@@ -5,7 +5,9 @@
 PaConvert's `api_mapping.json` is read from its PyPI package (`pip download --no-deps
 paconvert==3.3.1` into build/corpus, gitignored, never committed) unless `--mapping` names a copy.
 An API counts as converted when a paddleport rule (its api, an alias, or the canonical spelling)
-rewrites it, manual when the rule only gives a guide, missing when no rule names it. torch and
+rewrites it, manual when the rule only gives a guide, missing when no rule names it. A member
+without a rule of its own (`ResNet18_Weights.DEFAULT`, `torch.__version__.split`) counts under
+its class's or attribute's rule, as the finder resolves it (the longest prefix that names a rule). torch and
 torchvision are in scope; other libraries (transformers, flash_attn, ...) are counted on their own line.
 """
 
@@ -25,7 +27,7 @@ from corpus import RESULTS, pip_download
 from paddleport.analysis.canonical import canonical
 from paddleport.catalog import load_catalog
 from paddleport.rules.loader import RuleSet
-from paddleport.rules.model import Tier
+from paddleport.rules.model import Kind, Rule, Tier
 
 PACONVERT = "paconvert==3.3.1"
 IN_SCOPE = ("torch.", "torchvision.")
@@ -43,7 +45,7 @@ def classify(apis: list[str], rules: RuleSet) -> dict[str, str]:
         if not api.startswith(IN_SCOPE):
             out[api] = "outside"
             continue
-        rule = rules.get(api) or rules.get(canonical(api))
+        rule = rules.get(api) or rules.get(canonical(api)) or owner_rule(api, rules)
         if rule is None:
             out[api] = "missing"
         elif rule.tier is Tier.MANUAL or not rule.converts:
@@ -51,6 +53,19 @@ def classify(apis: list[str], rules: RuleSet) -> dict[str, str]:
         else:
             out[api] = "converted"
     return out
+
+
+def owner_rule(api: str, rules: RuleSet) -> Rule | None:
+    """The rule of the class or attribute that ``api`` is a member of, the finder's longest-prefix
+    resolution; tensor methods are rules of their own, so ``torch.Tensor`` never stands in."""
+    parts = canonical(api).split(".")
+    for k in range(len(parts) - 1, 1, -1):
+        prefix = ".".join(parts[:k])
+        rule = rules.get(prefix)
+        member_of = parts[k - 1][:1].isupper() or (rule is not None and rule.kind is Kind.ATTRIBUTE)
+        if rule is not None and prefix != "torch.Tensor" and member_of:
+            return rule
+    return None
 
 
 def namespace(api: str) -> str:
@@ -74,7 +89,8 @@ def main() -> int:
     verdict = classify(sorted(mapping), rules)
     counts = Counter(verdict.values())
     torch_total = sum(counts[k] for k in ("converted", "manual", "missing"))
-    print(f"PaConvert 3.3.1 api_mapping.json: {len(mapping)} APIs ({torch_total} under torch and torchvision)")
+    print(f"PaConvert 3.3.1 api_mapping.json: {len(mapping)} APIs "
+          f"({torch_total} under torch and torchvision)")
     print(f"paddleport: {len(rules)} rules")
     for kind in ("converted", "manual", "missing"):
         share = 100 * counts[kind] / torch_total if torch_total else 0.0

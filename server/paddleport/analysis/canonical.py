@@ -16,10 +16,12 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^torch\.nn\.modules\.(\w+)$"), r"torch.nn.\1"),
     (re.compile(r"^torch\.nn\.parameter\.(\w+)"), r"torch.nn.\1"),
     (re.compile(r"^torch\.optim\.(?!lr_scheduler)[a-z_]+\.([A-Z]\w+)"), r"torch.optim.\1"),
-    (re.compile(r"^torch\.utils\.data\.(?:dataloader|dataset|sampler)\.(\w+)"), r"torch.utils.data.\1"),
+    (re.compile(r"^torch\.utils\.data\.(?:dataloader|dataset|sampler|distributed)\.(\w+)"),
+     r"torch.utils.data.\1"),
     (re.compile(r"^torch\.functional\.(\w+)"), r"torch.\1"),
     (re.compile(r"^torch\._C\._?TensorBase\.(\w+)"), r"torch.Tensor.\1"),
     (re.compile(r"^torch\._tensor\.Tensor\b"), "torch.Tensor"),
+    (re.compile(r"^torch\.torch\.(\w+)"), r"torch.\1"),  # torch re-exports itself: torch.torch.int32
 ]  # fmt: skip
 
 
