@@ -403,12 +403,12 @@ class _Finder:
                   and inner.binds.get(positional[0].arg) == 1
                   and self.facts.torch_base(self.class_types[-1]) == ot.AUTOGRAD_FUNCTION):  # fmt: skip
                 inner.objects[positional[0].arg] = ot.FUNCTION_CTX  # torch.autograd.Function's ctx
-        self._tensor_evidence(node, all_args, inner)
         if class_scope_bases is not None and node.name == "forward":
             positional = [*args.posonlyargs, *args.args][1:]
             n_required = len(positional) - len(args.defaults)
             for a in positional[:n_required]:
                 inner.tensors.setdefault(a.arg, Confidence.MEDIUM)
+        self._tensor_evidence(node, all_args, inner)
         qual = None
         if self.project is not None and scope.node is None:
             qual = node.name if class_scope_bases is None else (
@@ -958,7 +958,12 @@ class _Finder:
                          inner: Scope) -> None:  # fmt: skip
         """A parameter the body calls a tensor-only method on (``t.erfinv_()``, never rebound) is a
         tensor, so its other tensor methods (``t.mul_(2.0)``, ambiguous alone) convert too."""
-        names = {a.arg for a in params if inner.binds.get(a.arg, 1) == 1 and a.arg not in inner.tensors}
+        names = {a.arg for a in params if inner.binds.get(a.arg, 1) == 1 and a.arg not in inner.tensors
+                 and a.arg not in inner.objects}  # fmt: skip
+        if names:  # only names the body writes as a method receiver (`t.`): a text search beats a walk
+            start, end = self.src.node_span(node)
+            body = self.src.text[start:end]
+            names = {n for n in names if f"{n}." in body}
         if not names:
             return
         stack: list[ast.AST] = list(node.body)
@@ -972,6 +977,8 @@ class _Finder:
                 if rule is not None and rule.kind is Kind.METHOD:
                     inner.tensors[n.func.value.id] = Confidence.MEDIUM
                     names.discard(n.func.value.id)
+                    if not names:
+                        return
             stack.extend(ast.iter_child_nodes(n))
 
     def _infer_tensors(self, scope: Scope) -> None:
