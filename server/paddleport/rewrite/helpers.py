@@ -17,6 +17,10 @@ import re
 from paddleport.rewrite.dynamic import place_block
 
 VISION = "_paddleport_vision"
+# Helpers that check their first argument at run time and do what the original code did
+# for anything but a paddle tensor: a call of one is right whatever the receiver is, so it
+# is applied on receivers of unknown type too (d2l's ``lambda x, *args, **kwargs: x.type(...)``).
+DISPATCHING = frozenset({"tensor_type"})
 
 # member -> (source, indented one level inside the class; members it calls)
 MEMBERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -193,6 +197,30 @@ def read_image(path, mode="UNCHANGED"):
         array = array[:, :, None]
     return paddle.to_tensor(np.ascontiguousarray(array.transpose(2, 0, 1)))
 ''', ()),
+    "tensor_type": ('''
+@staticmethod
+def tensor_type(x, *args, **kwargs):
+    """torch's x.type(...) with arguments known only at run time: the type name without a dtype
+    ('torch.FloatTensor'), else x cast to dtype (a dtype, or a name such as 'torch.LongTensor').
+    Any other object's own type(...) is called as written."""
+    if not isinstance(x, paddle.Tensor):
+        return getattr(x, "type")(*args, **kwargs)  # spelled so that no converter pass takes it for torch's
+    return _paddleport_vision._tensor_type(x, *args, **kwargs)
+''', ("_tensor_type",)),
+    "_tensor_type": ('''
+@staticmethod
+def _tensor_type(x, dtype=None, non_blocking=False, **kwargs):
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+             "bfloat16": "BFloat16Tensor", "uint8": "ByteTensor", "int8": "CharTensor",
+             "int16": "ShortTensor", "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor"}
+    if dtype is None:
+        return "torch." + names[str(x.dtype).replace("paddle.", "")]
+    if isinstance(dtype, str):
+        dtype = {v: k for k, v in names.items()}.get(dtype.rsplit(".", 1)[-1], dtype)
+    else:
+        dtype = {v: k for k, v in names.items()}.get(getattr(dtype, "__name__", ""), dtype)
+    return x.astype(dtype)
+''', ()),
 }
 
 _HEAD = f'''class {VISION}:
@@ -242,3 +270,9 @@ def helper_insertion(text: str, replacement: str) -> tuple[int, str] | None:
     while start < len(text) and text[start] == new[start]:
         start += 1
     return start, new[start : start + len(new) - len(text)]
+
+
+def dispatches(replacement: str) -> bool:
+    """The replacement is one call of a :data:`DISPATCHING` helper (over the original's text)."""
+    found = re.match(rf"{VISION}\.(\w+)\(", replacement)
+    return found is not None and found.group(1) in DISPATCHING and replacement.endswith(")")
