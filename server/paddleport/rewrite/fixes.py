@@ -14,7 +14,7 @@ from string import Template
 import libcst as cst
 
 from paddleport.analysis.uses import Confidence, Use, UseKind
-from paddleport.rewrite import conventions, dynamic
+from paddleport.rewrite import conventions, dynamic, helpers
 from paddleport.rewrite.arguments import (
     AlreadyPaddle,
     Bound,
@@ -88,7 +88,9 @@ class Planner:
                 self._memo.clear()
             self._memo[key] = hit
         replacement, tier, message = hit
-        if replacement is not None and replacement != NOOP and use.confidence is Confidence.LOW:
+        if replacement is not None and use.confidence is Confidence.LOW and helpers.dispatches(replacement):
+            use = replace(use, confidence=Confidence.MEDIUM)  # right for any receiver
+        elif replacement is not None and replacement != NOOP and use.confidence is Confidence.LOW:
             receiver = span[: max(use.focus_start - use.start - 1, 0)].strip() or "the receiver"
             tier = tier.worst(Tier.REVIEW)
             message = f"if `{_short(receiver)}` is a torch.Tensor: {message}"

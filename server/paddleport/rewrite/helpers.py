@@ -17,6 +17,10 @@ import re
 from paddleport.rewrite.dynamic import place_block
 
 VISION = "_paddleport_vision"
+# Helpers that check their first argument at run time and do what the original code did
+# for anything but a paddle tensor: a call of one is right whatever the receiver is, so it
+# is applied on receivers of unknown type too (d2l's ``lambda x, *args, **kwargs: x.type(...)``).
+DISPATCHING = frozenset({"tensor_type"})
 
 # member -> (source, indented one level inside the class; members it calls)
 MEMBERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -193,6 +197,87 @@ def read_image(path, mode="UNCHANGED"):
         array = array[:, :, None]
     return paddle.to_tensor(np.ascontiguousarray(array.transpose(2, 0, 1)))
 ''', ()),
+    "RandomGrayscale": ('''
+class RandomGrayscale(paddle.nn.Layer):
+    """torchvision's RandomGrayscale: with probability p, grey with as many channels as the input
+    (a Layer, as torchvision's transforms are Modules that nn.Sequential holds)."""
+
+    def __init__(self, p=0.1):
+        super().__init__()
+        self.p = p
+
+    def forward(self, img):
+        import random
+
+        if random.random() >= self.p:
+            return img
+        if not isinstance(img, paddle.Tensor):  # a PIL image
+            return img.convert("L").convert(img.mode) if img.mode in ("RGB", "L") else img
+        if img.shape[-3] == 1:
+            return img
+        r, g, b = img.unbind(-3)[:3]
+        grey = (0.2989 * r.astype("float32") + 0.587 * g.astype("float32") + 0.114 * b.astype("float32"))
+        grey = grey.astype(img.dtype).unsqueeze(-3)
+        return grey.expand([*img.shape[:-3], img.shape[-3], *img.shape[-2:]])
+''', ()),
+    "GaussianBlur": ('''
+class GaussianBlur(paddle.nn.Layer):
+    """torchvision's GaussianBlur on tensors (..., C, H, W): sigma drawn uniformly from its range,
+    a separable Gaussian kernel, reflect padding."""
+
+    def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+        super().__init__()
+        self.kernel_size = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        self.sigma = (sigma, sigma) if isinstance(sigma, (int, float)) else tuple(sigma)
+
+    def forward(self, img):
+        import random
+
+        if not isinstance(img, paddle.Tensor):
+            raise TypeError("paddleport's GaussianBlur takes tensors: blur PIL images with ImageFilter")
+        sigma = random.uniform(self.sigma[0], self.sigma[1])
+        kx, ky = self.kernel_size
+
+        def kernel1d(size):
+            x = paddle.linspace(-(size - 1) * 0.5, (size - 1) * 0.5, size)
+            pdf = paddle.exp(-0.5 * (x / sigma) ** 2)
+            return pdf / pdf.sum()
+
+        kernel = kernel1d(ky)[:, None] * kernel1d(kx)[None, :]
+        shape, dtype = img.shape, img.dtype
+        x = img.reshape([-1, *shape[-3:]]).astype("float32")
+        channels = shape[-3]
+        weight = kernel.expand([channels, 1, ky, kx])
+        x = paddle.nn.functional.pad(x, [kx // 2, kx // 2, ky // 2, ky // 2], mode="reflect")
+        x = paddle.nn.functional.conv2d(x, weight, groups=channels)
+        if dtype not in (paddle.float16, paddle.float32, paddle.float64, paddle.bfloat16):
+            x = x.round()
+        return x.astype(dtype).reshape(shape)
+''', ()),
+    "tensor_type": ('''
+@staticmethod
+def tensor_type(x, *args, **kwargs):
+    """torch's x.type(...) with arguments known only at run time: the type name without a dtype
+    ('torch.FloatTensor'), else x cast to dtype (a dtype, or a name such as 'torch.LongTensor').
+    Any other object's own type(...) is called as written."""
+    if not isinstance(x, paddle.Tensor):
+        return getattr(x, "type")(*args, **kwargs)  # spelled so that no converter pass takes it for torch's
+    return _paddleport_vision._tensor_type(x, *args, **kwargs)
+''', ("_tensor_type",)),
+    "_tensor_type": ('''
+@staticmethod
+def _tensor_type(x, dtype=None, non_blocking=False, **kwargs):
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+             "bfloat16": "BFloat16Tensor", "uint8": "ByteTensor", "int8": "CharTensor",
+             "int16": "ShortTensor", "int32": "IntTensor", "int64": "LongTensor", "bool": "BoolTensor"}
+    if dtype is None:
+        return "torch." + names[str(x.dtype).replace("paddle.", "")]
+    if isinstance(dtype, str):
+        dtype = {v: k for k, v in names.items()}.get(dtype.rsplit(".", 1)[-1], dtype)
+    else:
+        dtype = {v: k for k, v in names.items()}.get(getattr(dtype, "__name__", ""), dtype)
+    return x.astype(dtype)
+''', ()),
 }
 
 _HEAD = f'''class {VISION}:
@@ -242,3 +327,9 @@ def helper_insertion(text: str, replacement: str) -> tuple[int, str] | None:
     while start < len(text) and text[start] == new[start]:
         start += 1
     return start, new[start : start + len(new) - len(text)]
+
+
+def dispatches(replacement: str) -> bool:
+    """The replacement is one call of a :data:`DISPATCHING` helper (over the original's text)."""
+    found = re.match(rf"{VISION}\.(\w+)\(", replacement)
+    return found is not None and found.group(1) in DISPATCHING and replacement.endswith(")")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from paddleport.rewrite.arguments import AlreadyPaddle, Unconvertible, code_of, join_arguments
+from paddleport.rewrite.helpers import VISION
 from paddleport.rewrite.transforms import TransformInput, _receiver, is_name_chain, transform
 
 # dtype spellings that may appear as ``torch.X`` / ``paddle.X`` or as a string
@@ -108,7 +109,16 @@ def cast_method_to_astype(t: TransformInput) -> cst.BaseExpression:
 
 @transform
 def type_to_astype(t: TransformInput) -> cst.BaseExpression:
-    """``x.type(torch.float16)`` / ``x.type('torch.HalfTensor')`` → ``x.astype(...)``."""
+    """``x.type(torch.float16)`` / ``x.type('torch.HalfTensor')`` → ``x.astype(...)``.
+
+    With ``*args`` / ``**kwargs`` (d2l's ``astype = lambda x, *args, **kwargs: x.type(*args,
+    **kwargs)``) whether it casts or names the type is known only at run time: a helper does both.
+    """
+    if t.bound.passthrough_star or t.bound.var_positional or t.bound.extra_keywords:
+        assert isinstance(t.original, cst.Call)
+        args = [cst.Arg(value=_receiver(t.original)), *t.original.args]
+        return cst.Call(func=cst.parse_expression(f"{VISION}.tensor_type"),
+                        args=join_arguments(list(t.original.args), args))  # fmt: skip
     value = t.bound.value("dtype")
     if value is None:
         raise Unconvertible("`x.type()` without a dtype returns a type name such as "
