@@ -914,6 +914,13 @@ class _Finder:
                 if member is not None and member.kind is Kind.ATTRIBUTE:
                     self._record_attribute(node, member, Confidence.MEDIUM, node)
                 return
+            by_name = self.rules.by_name.get(attr) if typ is None else None
+            if (by_name is not None and isinstance(node.ctx, ast.Load) and rule is None
+                    and not self._tensor_conf(node.value, scope) and not _not_a_tensor(node.value, scope)):
+                # a read of a member only torch's class has, or one whose rule checks the type at
+                # run time (`conv.out_channels` on a layer from a factory function)
+                self._record_attribute(node, by_name, Confidence.MEDIUM, node)
+                return
         if rule is None or rule.kind is not Kind.ATTRIBUTE or _not_a_tensor(node.value, scope):
             return
         conf = self._tensor_conf(node.value, scope)

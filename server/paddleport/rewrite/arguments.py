@@ -63,6 +63,10 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
             bound.extra_keywords.append(arg)
         elif arg.keyword is not None:
             name = arg.keyword.value
+            if sig.get(name) is None and name in rule.keyword_aliases:
+                # another overload's name for a parameter (`scalar=` for `other`): bind it there
+                name = rule.keyword_aliases[name]
+                arg = arg.with_changes(keyword=cst.Name(name))
             param = sig.get(name)
             if param is not None and param.kind is ParamKind.VAR_POSITIONAL and name == rule.pack:
                 bound.by_name[name] = arg  # torch.zeros(size=(2, 3)): already one sequence

@@ -27,6 +27,7 @@ RULE_KEYS = {
     "defaults", "unsupported", "transform", "note", "guide", "aliases", "example",
     "examples", "compare", "rtol", "atol", "why", "returns", "needs", "statement", "torch_layout",
     "file_arg", "drop_review", "weights", "by_name", "type_check", "keywords_after", "formula", "index_flag",
+    "keyword_aliases",
 }  # fmt: skip
 EXAMPLE_KEYS = {"code", "compare", "rtol", "atol", "why"}
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-5, 1e-6
@@ -406,6 +407,11 @@ def _build_rule(
     if keywords_after is not None and (type(keywords_after) is not int or keywords_after < 0):
         err("keywords_after", "must be a whole number >= 0: the positional arguments kept in place")
         keywords_after = None
+    keyword_aliases = _str_map(entry, "keyword_aliases", err)
+    for alias_name, target in keyword_aliases.items():
+        check_param("keyword_aliases", target)
+        if signature is not None and signature.get(alias_name) is not None:
+            err("keyword_aliases", f"{alias_name!r} is already a parameter of the signature")
     if transform is not None and known_transforms is not None and transform not in known_transforms:
         err("transform", f"unknown transform {transform!r} (known: {', '.join(sorted(known_transforms))})")
     note = _opt_str(entry, "note", err)
@@ -453,6 +459,7 @@ def _build_rule(
         torch_layout=torch_layout,
         file_arg=file_arg, weights=tuple(weights), by_name=by_name is True, type_check=type_check,
         keywords_after=keywords_after, formula=formula, index_flag=index_flag,
+        keyword_aliases=keyword_aliases,
     )  # fmt: skip
 
 

@@ -133,6 +133,9 @@ class Rule:
     # a flag parameter (`return_indices`) that makes the call return (values, indices): Paddle's int32
     # indices are cast to torch's int64 when it is True
     index_flag: str | None = None
+    # keyword names torch's other overloads give a parameter (`_foreach_mul_(xs, scalar=2.0)` fills
+    # `other`): {overload_name: parameter}
+    keyword_aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

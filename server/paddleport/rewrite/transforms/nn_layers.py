@@ -456,3 +456,27 @@ def square_subsequent_mask(t: TransformInput) -> cst.BaseExpression:
     if not (is_name_chain(size) or isinstance(size, cst.Integer)):
         raise Unconvertible("the size is used twice in Paddle: assign it to a name first")
     return cst.parse_expression(f"paddle.triu(paddle.full([{sz}, {sz}], float('-inf')), 1)")
+
+
+@transform
+def layer_member_by_type(t: TransformInput) -> cst.BaseExpression:
+    """``c.out_channels`` → ``(c._out_channels if isinstance(c, <paddle class>) else c.out_channels)``.
+
+    Paddle keeps a conv's sizes under private names; a receiver of unknown type (a layer from a
+    factory function) may be a user class that sets its own ``out_channels``, so the check runs
+    when the code does and either kind reads right. The Paddle class is the rule's owner.
+    """
+    node = t.original
+    if not isinstance(node, cst.Attribute) or t.statement is not None:
+        raise Unconvertible(f"only reads of `{t.rule.api.rsplit('.', 1)[-1]}` convert")
+    if not is_name_chain(node.value):
+        raise Unconvertible(
+            f"`{code_of(node.value)}` would run twice: bind it to a name first, "
+            f"then read `.{node.attr.value}`"
+        )
+    assert t.rule.paddle is not None
+    owner, _, private = t.rule.paddle.rpartition(".")
+    recv = code_of(node.value)
+    return cst.parse_expression(
+        f"({recv}.{private} if isinstance({recv}, {owner}) else {recv}.{node.attr.value})"
+    )

@@ -1,0 +1,61 @@
+"""`conv.out_channels` on a layer of unknown type reads right under Paddle, whatever the layer turns out to be."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from paddleport.rewrite.convert import convert_source
+from paddleport.rewrite.fixes import Planner
+from tests.conftest import dedent, run_without_torch
+
+BLOCKS = dedent('''
+    import torch.nn as nn
+
+
+    class Mixed(nn.Module):
+        """A user layer with its own out_channels (timm's MixedConv2d)."""
+        def __init__(self, out_channels):
+            super().__init__()
+            self.out_channels = out_channels
+            self.in_channels = 3
+
+
+    def create_conv2d(in_chs, out_chs, mixed=False):
+        return Mixed(out_chs) if mixed else nn.Conv2d(in_chs, out_chs, 1)
+
+
+    class Block(nn.Module):
+        def __init__(self, mixed):
+            super().__init__()
+            self.conv_pw = create_conv2d(3, 5, mixed)
+
+        def info(self):
+            return self.conv_pw.in_channels, self.conv_pw.out_channels
+    ''')
+
+RUN = dedent('''
+    import json
+    from blocks import Block
+    print(json.dumps([list(Block(False).info()), list(Block(True).info())]))
+    ''')
+
+
+def test_channels_of_a_factory_made_layer_read_right_for_paddle_convs_and_user_layers(
+        shipped_planner: Planner, tmp_path: Path) -> None:  # fmt: skip
+    conversion = convert_source(BLOCKS, shipped_planner)
+    assert conversion.error is None
+    assert "torch" not in conversion.code and "self.out_channels = out_channels" in conversion.code
+    (tmp_path / "blocks.py").write_text(BLOCKS)
+    torch_run = run_without_torch(RUN, tmp_path, block=False)
+    assert torch_run.returncode == 0, torch_run.stderr
+    (tmp_path / "blocks.py").write_text(conversion.code)
+    paddle_run = run_without_torch(RUN, tmp_path)
+    assert paddle_run.returncode == 0, paddle_run.stderr
+    assert json.loads(paddle_run.stdout.splitlines()[-1]) == json.loads(torch_run.stdout) == [[3, 5], [3, 5]]
+
+
+def test_a_receiver_that_is_not_a_name_chain_is_left_with_the_reason(shipped_planner: Planner) -> None:
+    code = "import torch.nn as nn\ndef f(make):\n    return make().out_channels\n"
+    conversion = convert_source(code, shipped_planner)
+    assert "make().out_channels" in conversion.code
