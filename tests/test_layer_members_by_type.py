@@ -59,3 +59,18 @@ def test_a_receiver_that_is_not_a_name_chain_is_left_with_the_reason(shipped_pla
     code = "import torch.nn as nn\ndef f(make):\n    return make().out_channels\n"
     conversion = convert_source(code, shipped_planner)
     assert "make().out_channels" in conversion.code
+
+
+def test_reads_on_untyped_layers_convert_once(shipped_planner: Planner) -> None:
+    """The run-time check reads the other kind's attribute through getattr: converting the output
+    again finds no torch member to rewrite (by_name reads on untyped receivers used to match it)."""
+    code = dedent('''
+        import torch.nn as nn
+
+
+        def describe(layer):
+            return layer.out_channels, layer.in_channels, layer.bidirectional
+        ''')
+    once = convert_source(code, shipped_planner).code
+    assert "getattr(layer, 'out_channels')" in once and "getattr(layer, 'bidirectional')" in once
+    assert convert_source(once, shipped_planner).code == once

@@ -114,9 +114,22 @@ def requires_grad_to_stop_gradient(t: TransformInput) -> cst.BaseExpression:
 
 @transform
 def bidirectional_from_directions(t: TransformInput) -> cst.BaseExpression:
-    """``rnn.bidirectional`` → ``(rnn.num_directions == 2)``: Paddle keeps the count, not the flag."""
-    assert isinstance(t.original, cst.Attribute)
-    return cst.parse_expression(f"({code_of(t.original.value)}.num_directions == 2)")
+    """``rnn.bidirectional`` → ``(rnn.num_directions == 2 if isinstance(rnn, RNNBase) else …)``.
+
+    Paddle keeps the count, not the flag. The check runs when the code does, so a receiver of
+    unknown type (an RNN passed in as a parameter, reached by ``by_name``) reads right whether it
+    is a Paddle RNN or another object with its own ``bidirectional``. That one is read through
+    ``getattr`` so that converting the output again finds nothing to convert.
+    """
+    node = t.original
+    if not isinstance(node, cst.Attribute) or t.statement is not None:
+        raise Unconvertible("only reads of `bidirectional` convert")
+    if not is_name_chain(node.value):
+        raise Unconvertible(f"`{code_of(node.value)}` would run twice: bind it to a name first")
+    recv = code_of(node.value)
+    paddle_rnn, other = "paddle.nn.layer.rnn.RNNBase", f"getattr({recv}, 'bidirectional')"
+    test = f"isinstance({recv}, {paddle_rnn})"
+    return cst.parse_expression(f"({recv}.num_directions == 2 if {test} else {other})")
 
 
 @transform

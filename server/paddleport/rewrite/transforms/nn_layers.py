@@ -464,7 +464,8 @@ def layer_member_by_type(t: TransformInput) -> cst.BaseExpression:
 
     Paddle keeps a conv's sizes under private names; a receiver of unknown type (a layer from a
     factory function) may be a user class that sets its own ``out_channels``, so the check runs
-    when the code does and either kind reads right. The Paddle class is the rule's owner.
+    when the code does and either kind reads right. The Paddle class is the rule's owner. The
+    other kind's attribute is read through ``getattr``, so converting the output again changes nothing.
     """
     node = t.original
     if not isinstance(node, cst.Attribute) or t.statement is not None:
@@ -478,5 +479,5 @@ def layer_member_by_type(t: TransformInput) -> cst.BaseExpression:
     owner, _, private = t.rule.paddle.rpartition(".")
     recv = code_of(node.value)
     return cst.parse_expression(
-        f"({recv}.{private} if isinstance({recv}, {owner}) else {recv}.{node.attr.value})"
+        f"({recv}.{private} if isinstance({recv}, {owner}) else getattr({recv}, '{node.attr.value}'))"
     )
