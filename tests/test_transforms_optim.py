@@ -34,6 +34,9 @@ def left_alone(planner: Planner, line: str) -> str:
          "paddle.optimizer.Momentum(parameters=ps, learning_rate=0.1, momentum=0.9, use_nesterov=True)"),
         ("torch.optim.SGD(ps, lr=0.1, momentum=0)",
          "paddle.optimizer.SGD(parameters=ps, learning_rate=0.1)"),
+        # Paddle refuses an int rate: an int literal is written as a float (d2l's SGD with lr=1)
+        ("torch.optim.SGD(ps, lr=1)",
+         "paddle.optimizer.SGD(parameters=ps, learning_rate=1.0)"),
         # betas are split, literal or named
         ("torch.optim.Adam(ps, 1e-3, (0.8, 0.9), 1e-6, 0.1)",
          "paddle.optimizer.Adam(parameters=ps, learning_rate=1e-3, beta1=0.8, beta2=0.9, "

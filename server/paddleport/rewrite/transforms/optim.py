@@ -350,6 +350,11 @@ def optimizer(t: TransformInput) -> cst.BaseExpression:
     _reject_param_groups(t)
     call = _call(keyword_arguments(t))
     call = _split_pair(call, t.bound.value("betas"), "betas", "beta1", "beta2")
+    # Paddle takes a float or a scheduler and refuses an int rate (torch's lr=1 is fine)
+    call = call.with_changes(args=[
+        a.with_changes(value=cst.Float(f"{a.value.value}.0"))
+        if a.keyword is not None and a.keyword.value == "learning_rate" and isinstance(a.value, cst.Integer)
+        else a for a in call.args])  # fmt: skip
     if t.rule.api == "torch.optim.SGD":
         dampening = t.bound.value("dampening")
         if dampening is not None and not _is_zero(dampening):
