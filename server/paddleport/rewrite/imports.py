@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from paddleport.analysis.scopes import Scope, build_scope, import_bindings
+from paddleport.analysis.scopes import Scope, build_scope, dotted, import_bindings
 from paddleport.analysis.source import SourceText
 from paddleport.rewrite.edits import TextEdit, apply_edits
 from paddleport.rules.safe_code import STDLIB_TARGETS
@@ -92,24 +92,13 @@ def _missing_stdlib(tree: ast.Module, sites: list[_ImportSite]) -> list[str]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute):
             continue
-        chain = _chain(node)
+        chain = dotted(node)
         if chain is None or chain[0] not in roots or chain[0] in bound:
             continue
         for module, parts in wanted.items():
             if chain[: len(parts)] == parts and len(chain) > len(parts):
                 missing.add(module)
     return sorted(missing)
-
-
-def _chain(node: ast.expr) -> list[str] | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return parts[::-1]
 
 
 def _import_sites(tree: ast.Module) -> list[_ImportSite]:
