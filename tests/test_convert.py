@@ -266,7 +266,9 @@ def test_classes_in_type_checks_are_renamed_without_a_review_note(convert: Conve
     assert len(notes) == 1  # only `f = nn.Linear`, whose calls elsewhere keep torch's arguments
 
 
-def test_calls_of_a_parameter_defaulting_to_a_torch_class_are_mapped_for_review(convert: Convert) -> None:
+def test_a_parameter_defaulting_to_a_torch_class_keeps_torchs_arguments(convert: Convert) -> None:
+    """The default becomes a class that takes torch's arguments, so calls through the parameter
+    stay as written: right for the default and for any converted class passed in."""
     before = """
     import torch.nn as nn
 
@@ -274,11 +276,10 @@ def test_calls_of_a_parameter_defaulting_to_a_torch_class_are_mapped_for_review(
         return act_layer(inplace=True), norm(dim, momentum=0.1)
     """
     out = convert(before)
-    assert "return act_layer(), norm(dim, momentum=0.9)" in out.code
-    assert "act_layer=paddle.nn.ReLU" in out.code
-    notes = [o.fix.message for o in out.outcomes if o.use.via_default]
-    assert len(notes) == 2 and all("defaults to" in n for n in notes)
-    assert all(o.fix.tier.value == "review" for o in out.outcomes if o.use.via_default)
+    assert "return act_layer(inplace=True), norm(dim, momentum=0.1)" in out.code
+    assert "act_layer=_paddleport_layers.ReLU, *, norm=_paddleport_layers.BatchNorm2d" in out.code
+    assert "class BatchNorm2d(paddle.nn.BatchNorm2D)" in out.code and "momentum=1 - momentum" in out.code
+    assert all(o.fix.is_noop for o in out.outcomes if o.use.via_default)
 
 
 def test_same_spelling_under_a_review_rule_is_reported_not_silent(shipped_planner: Planner) -> None:

@@ -38,12 +38,10 @@ def test_factory_dict_is_emptied_and_its_splats_into_torch_calls_dropped(convert
             self.inner = Inner(dim, **dd)
             self.w = torch.zeros(dim, **dd)
     """
+    # the default class became one that takes torch's arguments (rewrite.adapters)
     after = """
-    import paddle
-
-
     class Block(paddle.nn.Layer):
-        def __init__(self, dim, norm_layer=paddle.nn.BatchNorm2D, device=None, dtype=None):
+        def __init__(self, dim, norm_layer=_paddleport_layers.BatchNorm2d, device=None, dtype=None):
             super().__init__()
             dd = {}
             self.fc = paddle.nn.Linear(dim, dim)
@@ -52,7 +50,8 @@ def test_factory_dict_is_emptied_and_its_splats_into_torch_calls_dropped(convert
             self.w = paddle.zeros(dim)
     """
     out = convert(before)
-    assert out.code == dedent(after)
+    assert out.code.startswith("import paddle\n\n\nclass _paddleport_layers:")
+    assert out.code.endswith(dedent(after))
     definition = _outcome(out, UseKind.FACTORY_KWARGS)
     assert definition.applied and definition.fix.tier is Tier.REVIEW
     assert "paddle.set_default_dtype" in definition.fix.message
@@ -201,19 +200,17 @@ def test_getattr_with_a_literal_is_the_attribute(convert: Convert) -> None:
     disable = getattr(getattr(torch, 'compiler', None), 'disable', None) or (lambda f: f)
     """
     after = """
-    import paddle
-
     act = paddle.nn.ReLU()
     layer = paddle.nn.Linear(2, 3, bias_attr=None)
-    cls = paddle.nn.Conv2D
+    cls = _paddleport_layers.Conv2d
     dt = paddle.float32
     compile_fn = None
     disable = getattr(None, 'disable', None) or (lambda f: f)
     """
     out = convert(before)
-    assert out.code == dedent(after)
-    cls = next(o for o in out.outcomes if o.use.api == "torch.nn.Conv2d")
-    assert cls.fix.tier is Tier.REVIEW  # a class passed as a value: its callers' arguments need a look
+    assert out.code.endswith(dedent(after))
+    # a class passed as a value takes torch's arguments wherever it is called (rewrite.adapters)
+    assert "class Conv2d(paddle.nn.Conv2D):" in out.code
 
 
 def test_getattr_of_a_name_paddleport_cannot_map_stays(convert: Convert) -> None:
@@ -228,6 +225,13 @@ def test_a_local_getattr_is_not_the_builtin(convert: Convert) -> None:
 
 
 # -- runtime lookups ------------------------------------------------------------------
+
+
+def _layers_block(code: str) -> str:
+    """The adapter class rewrite.adapters writes (its own tests check it), with the blank lines after it."""
+    start = code.index("class _paddleport_layers:")
+    end = code.index("\n\n\n", start) + 3
+    return code[start:end]
 
 
 def test_runtime_lookups_use_one_generated_name_map(convert: Convert) -> None:
@@ -256,10 +260,10 @@ def test_runtime_lookups_use_one_generated_name_map(convert: Convert) -> None:
     def make(name):
         if hasattr(_paddleport_torch_nn, name):
             return getattr(_paddleport_torch_nn, name)()
-        return _paddleport_torch_nn.__dict__.get(name, paddle.nn.ReLU)()
+        return _paddleport_torch_nn.__dict__.get(name, _paddleport_layers.ReLU)()
     """
     out = convert(before)
-    assert out.code == dedent(after)
+    assert out.code.replace(_layers_block(out.code), "") == dedent(after)
     lookups = [o for o in out.outcomes if o.use.kind is UseKind.LOOKUP]
     assert len(lookups) == 3 and all(o.fix.tier is Tier.REVIEW for o in lookups)
     assert "2 names" in lookups[0].fix.message

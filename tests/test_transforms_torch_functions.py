@@ -60,7 +60,7 @@ def converted(planner: Planner, line: str) -> str:
         ("torch.einsum('ij,jk->ik', [a, b])", "paddle.einsum('ij,jk->ik', a, b)"),
         ("torch.einsum('ij,jk->ik', a, b)", "paddle.einsum('ij,jk->ik', a, b)"),
         ("torch.pow(2, x)", "(2 ** x)"),
-        ("torch.pow(x, 2)", "paddle.pow(x, 2)"),
+        ("torch.pow(x, 2)", "(x ** 2)"),
         # histc keeps the input's dtype
         ("torch.histc(x, bins=4)", "paddle.histogram(x, bins=4).astype(x.dtype)"),
         # numpy-style spellings torch accepts

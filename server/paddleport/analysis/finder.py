@@ -181,6 +181,44 @@ def _self_layer_weight(node: ast.expr) -> str | None:
     return None
 
 
+_OWN = ""  # the class's own weight (`self.weight`), among the owners `_layout_readers` finds
+
+
+def _weight_owner(node: ast.expr) -> str | None:
+    """``A`` for ``self.A.weight``, :data:`_OWN` for ``self.weight``, else None."""
+    if isinstance(node, ast.Attribute) and node.attr == "weight":
+        if isinstance(node.value, ast.Name) and node.value.id == "self":
+            return _OWN
+        return _self_layer_weight(node)
+    return None
+
+
+def _layout_readers(node: ast.ClassDef) -> set[str]:
+    """Layers whose weight the class's methods read in torch's layout: passed to ``F.linear``
+    (``F.linear(x, self.qkv.weight)``, ``F.linear(x, self.weight.to(...))`` in a Linear subclass)
+    or written into by index (``self.proj.weight.data[i, 2] = -1``). Paddle's own Linear stores
+    that weight transposed, so those layers keep torch's layout."""
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            parts = dotted(func) if isinstance(func, (ast.Attribute, ast.Name)) else None
+            name = parts[-1] if parts else ""
+            if name == "linear":
+                for arg in [*sub.args, *(k.value for k in sub.keywords)]:
+                    found.update(o for n in ast.walk(arg) if (o := _weight_owner(n)) is not None)  # type: ignore[arg-type]
+        elif isinstance(sub, (ast.Assign, ast.AugAssign)):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            for target in targets:
+                if isinstance(target, ast.Subscript):
+                    inner = target.value
+                    if isinstance(inner, ast.Attribute) and inner.attr == "data":
+                        inner = inner.value
+                    if (owner := _weight_owner(inner)) is not None:
+                        found.add(owner)
+    return found
+
+
 # Child fields of the commonest nodes, read directly: faster than ast.iter_child_nodes.
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {
     ast.Assign: ("targets", "value"),
@@ -234,6 +272,7 @@ class _Finder:
         self.uses: list[Use] = []
         self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
         self.kept_layout: set[int] = set()  # ids of calls creating layers whose weight is assigned
+        self.torch_layout_classes: list[bool] = []  # per enclosing class: its own weight keeps torch's layout
         self.open_files: set[str] = set()  # names bound by an enclosing `with open(...) as name`
         self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
         self._factory_uses: list[Use] = []
@@ -489,8 +528,12 @@ class _Finder:
         for dec in node.decorator_list:
             self.visit(dec, scope)
         bases: list[str] = []
+        own_layout = _OWN in _layout_readers(node)  # a Linear subclass reading self.weight as torch's
+        self.torch_layout_classes.append(own_layout)
         for base in node.bases:
             if isinstance(base, (ast.Attribute, ast.Name)):
+                if own_layout:
+                    self.kept_layout.add(id(base))
                 self._chain(base, scope, _ROLE_BASE, None)
                 parts = dotted(base)
                 if parts:
@@ -513,6 +556,7 @@ class _Finder:
         self.self_class = outer_class
         self.class_tensors.pop()
         self.class_types.pop()
+        self.torch_layout_classes.pop()
 
     def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
         """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.
@@ -523,7 +567,7 @@ class _Finder:
         """
         found: set[str] = set()
         created: dict[str, list[ast.Call]] = {}
-        assigned: set[str] = set()
+        assigned: set[str] = _layout_readers(node) - {_OWN}
         stack: list[ast.stmt] = [s for s in node.body if isinstance(s, _FUNCS)]
         while stack:
             stmt = stack.pop()
@@ -762,6 +806,8 @@ class _Finder:
         rule = self.rules.get(bases[0]) if bases and bases[0].startswith("torch.") else None
         if rule is None or rule.kind is not Kind.CALLABLE or not rule.converts or not rule.changes_arguments:
             return False
+        if rule.torch_layout and self.torch_layout_classes and self.torch_layout_classes[-1]:
+            return False  # the base became the class keeping torch's layout, which takes torch's arguments
         start, end = self.src.node_span(node)
         fstart, fend = self.src.node_span(func)
         self.uses.append(Use(rule.api, rule, UseKind.CALL, start, end, fstart, fend, via_alias=True,
@@ -854,14 +900,16 @@ class _Finder:
         else:
             start, end = fstart, fend
         via_default = via_alias and _bound_by_default(scope, parts[0])
-        keep_layout = call is not None and kind is UseKind.CALL and id(call) in self.kept_layout
+        keep_layout = ((call is not None and kind is UseKind.CALL and id(call) in self.kept_layout)
+                       or (kind is UseKind.BASE and id(node) in self.kept_layout))  # fmt: skip
         files: frozenset[str] = frozenset()
         if self.open_files and call is not None and rule is not None and rule.file_arg:
             passed = [*call.args, *(k.value for k in call.keywords)]
             files = frozenset(a.id for a in passed if isinstance(a, ast.Name) and a.id in self.open_files)
+        alias_source = kind is UseKind.REFERENCE and id(node) in scope.alias_values
         self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias,
-                             via_default=via_default, splats=splats, keep_layout=keep_layout,
-                             open_files=files))  # fmt: skip
+                             via_default=via_default, alias_source=alias_source, splats=splats,
+                             keep_layout=keep_layout, open_files=files))  # fmt: skip
         return True
 
     def _module_dict(self, node: ast.Attribute | ast.Name, parts: list[str], base: str) -> bool:

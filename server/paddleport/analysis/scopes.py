@@ -28,6 +28,7 @@ class Scope:
     parent: Scope | None
     torch: dict[str, str] = field(default_factory=dict)  # name -> qualified torch path
     aliases: set[str] = field(default_factory=set)  # names in torch bound by assignment
+    alias_values: set[int] = field(default_factory=set)  # id() of the values of those assignments
     defaults: set[str] = field(default_factory=set)  # parameters whose default is a torch class
     locals: set[str] = field(default_factory=set)  # every other name bound here
     tensors: dict[str, int] = field(default_factory=dict)  # name -> Confidence value
@@ -264,6 +265,7 @@ class ScopeBuilder:
             if path is not None:
                 self.scope.torch[name] = path
                 self.scope.aliases.add(name)
+                self.scope.alias_values.add(id(value))
                 self.scope.locals.discard(name)
 
 

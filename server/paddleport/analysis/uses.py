@@ -47,6 +47,7 @@ class Use:
     via_alias: bool = False  # the callee is a local alias such as L = nn.Linear
     store: bool = False  # an attribute that is assigned to: x.requires_grad = False
     via_default: bool = False  # the callee is a parameter whose default is this class
+    alias_source: bool = False  # the value of an alias: the `nn.Linear` of `L = nn.Linear`
     splats: tuple[str, ...] = ()  # `**dd` arguments of this call that are device/dtype dicts: dropped
     # The use is a whole statement on lines of its own (`cudnn.benchmark = True`,
     # `torch.set_float32_matmul_precision("high")`): its indentation, so the rule's

@@ -20,6 +20,7 @@ from paddleport.analysis.finder import Analysis, analyze
 from paddleport.analysis.project import ModuleFacts
 from paddleport.analysis.source import SourceText, split_lines, split_lines_keepends
 from paddleport.analysis.uses import Confidence, Use, UseKind
+from paddleport.rewrite.adapters import add_adapters
 from paddleport.rewrite.dynamic import add_namespaces, namespace_name
 from paddleport.rewrite.fixes import HOLE_MIN, Fix, Planner
 from paddleport.rewrite.helpers import add_helpers
@@ -183,6 +184,7 @@ def convert_source(
         code = split_scheduler_attachments(code)
         code = add_namespaces(code, _namespaces(outcomes), planner.rules)
         code = add_helpers(code)
+        code = add_adapters(code, planner)
         code = fix_imports(code)
     if select is None and planner.rules.modules:
         code = rename_modules(code, planner.rules.modules)

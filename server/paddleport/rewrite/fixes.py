@@ -14,7 +14,7 @@ from string import Template
 import libcst as cst
 
 from paddleport.analysis.uses import Confidence, Use, UseKind
-from paddleport.rewrite import conventions, dynamic, helpers
+from paddleport.rewrite import adapters, conventions, dynamic, helpers
 from paddleport.rewrite.arguments import (
     AlreadyPaddle,
     Bound,
@@ -73,14 +73,39 @@ class Planner:
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
+        self._adapters: dict[str, str | None] = {}  # rule api -> adapter class source
+        self._adapter_rules: dict[str, Rule] = {}  # adapter member name -> its rule
         self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, tuple[str, ...], str | None, bool,
-                               frozenset[str]],
+                               frozenset[str], bool],
                          tuple[str | None, Tier, str]] = {}  # fmt: skip
+
+    def adapter(self, rule: Rule) -> str | None:
+        """The torch-signature subclass of ``rule``'s Paddle class (see rewrite.adapters), if any."""
+        if rule.api not in self._adapters:
+            self._adapters[rule.api] = None  # a conversion that asks again while generating gets none
+            found = adapters.member_source(rule, self)
+            self._adapters[rule.api] = found
+            if found is not None:
+                self._adapter_rules[adapters.member_name(rule)] = rule
+        return self._adapters[rule.api]
+
+    def value_class(self, rule: Rule) -> str | None:
+        """What a layer class passed as a value becomes: a Paddle class that takes torch's
+        arguments (the one keeping torch's weight layout, else an adapter), or None."""
+        if rule.torch_layout and adapters.is_layer(rule):
+            return rule.torch_layout  # paddle.compat.nn.Linear: torch's arguments and layout
+        if self.adapter(rule) is None:
+            return None
+        return f"{adapters.LAYERS}.{adapters.member_name(rule)}"
+
+    def adapter_by_name(self, name: str) -> str | None:
+        rule = self._adapter_rules.get(name)
+        return None if rule is None else self.adapter(rule)
 
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
         key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.splats, use.statement,
-               use.keep_layout, use.open_files)  # fmt: skip
+               use.keep_layout, use.open_files, use.alias_source)  # fmt: skip
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -158,6 +183,13 @@ class Planner:
                 f"{rule.api} → {rule.type_check} (an isinstance test; subclassing it is a manual port)")
         if not rule.converts:
             return None, Tier.MANUAL, f"`{rule.api}` needs a manual port: {rule.guide}"
+        if use.kind is UseKind.CALL and use.via_default and (
+                not rule.changes_arguments or self.value_class(rule) is not None):  # fmt: skip
+            # the default takes torch's arguments (rewrite.adapters): only `**dd` splats go
+            new = _without_splats(span, use.splats) if use.splats else span
+            if new == span:
+                return NOOP, Tier.EXACT, "called with torch's arguments, which its default takes"
+            return new, Tier.EXACT, f"drop {', '.join(use.splats)} (device/dtype)"
         note = rule.note if rule.tier is Tier.REVIEW else None
         try:
             if use.keep_layout and rule.torch_layout and use.kind is UseKind.CALL and not use.via_alias:
@@ -239,10 +271,15 @@ class Planner:
             return span[: len(span) - len(attr)] + (rule.short_paddle or attr), tier, None
         if use.via_alias:
             return span, tier, None  # the alias's own assignment carries the rename
+        if kind is UseKind.BASE and use.keep_layout and rule.torch_layout:
+            return rule.torch_layout, Tier.EXACT, None  # the subclass reads its weight in torch's layout
         extra = None
         if kind is UseKind.TYPE_CHECK and rule.torch_layout:
             # a tied layer became the class that keeps torch's layout: isinstance tests take both
             return f"({rule.paddle}, {rule.torch_layout})", tier, None
+        if (kind is UseKind.REFERENCE and rule.kind is Kind.CALLABLE and rule.changes_arguments
+                and not use.alias_source and (value := self.value_class(rule)) is not None):  # fmt: skip
+            return value, tier, None
         if kind is UseKind.REFERENCE and rule.kind is Kind.CALLABLE and rule.changes_arguments:
             tier = tier.worst(Tier.REVIEW)
             extra = (
@@ -349,6 +386,21 @@ def _unchanged(rule: Rule, tier: Tier, extra: str | None) -> tuple[str, Tier, st
 
 _STAR_SPLAT = ("it spread a device/dtype dict's keys ('device', 'dtype') as positional arguments, "
                "which torch takes as the next parameters: `**` was probably meant")
+
+
+def _without_splats(span: str, splats: tuple[str, ...]) -> str:
+    """The call ``span`` without its ``**dd`` arguments of device/dtype dicts."""
+    try:
+        node = cst.parse_expression(span)
+    except cst.ParserSyntaxError:
+        return span
+    if not isinstance(node, cst.Call):
+        return span
+    kept = [a for a in node.args if not (a.star in ("*", "**") and isinstance(a.value, cst.Name)
+                                         and _splat_name(a) in splats)]  # fmt: skip
+    if len(kept) == len(node.args):
+        return span
+    return code_of(node.with_changes(args=join_arguments(node.args, kept)))
 
 
 def _splat_name(arg: cst.Arg) -> str:

@@ -171,6 +171,17 @@ def _flag_attr(value: cst.BaseExpression) -> cst.BaseExpression | None:
     return cst.parse_expression(f"None if {code_of(value)} else False")
 
 
+def _both(a: cst.BaseExpression | None, b: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """The flag ``a and b`` (None: neither given, so torch's default True)."""
+    if a is None or is_literal(a, "True"):
+        return b
+    if b is None or is_literal(b, "True") or is_literal(a, "False"):
+        return a
+    if is_literal(b, "False"):
+        return b
+    return cst.parse_expression(f"({code_of(a)}) and ({code_of(b)})")
+
+
 @transform
 def batchnorm_layer(t: TransformInput) -> cst.BaseExpression:
     """BatchNorm*d: name everything after num_features (Paddle takes momentum before epsilon),
@@ -181,7 +192,8 @@ def batchnorm_layer(t: TransformInput) -> cst.BaseExpression:
     args = keyword_after(t, 1)
     affine, bias = get_keyword(args, "affine"), get_keyword(args, "bias")
     args = drop_keyword(drop_keyword(args, "affine"), "bias")
-    for name, flag in (("weight_attr", affine), ("bias_attr", affine), ("bias_attr", bias)):
+    has_bias = _both(affine, bias)  # torch has a bias only with affine=True and bias=True
+    for name, flag in (("weight_attr", affine), ("bias_attr", has_bias)):
         attr = None if flag is None else _flag_attr(flag)
         if attr is not None:
             args = set_keyword(args, name, attr)
@@ -258,6 +270,12 @@ def instance_norm_layer(t: TransformInput) -> cst.BaseExpression:
     keeps no running statistics, so momentum has nothing to act on."""
     assert isinstance(t.mapped, cst.Call)
     args = keyword_after(t, 2)
+    for name in ("track_running_stats", "bias"):  # literal values are settled by the rule's data
+        value = get_keyword(args, name)
+        if value is not None and not (is_literal(value, "False") or is_literal(value, "True")):
+            raise Unconvertible(f"`{name}={code_of(value)}` is known only at run time; Paddle's InstanceNorm "
+                                f"takes no {name} (only torch's default converts): pass a literal")
+    args = drop_keyword(drop_keyword(args, "track_running_stats"), "bias")
     affine = get_keyword(args, "affine")
     args = drop_keyword(args, "affine")
     if affine is None or is_literal(affine, "False"):

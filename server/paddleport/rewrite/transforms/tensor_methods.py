@@ -302,13 +302,16 @@ def _scale_or_method(t: TransformInput) -> cst.BaseExpression:
     first = t.rule.signature.params[0].name if t.rule.signature else None
     other = t.bound.value(first) if first else None
     receiver = _receiver(t.original)
-    if other is None or len(t.bound.by_name) != 1 or not is_name_chain(receiver):
+    if other is None or len(t.bound.by_name) != 1:
         return t.mapped
     kind = _SCALE[t.rule.api.rsplit(".", 1)[-1]]
     scales = {"add": "scale_(bias=_o)", "sub": "scale_(bias=-_o)", "mul": "scale_(_o)"}
     scale = scales.get(kind, "scale_(1 / _o)")
     assert isinstance(t.mapped, cst.Call) and isinstance(t.mapped.func, cst.Attribute)
     method = t.mapped.func.attr.value  # spelled on paddle.Tensor: converting again changes nothing
+    if not is_name_chain(receiver):  # `x.mul_(std).add_(mean)`: the receiver is evaluated once, first
+        return cst.parse_expression(f"(lambda _x, _o: paddle.Tensor.{method}(_x, _o) if isinstance(_o, "
+                                    f"paddle.Tensor) else _x.{scale})({code_of(receiver)}, {code_of(other)})")
     x = code_of(receiver)
     return cst.parse_expression(f"(lambda _o: paddle.Tensor.{method}({x}, _o) "
                                 f"if isinstance(_o, paddle.Tensor) else {x}.{scale})({code_of(other)})")

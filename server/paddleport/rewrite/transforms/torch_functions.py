@@ -209,8 +209,10 @@ def number_operand_as_operator(t: TransformInput) -> cst.BaseExpression:
     a, b = t.bound.value("input"), t.bound.value("other")
     if t.rule.api == "torch.pow":  # paddle.pow takes a number exponent, not a number base
         b = t.bound.value("exponent")
-        if a is None or b is None or not _number(a):
+        if a is None or b is None:
             return t.mapped
+        # the operator serves every operand pair, so a base that is a number only at run time
+        # (`torch.pow(width_mult, exps)`, a float parameter) converts too
         return cst.parse_expression(f"({_operand(a)} ** {_operand(b)})")
     if a is None or b is None or not (_number(a) or _number(b)):
         return t.mapped
