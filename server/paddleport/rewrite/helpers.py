@@ -254,6 +254,26 @@ class GaussianBlur(paddle.nn.Layer):
             x = x.round()
         return x.astype(dtype).reshape(shape)
 ''', ()),
+    "scaled_dot_product_attention": ('''
+@staticmethod
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None, enable_gqa=False):
+    """torch's attention over any number of leading dims: Paddle's takes [batch, heads, length, dim]."""
+    attention = paddle.compat.nn.functional.scaled_dot_product_attention
+    if query.ndim == 4:
+        return attention(query, key, value, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal,
+                         scale=scale, enable_gqa=enable_gqa)
+    lead = list(query.shape[:-2])
+
+    def four(t):
+        return t.reshape([-1, 1, *t.shape[-2:]])
+
+    if attn_mask is not None:
+        attn_mask = four(attn_mask.expand([*lead, query.shape[-2], key.shape[-2]]))
+    out = attention(four(query), four(key), four(value), attn_mask=attn_mask, dropout_p=dropout_p,
+                    is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
+    return out.reshape([*lead, *out.shape[-2:]])
+''', ()),
     "tensor_type": ('''
 @staticmethod
 def tensor_type(x, *args, **kwargs):
