@@ -963,7 +963,8 @@ class _Finder:
                     self._record_attribute(node, member, Confidence.MEDIUM, node)
                 return
             by_name = self.rules.by_name.get(attr) if typ is None else None
-            if (by_name is not None and isinstance(node.ctx, ast.Load) and rule is None
+            if (by_name is not None and isinstance(node.ctx, ast.Load)
+                    and (rule is None or rule.kind is Kind.METHOD)  # a tensor method read, not called
                     and not self._tensor_conf(node.value, scope) and not _not_a_tensor(node.value, scope)):
                 # a read of a member only torch's class has, or one whose rule checks the type at
                 # run time (`conv.out_channels` on a layer from a factory function)
