@@ -20,6 +20,7 @@ class UseKind(enum.Enum):
     IMPORT = "import"  # import torch.nn as nn
     FACTORY_KWARGS = "factory_kwargs"  # dd = {'device': device, 'dtype': dtype}, splatted as **dd
     LOOKUP = "lookup"  # hasattr(F, 'gelu'), getattr(nn, name), nn.__dict__: a torch module searched by name
+    PROMOTE = "promote"  # `b` in `randn(2) + b` (int64 b): an operand torch promotes and Paddle refuses to
 
 
 class Confidence(enum.IntEnum):
@@ -54,3 +55,7 @@ class Use:
     statement: str | None = None
     keep_layout: bool = False  # a layer whose parameters the code assigns: keep torch's layout
     open_files: frozenset[str] = frozenset()  # argument names bound by an enclosing `with open(...) as f`
+    # PROMOTE: the floating dtype (Paddle code: `'float32'`, `x.dtype`) the operand is cast to, and
+    # whether its own dtype is unknown (cast at run time only if it is an integer or bool tensor)
+    promote_to: str | None = None
+    promote_runtime: bool = False

@@ -74,13 +74,13 @@ class Planner:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, tuple[str, ...], str | None, bool,
-                               frozenset[str]],
+                               frozenset[str], str | None, bool],
                          tuple[str | None, Tier, str]] = {}  # fmt: skip
 
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
         key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.splats, use.statement,
-               use.keep_layout, use.open_files)  # fmt: skip
+               use.keep_layout, use.open_files, use.promote_to, use.promote_runtime)  # fmt: skip
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -135,6 +135,8 @@ class Planner:
             )
         if use.kind is UseKind.FACTORY_KWARGS:
             return dynamic.factory_kwargs(span)
+        if use.kind is UseKind.PROMOTE:
+            return promotion(use, span)
         if use.kind is UseKind.LOOKUP:
             try:
                 return dynamic.lookup(use, span, self.rules)
@@ -437,6 +439,33 @@ def statement_for(use: Use, rule: Rule, span: str) -> str:
         values[name] = defaults[name]
     lines = Template(rule.statement.strip("\n")).substitute(values).split("\n")
     return "\n".join([lines[0], *(use.statement + ln if ln.strip() else ln for ln in lines[1:])])
+
+
+def promotion(use: Use, span: str) -> tuple[str | None, Tier, str]:
+    """The operand torch promotes to a floating dtype, cast to it (Paddle refuses to mix kinds).
+
+    Known to be an integer or bool tensor: ``b.astype(<dtype>)``. Of unknown dtype:
+    ``_paddleport_vision.promote(x, <dtype>)``, which casts only an integer or bool tensor and
+    returns anything else unchanged. Either way the result is torch's: the integer operand
+    becomes the floating operand's dtype before the operation.
+    """
+    assert use.promote_to is not None
+    try:
+        node = cst.parse_expression(span)
+    except cst.ParserSyntaxError:
+        node = cst.parse_expression(f"({span})")
+    target = use.promote_to
+    short = _short(span)
+    if use.promote_runtime:
+        new = f"{helpers.VISION}.promote({span}, {target})"
+        return new, Tier.EXACT, (
+            f"`{short}` meets a floating tensor: torch casts an integer or bool tensor to `{target}` there, "
+            f"Paddle raises — `{helpers.VISION}.promote` does torch's cast at run time (anything else "
+            "passes unchanged)")  # fmt: skip
+    operand = span if _atomic(node) else f"({span})"
+    return f"{operand}.astype({target})", Tier.EXACT, (
+        f"`{short}` is an integer tensor meeting a floating one: torch promotes it to `{target}`, "
+        "Paddle raises — cast as torch does")
 
 
 def _short(text: str) -> str:

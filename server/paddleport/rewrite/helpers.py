@@ -20,7 +20,7 @@ VISION = "_paddleport_vision"
 # Helpers that check their first argument at run time and do what the original code did
 # for anything but a paddle tensor: a call of one is right whatever the receiver is, so it
 # is applied on receivers of unknown type too (d2l's ``lambda x, *args, **kwargs: x.type(...)``).
-DISPATCHING = frozenset({"tensor_type"})
+DISPATCHING = frozenset({"tensor_type", "promote"})
 
 # member -> (source, indented one level inside the class; members it calls)
 MEMBERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -253,6 +253,15 @@ class GaussianBlur(paddle.nn.Layer):
         if dtype not in (paddle.float16, paddle.float32, paddle.float64, paddle.bfloat16):
             x = x.round()
         return x.astype(dtype).reshape(shape)
+''', ()),
+    "promote": ('''
+@staticmethod
+def promote(x, dtype):
+    """torch's type promotion, which Paddle refuses between tensors of different kinds: an integer
+    or bool tensor meeting a floating tensor of `dtype` is cast to it; anything else is returned as is."""
+    if isinstance(x, paddle.Tensor) and not (x.is_floating_point() or x.is_complex()):
+        return x.astype(dtype)
+    return x
 ''', ()),
     "tensor_type": ('''
 @staticmethod
