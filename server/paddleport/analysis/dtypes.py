@@ -56,7 +56,7 @@ _LIKE = frozenset({"zeros_like", "ones_like", "empty_like", "rand_like", "randn_
 _SAME_FUNCTIONS = frozenset({
     "matmul", "mm", "bmm", "abs", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "neg", "softmax",
     "log_softmax", "cat", "concat", "stack", "reshape", "transpose", "permute", "flatten", "unsqueeze",
-    "squeeze", "tril", "triu", "repeat_interleave", "roll", "clamp", "clip", "flip", "gelu", "silu",
+    "squeeze", "tril", "triu", "repeat_interleave", "roll", "clamp", "clip", "flip", "gelu", "silu", "pow",
 })  # fmt: skip
 _LITERAL_DATA = frozenset({"tensor", "as_tensor"})
 _RANGES = frozenset({"arange", "range"})
@@ -152,19 +152,23 @@ class Dtypes:
         return any(self.of(o, scope, depth + 1) is not None for o in (node.left, *node.comparators))
 
     def _binop(self, node: ast.BinOp, scope: Scope, depth: int) -> str | None:
+        """torch's result: a floating operand wins (its dtype against a scalar or an integer tensor,
+        some floating dtype against anything else); integers stay integers except in true division
+        or against a float scalar."""
         if not isinstance(node.op, (*PROMOTING_OPS, ast.MatMult)):
             return None
         left, right = self.of(node.left, scope, depth + 1), self.of(node.right, scope, depth + 1)
         div = isinstance(node.op, ast.Div)
-        if left is not None and right is not None:
-            if left != right:
-                return None
+        if left is not None and left == right:
             return DEFAULT if div and is_integer(left) else left
-        known, other = (left, node.right) if left is not None else (right, node.left)
-        number = _number(other)
+        if is_float(left) or is_float(right):
+            known, other, scalar = (left, right, node.right) if is_float(left) else (right, left, node.left)
+            return known if is_integer(other) or _number(scalar) is not None else FLOATING
+        known, other_node = (left, node.right) if left is not None else (right, node.left)
+        number = _number(other_node)
         if known is None or number is None:
             return None
-        if is_integer(known) and (div or number == "float"):
+        if div or number == "float":
             return DEFAULT  # an int tensor meeting a float scalar, or true division
         return known
 

@@ -1120,6 +1120,8 @@ class _Finder:
             left, right = node.target, node.value
         else:
             left, right = node.left, node.right
+        if type(left) is ast.Constant or type(right) is ast.Constant:  # a Python scalar: Paddle promotes
+            return
         ld, rd = self.dtypes.of(left, scope), self.dtypes.of(right, scope)
         if dt.is_float(ld) and not dt.is_float(rd):
             floating, fd, operand, od = left, ld, right, rd
