@@ -1461,11 +1461,12 @@ class _Finder:
             by_name = self.rules.by_name.get(node.attr)
             if by_name is None or self._tensor_conf(node.value, scope) or _not_a_tensor(node.value, scope):
                 return None
-            return node, by_name
+            # a formula rewrites the attribute alone (`list(m._parameters)`), whatever surrounds it
+            return (node, by_name) if by_name.transform not in (None, "formula") else None
         if self._is_tensor_type(typ):
             return None
         rule = self.rules.member(self.facts.mro(typ), node.attr)
-        if rule is None or rule.kind is not Kind.ATTRIBUTE or rule.transform is None:
+        if rule is None or rule.kind is not Kind.ATTRIBUTE or rule.transform in (None, "formula"):
             return None
         return node, rule
 
