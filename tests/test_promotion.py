@@ -168,3 +168,100 @@ def test_promotions_compute_what_torch_computes(tmp_path: Path, shipped_planner:
     for key in want.files:
         assert got[key].dtype == want[key].dtype, (key, got[key].dtype, want[key].dtype)
         np.testing.assert_allclose(got[key], want[key], rtol=1e-6, err_msg=key)
+
+
+# -- a torch class subclassed without an __init__ ---------------------------------------------------
+# d2l's MaskedSoftmaxCELoss(nn.CrossEntropyLoss) has only a forward: its callers construct torch's
+# CrossEntropyLoss, whose class axis is 1; Paddle's defaults to -1, so the rule's `defaults` (axis=1)
+# must reach the inherited constructor.
+
+
+def test_a_subclass_without_init_gets_the_arguments_torch_implies(shipped_planner: Planner) -> None:
+    body = '''
+    class Plain(nn.CrossEntropyLoss):
+        pass
+
+    class Documented(nn.CrossEntropyLoss):
+        """A docstring stays first."""
+        def forward(self, pred, label):
+            return super().forward(pred, label)
+
+    class Own(nn.CrossEntropyLoss):
+        def __init__(self):
+            super().__init__()
+
+    class NoDefaults(nn.MSELoss):
+        pass
+    '''
+    out = _convert(shipped_planner, body)
+    assert dedent('''
+    class Plain(paddle.nn.CrossEntropyLoss):
+        def __init__(self, *args, **kwargs):  # what torch's CrossEntropyLoss constructor implies
+            super().__init__(*args, **kwargs, axis=1)
+
+        pass
+
+    class Documented(paddle.nn.CrossEntropyLoss):
+        """A docstring stays first."""
+
+        def __init__(self, *args, **kwargs):  # what torch's CrossEntropyLoss constructor implies
+            super().__init__(*args, **kwargs, axis=1)
+
+        def forward(self, pred, label):
+            return super().forward(pred, label)
+
+    class Own(paddle.nn.CrossEntropyLoss):
+        def __init__(self):
+            super().__init__(axis=1)
+
+    class NoDefaults(paddle.nn.MSELoss):
+        pass
+    ''') in out.code
+    inherited = [o for o in out.outcomes if o.use.kind is UseKind.INHERITED_INIT]
+    assert len(inherited) == 2 and all(o.applied and o.fix.tier is Tier.REVIEW for o in inherited)
+    assert convert_source(out.code, shipped_planner).code == out.code
+
+
+SEQ2SEQ_LOSS = '''
+import numpy as np
+import torch
+from torch import nn
+
+
+def sequence_mask(X, valid_len, value=0):
+    maxlen = X.size(1)
+    mask = torch.arange((maxlen), dtype=torch.float32, device=X.device)[None, :] < valid_len[:, None]
+    X[~mask] = value
+    return X
+
+
+class MaskedSoftmaxCELoss(nn.CrossEntropyLoss):
+    """d2l 0.17.6's, as written there."""
+    def forward(self, pred, label, valid_len):
+        weights = torch.ones_like(label)
+        weights = sequence_mask(weights, valid_len)
+        self.reduction='none'
+        unweighted_loss = super(MaskedSoftmaxCELoss, self).forward(
+            pred.permute(0, 2, 1), label)
+        weighted_loss = (unweighted_loss * weights).mean(dim=1)
+        return weighted_loss
+
+
+pred = torch.linspace(-2.0, 3.0, 24).reshape(2, 3, 4)
+label = torch.tensor([[0, 1, 3], [2, 2, 0]])
+out = MaskedSoftmaxCELoss()(pred, label, torch.tensor([3, 1]))
+np.save(OUT, out.numpy())
+'''
+
+
+def test_d2l_masked_softmax_loss_computes_what_torch_computes(tmp_path: Path, shipped_planner: Planner) -> None:
+    out = convert_source(SEQ2SEQ_LOSS, shipped_planner)
+    assert out.error is None and not re.search(r"\btorch\.|import torch", out.code)
+    (tmp_path / "torch_side.py").write_text(SEQ2SEQ_LOSS.replace("OUT", "'torch_out.npy'"))
+    (tmp_path / "paddle_side.py").write_text(out.code.replace("OUT", "'paddle_out.npy'"))
+    for side, block in (("torch_side", False), ("paddle_side", True)):
+        ran = run_without_torch(f"import {side}", tmp_path, block=block)
+        assert ran.returncode == 0, ran.stderr[-3000:]
+    want, got = np.load(tmp_path / "torch_out.npy"), np.load(tmp_path / "paddle_out.npy")
+    assert got.dtype == want.dtype and got.shape == want.shape == (2,)
+    np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -520,6 +520,7 @@ class _Finder:
                 self.visit(base, scope)
         for kw in node.keywords:
             self.visit(kw.value, scope)
+        self._inherited_init(node, scope)
         self.class_tensors.append(self._tensor_attributes(node, scope))
         key = self.local_classes.get(node.name) if scope is self.module_scope else None
         self.class_types.append(key if key is not None and self.facts.torch_base(key) else None)
@@ -534,6 +535,33 @@ class _Finder:
         self.self_class = outer_class
         self.class_tensors.pop()
         self.class_types.pop()
+
+    def _inherited_init(self, node: ast.ClassDef, scope: Scope) -> None:
+        """A subclass of a torch class with no ``__init__`` of its own, whose rule adds Paddle arguments
+        torch's constructor implies (``nn.CrossEntropyLoss`` → ``axis=1``): an ``INHERITED_INIT`` use
+        on the body's first statement, where the conversion writes the ``__init__`` that passes them
+        (callers anywhere construct it with torch's arguments). Recorded before the body's uses."""
+        base = node.bases[0] if node.bases else None
+        if not isinstance(base, (ast.Attribute, ast.Name)) or not node.body:
+            return
+        api = self._torch_name(base, scope)
+        rule = self.rules.get(api) if api is not None else None
+        if rule is None or rule.kind is not Kind.CALLABLE or not rule.converts or not rule.defaults:
+            return
+        for stmt in node.body:
+            if isinstance(stmt, _FUNCS) and stmt.name == "__init__":
+                return
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__init__"
+                                                    for t in stmt.targets):  # fmt: skip
+                return
+        first = node.body[0]
+        start, end = self.src.node_span(first)
+        indent = self.src.text[start - first.col_offset : start] if first.col_offset else ""
+        if indent.strip():  # `class L(nn.CrossEntropyLoss): pass` on one line: no room for a method
+            return
+        line_end = self.src.text.find("\n", start, end)
+        self.uses.append(Use(rule.api, rule, UseKind.INHERITED_INIT, start, end, start,
+                             end if line_end < 0 else line_end, statement=indent))  # fmt: skip
 
     def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
         """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.

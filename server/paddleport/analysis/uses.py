@@ -20,6 +20,9 @@ class UseKind(enum.Enum):
     IMPORT = "import"  # import torch.nn as nn
     FACTORY_KWARGS = "factory_kwargs"  # dd = {'device': device, 'dtype': dtype}, splatted as **dd
     LOOKUP = "lookup"  # hasattr(F, 'gelu'), getattr(nn, name), nn.__dict__: a torch module searched by name
+    # `class L(nn.CrossEntropyLoss)` with no `__init__`: its callers construct torch's base, whose
+    # rule adds Paddle arguments torch implies (`axis=1`); `statement` holds the body's indentation
+    INHERITED_INIT = "inherited_init"
     PROMOTE = "promote"  # `b` in `randn(2) + b` (int64 b): an operand torch promotes and Paddle refuses to
 
 

@@ -196,6 +196,8 @@ class Planner:
         """New text, tier, an extra review note, and the summary of what this use gets."""
         tier = rule.tier
         kind = use.kind
+        if kind is UseKind.INHERITED_INIT:
+            return self._inherited_init(use, rule, span)
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
             code, summary, review_dropped, call_notes = self._rewrite_call(use, rule, span)
             if review_dropped or call_notes:  # an argument Paddle cannot take went: a human decides
@@ -217,6 +219,25 @@ class Planner:
             raise Unconvertible("only a call converts: its Paddle code is written from the call")
         new, tier, extra = self._rewrite_name(use, rule, span)
         return new, tier, extra, rule.summary(used=())
+
+    def _inherited_init(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None, str]:
+        """The first statement of a subclass body with the ``__init__`` torch's base implies: its
+        callers pass torch's arguments through, mapped as ``super().__init__(*args, **kwargs)`` is."""
+        assert use.statement is not None
+        call = "super().__init__(*args, **kwargs)"
+        as_call = replace(use, kind=UseKind.CALL, via_alias=True, start=0, end=len(call), statement=None)
+        mapped, tier, extra, summary = self._rewrite(as_call, rule, call)
+        if mapped == call:
+            raise AlreadyPaddle
+        indent = use.statement
+        init = (f"def __init__(self, *args, **kwargs):  # what torch's {rule.api.rsplit('.', 1)[-1]} "
+                f"constructor implies\n{indent}    {mapped}")  # fmt: skip
+        try:
+            docstring = ast.get_docstring(ast.parse(span.strip()), clean=False) is not None
+        except SyntaxError:  # an indented block out of its class: a method, not a docstring
+            docstring = False
+        new = f"{span}\n\n{indent}{init}\n" if docstring else f"{init}\n\n{indent}{span}"
+        return new, tier, extra, f"{rule.api}'s constructor, inherited: {summary}"
 
     def _rewrite_name(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None]:
         tier = rule.tier
