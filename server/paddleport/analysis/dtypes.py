@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from paddleport.analysis.scopes import Scope
 
 # A dtype fact: an exact Paddle dtype name ("float32", "int64", "bool"), DEFAULT (torch's
-# default floating dtype, what ``randn`` makes), or FLOATING (some floating dtype).
+# default floating dtype, what ``randn`` makes), LOSS (a loss value: floating), or FLOATING (some
+# floating dtype, deduced from an operation: `x.div(n)`, `x.mean()`, `x * y` with a floating x).
 DEFAULT = "default"
+LOSS = "loss"
 FLOATING = "floating"
-_FLOATS = frozenset({"float16", "bfloat16", "float32", "float64", DEFAULT, FLOATING})
+_FLOATS = frozenset({"float16", "bfloat16", "float32", "float64", DEFAULT, LOSS, FLOATING})
 _INTEGERS = frozenset({"bool", "uint8", "int8", "int16", "int32", "int64"})
 
 # torch dtype attribute (last part of its canonical name) -> Paddle dtype name
@@ -41,9 +43,15 @@ _CAST_METHODS = {"float": "float32", "double": "float64", "half": "float16", "bf
 # tensor methods whose result has the receiver's dtype
 _SAME_METHODS = frozenset({
     "reshape", "view", "unsqueeze", "squeeze", "transpose", "permute", "t", "flatten", "clone", "detach",
-    "contiguous", "expand", "expand_as", "repeat", "flip", "cpu", "cuda", "abs", "neg", "exp", "log",
-    "sqrt", "sigmoid", "tanh", "relu", "softmax", "log_softmax", "clamp", "clip", "roll", "tril", "triu",
-    "repeat_interleave", "narrow", "unfold", "masked_fill", "index_select", "gather", "requires_grad_",
+    "contiguous", "expand", "expand_as", "repeat", "flip", "cpu", "cuda", "abs", "neg", "relu", "clamp",
+    "clip", "roll", "tril", "triu", "repeat_interleave", "narrow", "unfold", "masked_fill", "index_select",
+    "gather", "requires_grad_",
+})  # fmt: skip
+# tensor methods and torch functions whose result is always floating: a floating input's dtype, the
+# default dtype for an integer one (true division, transcendental functions)
+_FLOATING_RESULTS = frozenset({
+    "div", "true_divide", "sqrt", "rsqrt", "exp", "log", "log2", "log10", "log1p", "expm1", "sin", "cos",
+    "tan", "sigmoid", "tanh", "softmax", "log_softmax", "erf", "reciprocal", "mean", "std", "var", "norm",
 })  # fmt: skip
 # torch functions: always floating (the default dtype without dtype=), int64, or the first
 # tensor argument's dtype (every tensor argument's, when they agree)
@@ -54,8 +62,8 @@ _FIXED_FACTORIES = {"randint": "int64", "randperm": "int64", "LongTensor": "int6
 _LIKE = frozenset({"zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "full_like",
                    "clone"})  # fmt: skip
 _SAME_FUNCTIONS = frozenset({
-    "matmul", "mm", "bmm", "abs", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "neg", "softmax",
-    "log_softmax", "cat", "concat", "stack", "reshape", "transpose", "permute", "flatten", "unsqueeze",
+    "matmul", "mm", "bmm", "abs", "relu", "neg", "cat", "concat", "stack", "reshape", "transpose", "permute",
+    "flatten", "unsqueeze",
     "squeeze", "tril", "triu", "repeat_interleave", "roll", "clamp", "clip", "flip", "gelu", "silu", "pow",
 })  # fmt: skip
 _LITERAL_DATA = frozenset({"tensor", "as_tensor"})
@@ -112,6 +120,18 @@ def _number(node: ast.expr) -> str | None:
     return None
 
 
+def _floating(dtype: str | None) -> str:
+    """The dtype of a result that is always floating, from its input's."""
+    if dtype in (LOSS, FLOATING) or dtype is None:
+        return FLOATING
+    return dtype if is_float(dtype) else DEFAULT
+
+
+def _rounds(node: ast.Call) -> bool:
+    """``div(..., rounding_mode=...)`` keeps integers."""
+    return any(k.arg == "rounding_mode" for k in node.keywords)
+
+
 @dataclass
 class Dtypes:
     """Dtype inference over one module's ``ast``, with the finder's name resolution.
@@ -125,7 +145,8 @@ class Dtypes:
     loss: Callable[[ast.Call, Scope], bool]
 
     def __post_init__(self) -> None:
-        self._names: dict[tuple[int, str], str | None] = {}
+        # per scope (held, so that its id is not reused by a later scope): name -> dtype fact
+        self._names: dict[int, tuple[Scope, dict[str, str | None]]] = {}
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
         """The dtype fact for ``node``'s value, if it is a tensor whose dtype the code tells."""
@@ -178,17 +199,20 @@ class Dtypes:
             s = s.parent
         if s is None or name in s.torch:
             return None
-        key = (id(s), name)
-        if key in self._names:
-            return self._names[key]
-        self._names[key] = None  # a name defined from itself stays unknown
+        entry = self._names.get(id(s))
+        if entry is None or entry[0] is not s:
+            entry = self._names[id(s)] = (s, {})
+        known = entry[1]
+        if name in known:
+            return known[name]
+        known[name] = None  # a name defined from itself stays unknown
         values = [value for names, value in s.assigns if names == [name]]
         found: str | None = None
         # `x += y` keeps a tensor's dtype (torch computes in place, and raises rather than change it)
         if values and len(values) == s.binds.get(name, 0) - s.augmented.get(name, 0):
             facts = {self.of(v, s, depth + 1) for v in values}
             found = facts.pop() if len(facts) == 1 else None
-        self._names[key] = found
+        known[name] = found
         return found
 
     def _dtype_argument(self, node: ast.expr, scope: Scope) -> str | None:
@@ -200,7 +224,7 @@ class Dtypes:
     def _call(self, node: ast.Call, scope: Scope, depth: int) -> str | None:
         func = node.func
         if self.loss(node, scope):
-            return FLOATING
+            return LOSS
         dtype_kw = next((k.value for k in node.keywords if k.arg == "dtype"), None)
         api = self.torch_name(func, scope) if isinstance(func, (ast.Attribute, ast.Name)) else None
         if api is not None:
@@ -221,6 +245,8 @@ class Dtypes:
             if name == "full" and len(node.args) >= 2:
                 kind = _number(node.args[1])
                 return DEFAULT if kind == "float" else "int64" if kind == "int" else None
+            if name in _FLOATING_RESULTS and node.args and (name != "div" or not _rounds(node)):
+                return _floating(self.of(node.args[0], scope, depth + 1))
             if name in _LIKE and node.args:
                 return self.of(node.args[0], scope, depth + 1)
             if name in _SAME_FUNCTIONS and node.args:
@@ -244,4 +270,6 @@ class Dtypes:
                 return None
             if method in _SAME_METHODS:
                 return self.of(func.value, scope, depth + 1)
+            if method in _FLOATING_RESULTS and (method != "div" or not _rounds(node)):
+                return _floating(self.of(func.value, scope, depth + 1))
         return None

@@ -1161,9 +1161,11 @@ class _Finder:
                 and (dotted(operand.func) or [""])[-1] in _CAST_CALLS):  # fmt: skip
             return
         runtime = not dt.is_integer(od)
+        if runtime and fd == dt.FLOATING:
+            return  # a floating kind deduced from the other operands of unknown dtype: theirs, most likely
         if runtime and not (self._tensor_conf(operand, scope) or _indexes_new_axis(operand)):
             return  # not known to be a tensor: a Python number or unknown object stays as written
-        if fd in (dt.DEFAULT, dt.FLOATING):
+        if fd in (dt.DEFAULT, dt.LOSS, dt.FLOATING):
             if isinstance(floating, ast.Name):
                 target = f"{floating.id}.dtype"
             elif fd == dt.DEFAULT:
