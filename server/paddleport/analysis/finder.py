@@ -10,6 +10,7 @@ import ast
 import dataclasses
 from dataclasses import dataclass, field
 
+from paddleport.analysis import dtypes as dt
 from paddleport.analysis import objtypes as ot
 from paddleport.analysis import project as px
 from paddleport.analysis.canonical import canonical
@@ -173,6 +174,20 @@ def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
     return False
 
 
+def _indexes_new_axis(node: ast.expr) -> bool:
+    """``valid_len[:, None]``: indexing with ``None`` (a new axis) is done only to arrays and tensors."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    index = node.slice
+    items = index.elts if isinstance(index, ast.Tuple) else [index]
+    return any(_is_none(i) for i in items)
+
+
+def _loss_name(typ: str) -> bool:
+    """A torch loss class: ``torch.nn.CrossEntropyLoss``."""
+    return typ.startswith("torch.nn.") and typ.endswith("Loss")
+
+
 def _self_layer_weight(node: ast.expr) -> str | None:
     """``A`` for ``self.A.weight``, else None."""
     if (isinstance(node, ast.Attribute) and node.attr == "weight" and isinstance(node.value, ast.Attribute)
@@ -258,6 +273,9 @@ _ROLE_VALUE, _ROLE_CALL, _ROLE_BASE, _ROLE_ANNOTATION, _ROLE_TYPE_CHECK = range(
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 _LOOKUPS = frozenset({"getattr", "hasattr", "dir"})
 FACTORY_KWARGS_API = "factory_kwargs"  # the `api` of a device/dtype dict's use (no torch name)
+PROMOTE_API = "type_promotion"  # the `api` of a PROMOTE use (an operand to cast)
+# calls whose result is already an operand cast for promotion (converted code, or by hand)
+_CAST_CALLS = frozenset({"astype", "promote", "cast"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -284,6 +302,7 @@ class _Finder:
         self.narrowed: dict[str, str] = {}  # names narrowed by an enclosing isinstance test
         self.handled: set[int] = set()  # ids of attribute nodes already recorded within a wider use
         self.module_scope: Scope | None = None
+        self.dtypes = dt.Dtypes(self._torch_name, self._is_loss)
 
     # -- traversal -------------------------------------------------------
 
@@ -307,6 +326,8 @@ class _Finder:
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
         t = type(node)
+        if (t is ast.BinOp or t is ast.Compare or t is ast.AugAssign) and self._imports_torch:
+            self._promotion(node, scope)  # type: ignore[arg-type]
         if t is ast.Call:
             self._call(node, scope)  # type: ignore[arg-type]
         elif t is ast.Attribute or t is ast.Name:
@@ -542,6 +563,7 @@ class _Finder:
                 self.visit(base, scope)
         for kw in node.keywords:
             self.visit(kw.value, scope)
+        self._inherited_init(node, scope)
         self.class_tensors.append(self._tensor_attributes(node, scope))
         key = self.local_classes.get(node.name) if scope is self.module_scope else None
         self.class_types.append(key if key is not None and self.facts.torch_base(key) else None)
@@ -557,6 +579,33 @@ class _Finder:
         self.class_tensors.pop()
         self.class_types.pop()
         self.torch_layout_classes.pop()
+
+    def _inherited_init(self, node: ast.ClassDef, scope: Scope) -> None:
+        """A subclass of a torch class with no ``__init__`` of its own, whose rule adds Paddle arguments
+        torch's constructor implies (``nn.CrossEntropyLoss`` → ``axis=1``): an ``INHERITED_INIT`` use
+        on the body's first statement, where the conversion writes the ``__init__`` that passes them
+        (callers anywhere construct it with torch's arguments). Recorded before the body's uses."""
+        base = node.bases[0] if node.bases else None
+        if not isinstance(base, (ast.Attribute, ast.Name)) or not node.body:
+            return
+        api = self._torch_name(base, scope)
+        rule = self.rules.get(api) if api is not None else None
+        if rule is None or rule.kind is not Kind.CALLABLE or not rule.converts or not rule.defaults:
+            return
+        for stmt in node.body:
+            if isinstance(stmt, _FUNCS) and stmt.name == "__init__":
+                return
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__init__"
+                                                    for t in stmt.targets):  # fmt: skip
+                return
+        first = node.body[0]
+        start, end = self.src.node_span(first)
+        indent = self.src.text[start - first.col_offset : start] if first.col_offset else ""
+        if indent.strip():  # `class L(nn.CrossEntropyLoss): pass` on one line: no room for a method
+            return
+        line_end = self.src.text.find("\n", start, end)
+        self.uses.append(Use(rule.api, rule, UseKind.INHERITED_INIT, start, end, start,
+                             end if line_end < 0 else line_end, statement=indent))  # fmt: skip
 
     def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
         """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.
@@ -1131,6 +1180,85 @@ class _Finder:
             return min(self._tensor_conf(body, scope), self._tensor_conf(orelse, scope))
         return 0
 
+    # -- type promotion --------------------------------------------------------
+
+    def _promotion(self, node: ast.BinOp | ast.Compare | ast.AugAssign, scope: Scope) -> None:
+        """A ``PROMOTE`` use on the operand of ``node`` that torch would promote to the other's
+        floating dtype and Paddle refuses to: one known to be an integer tensor (cast), or a
+        tensor of unknown dtype (cast at run time if it is an integer). Recorded before the
+        operand's own uses, so that it encloses a use with the same span."""
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1 or not isinstance(node.ops[0], dt.PROMOTING_COMPARISONS):
+                return
+            left, right = node.left, node.comparators[0]
+        elif not isinstance(node.op, dt.PROMOTING_OPS):
+            return
+        elif isinstance(node, ast.AugAssign):
+            left, right = node.target, node.value
+        else:
+            left, right = node.left, node.right
+        if type(left) is ast.Constant or type(right) is ast.Constant:  # a Python scalar: Paddle promotes
+            return
+        ld, rd = self.dtypes.of(left, scope), self.dtypes.of(right, scope)
+        if dt.is_float(ld) and not dt.is_float(rd):
+            floating, fd, operand, od = left, ld, right, rd
+        elif dt.is_float(rd) and not dt.is_float(ld) and not isinstance(node, ast.AugAssign):
+            floating, fd, operand, od = right, rd, left, ld
+        else:
+            return
+        if (isinstance(operand, ast.Call) and isinstance(operand.func, (ast.Attribute, ast.Name))
+                and (dotted(operand.func) or [""])[-1] in _CAST_CALLS):  # fmt: skip
+            return
+        runtime = not dt.is_integer(od)
+        if runtime and fd == dt.FLOATING:
+            return  # a floating kind deduced from the other operands of unknown dtype: theirs, most likely
+        if runtime and not (self._tensor_conf(operand, scope) or _indexes_new_axis(operand)):
+            return  # not known to be a tensor: a Python number or unknown object stays as written
+        if fd in (dt.DEFAULT, dt.LOSS, dt.FLOATING):
+            if isinstance(floating, ast.Name):
+                target = f"{floating.id}.dtype"
+            elif fd == dt.DEFAULT:
+                target = "paddle.get_default_dtype()"
+            else:
+                return
+        else:
+            target = repr(fd)
+        start, end = self.src.node_span(operand)
+        conf = Confidence.MEDIUM if runtime else Confidence.HIGH
+        self.uses.append(Use(PROMOTE_API, None, UseKind.PROMOTE, start, end, start, end, conf,
+                             promote_to=target, promote_runtime=runtime))  # fmt: skip
+
+    def _torch_name(self, node: ast.expr, scope: Scope) -> str | None:
+        """The canonical torch name a dotted expression refers to (``torch.float32``), or None."""
+        parts = dotted(node)
+        if parts is None:
+            return None
+        base, _ = scope.lookup(parts[0])
+        if base is None:
+            if len(parts) == 2 and self._this_module(parts[0], scope):  # d2l.arange, d2l.float32
+                assert self.module_scope is not None
+                return self._torch_name(ast.Name(parts[1], ast.Load()), self.module_scope)
+            return None
+        return canonical(".".join([base, *parts[1:]]))
+
+    def _is_loss(self, node: ast.Call, scope: Scope) -> bool:
+        """The call computes a torch loss: a loss module or function, or ``super().forward(...)``
+        in a subclass of one. Its result is floating."""
+        func = node.func
+        if (isinstance(func, ast.Attribute) and func.attr == "forward" and isinstance(func.value, ast.Call)
+                and isinstance(func.value.func, ast.Name) and func.value.func.id == "super"):  # fmt: skip
+            cls = self.class_types[-1] if self.class_types else None
+            return cls is not None and any(_loss_name(b) for b in self.facts.mro(cls))
+        if not isinstance(func, (ast.Attribute, ast.Name)):
+            return False
+        api = self._torch_name(func, scope)
+        if api is not None:
+            name = api.rsplit(".", 1)[-1]
+            return api.startswith("torch.nn.functional.") and (
+                name.endswith(("_loss", "entropy", "entropy_with_logits")) or name == "kl_div")
+        typ = self._obj_type(func, scope)
+        return typ is not None and typ.startswith("torch.") and _loss_name(typ)
+
     # -- object types --------------------------------------------------------
 
     def _is_tensor_type(self, typ: str) -> bool:
@@ -1412,11 +1540,12 @@ class _Finder:
             by_name = self.rules.by_name.get(node.attr)
             if by_name is None or self._tensor_conf(node.value, scope) or _not_a_tensor(node.value, scope):
                 return None
-            return node, by_name
+            # a formula rewrites the attribute alone (`list(m._parameters)`), whatever surrounds it
+            return (node, by_name) if by_name.transform not in (None, "formula") else None
         if self._is_tensor_type(typ):
             return None
         rule = self.rules.member(self.facts.mro(typ), node.attr)
-        if rule is None or rule.kind is not Kind.ATTRIBUTE or rule.transform is None:
+        if rule is None or rule.kind is not Kind.ATTRIBUTE or rule.transform in (None, "formula"):
             return None
         return node, rule
 

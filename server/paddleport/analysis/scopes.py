@@ -45,6 +45,7 @@ class Scope:
     loops: list[tuple[ast.expr, ast.expr]] = field(default_factory=list)
     objects: dict[str, str] = field(default_factory=dict)  # name -> object type (objtypes)
     binds: dict[str, int] = field(default_factory=dict)  # name -> how many statements bind it
+    augmented: dict[str, int] = field(default_factory=dict)  # name -> how many `name += ...` bind it
     roots: dict[str, str] = field(default_factory=dict)  # non-torch import name -> top package
 
     def is_module(self, name: str) -> bool:
@@ -207,6 +208,9 @@ class ScopeBuilder:
                     self.scope.assigns.append(([node.target.id], node.value))
             elif t is ast.AugAssign:
                 self._bind(node.target)  # type: ignore[attr-defined]
+                if isinstance(node.target, ast.Name):  # type: ignore[attr-defined]
+                    name = node.target.id  # type: ignore[attr-defined]
+                    self.scope.augmented[name] = self.scope.augmented.get(name, 0) + 1
             elif t is ast.Return:
                 value = node.value  # type: ignore[attr-defined]
                 if value is not None and is_factory_dict(value, both=True):

@@ -20,6 +20,10 @@ class UseKind(enum.Enum):
     IMPORT = "import"  # import torch.nn as nn
     FACTORY_KWARGS = "factory_kwargs"  # dd = {'device': device, 'dtype': dtype}, splatted as **dd
     LOOKUP = "lookup"  # hasattr(F, 'gelu'), getattr(nn, name), nn.__dict__: a torch module searched by name
+    # `class L(nn.CrossEntropyLoss)` with no `__init__`: its callers construct torch's base, whose
+    # rule adds Paddle arguments torch implies (`axis=1`); `statement` holds the body's indentation
+    INHERITED_INIT = "inherited_init"
+    PROMOTE = "promote"  # `b` in `randn(2) + b` (int64 b): an operand torch promotes and Paddle refuses to
 
 
 class Confidence(enum.IntEnum):
@@ -55,3 +59,7 @@ class Use:
     statement: str | None = None
     keep_layout: bool = False  # a layer whose parameters the code assigns: keep torch's layout
     open_files: frozenset[str] = frozenset()  # argument names bound by an enclosing `with open(...) as f`
+    # PROMOTE: the floating dtype (Paddle code: `'float32'`, `x.dtype`) the operand is cast to, and
+    # whether its own dtype is unknown (cast at run time only if it is an integer or bool tensor)
+    promote_to: str | None = None
+    promote_runtime: bool = False

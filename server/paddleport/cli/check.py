@@ -21,8 +21,9 @@ CODE_UNREADABLE = "PP900"
 
 
 def code_for(fix: Fix) -> str:
-    """PP100 exact fix, PP200 fix to review, PP300 manual port, PP400 no rule yet."""
-    if fix.use.rule is None and fix.use.kind.value != "import":
+    """PP100 exact fix, PP200 fix to review, PP300 manual port, PP400 no rule yet (and no conversion
+    by the engine itself, which has its own for type promotion and device/dtype dicts)."""
+    if fix.use.rule is None and fix.use.kind.value != "import" and fix.replacement is None:
         return CODE_NO_RULE
     return CODE_BY_TIER[fix.tier]
 

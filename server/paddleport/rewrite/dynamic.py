@@ -139,10 +139,11 @@ def lookup(use: Use, span: str, rules: RuleSet) -> Result:
 def _probe(use: Use, rules: RuleSet) -> Result:
     """Whether the converted program has ``use.api``, as an expression."""
     rule = use.rule
-    converts = rule is not None and rule.tier is not Tier.MANUAL and rule.paddle is not None
+    converts = (rule is not None and rule.tier is not Tier.MANUAL
+                and (rule.paddle is not None or rule.writes_code))  # fmt: skip
     if converts:
-        assert rule is not None and rule.paddle is not None
-        parent, _, last = rule.paddle.rpartition(".")
+        assert rule is not None
+        parent, _, last = (rule.paddle or "").rpartition(".")
         if not rule.transform and parent and all(p.isidentifier() for p in rule.paddle.split(".")):
             probe = f"hasattr({parent}, {last!r})"
             return probe, rule.tier, f"feature probe → {probe}: the converted code uses {rule.paddle}"

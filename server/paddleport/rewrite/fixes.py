@@ -76,7 +76,7 @@ class Planner:
         self._adapters: dict[str, str | None] = {}  # rule api -> adapter class source
         self._adapter_rules: dict[str, Rule] = {}  # adapter member name -> its rule
         self._memo: dict[tuple[str, str, UseKind, bool, bool, bool, tuple[str, ...], str | None, bool,
-                               frozenset[str], bool],
+                               frozenset[str], str | None, bool, bool],
                          tuple[str | None, Tier, str]] = {}  # fmt: skip
 
     def adapter(self, rule: Rule) -> str | None:
@@ -105,7 +105,8 @@ class Planner:
     def fix(self, use: Use, text: str) -> Fix:
         span = text[use.start : use.end]
         key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.splats, use.statement,
-               use.keep_layout, use.open_files, use.alias_source)  # fmt: skip
+               use.keep_layout, use.open_files, use.promote_to, use.promote_runtime,
+               use.alias_source)  # fmt: skip
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -160,6 +161,8 @@ class Planner:
             )
         if use.kind is UseKind.FACTORY_KWARGS:
             return dynamic.factory_kwargs(span)
+        if use.kind is UseKind.PROMOTE:
+            return promotion(use, span)
         if use.kind is UseKind.LOOKUP:
             try:
                 return dynamic.lookup(use, span, self.rules)
@@ -226,6 +229,8 @@ class Planner:
         """New text, tier, an extra review note, and the summary of what this use gets."""
         tier = rule.tier
         kind = use.kind
+        if kind is UseKind.INHERITED_INIT:
+            return self._inherited_init(use, rule, span)
         if kind in (UseKind.CALL, UseKind.METHOD_CALL):
             code, summary, review_dropped, call_notes = self._rewrite_call(use, rule, span)
             if review_dropped or call_notes:  # an argument Paddle cannot take went: a human decides
@@ -247,6 +252,25 @@ class Planner:
             raise Unconvertible("only a call converts: its Paddle code is written from the call")
         new, tier, extra = self._rewrite_name(use, rule, span)
         return new, tier, extra, rule.summary(used=())
+
+    def _inherited_init(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None, str]:
+        """The first statement of a subclass body with the ``__init__`` torch's base implies: its
+        callers pass torch's arguments through, mapped as ``super().__init__(*args, **kwargs)`` is."""
+        assert use.statement is not None
+        call = "super().__init__(*args, **kwargs)"
+        as_call = replace(use, kind=UseKind.CALL, via_alias=True, start=0, end=len(call), statement=None)
+        mapped, tier, extra, summary = self._rewrite(as_call, rule, call)
+        if mapped == call:
+            raise AlreadyPaddle
+        indent = use.statement
+        init = (f"def __init__(self, *args, **kwargs):  # what torch's {rule.api.rsplit('.', 1)[-1]} "
+                f"constructor implies\n{indent}    {mapped}")  # fmt: skip
+        try:
+            docstring = ast.get_docstring(ast.parse(span.strip()), clean=False) is not None
+        except SyntaxError:  # an indented block out of its class: a method, not a docstring
+            docstring = False
+        new = f"{span}\n\n{indent}{init}\n" if docstring else f"{init}\n\n{indent}{span}"
+        return new, tier, extra, f"{rule.api}'s constructor, inherited: {summary}"
 
     def _rewrite_name(self, use: Use, rule: Rule, span: str) -> tuple[str, Tier, str | None]:
         tier = rule.tier
@@ -489,6 +513,33 @@ def statement_for(use: Use, rule: Rule, span: str) -> str:
         values[name] = defaults[name]
     lines = Template(rule.statement.strip("\n")).substitute(values).split("\n")
     return "\n".join([lines[0], *(use.statement + ln if ln.strip() else ln for ln in lines[1:])])
+
+
+def promotion(use: Use, span: str) -> tuple[str | None, Tier, str]:
+    """The operand torch promotes to a floating dtype, cast to it (Paddle refuses to mix kinds).
+
+    Known to be an integer or bool tensor: ``b.astype(<dtype>)``. Of unknown dtype:
+    ``_paddleport_vision.promote(x, <dtype>)``, which casts only an integer or bool tensor and
+    returns anything else unchanged. Either way the result is torch's: the integer operand
+    becomes the floating operand's dtype before the operation.
+    """
+    assert use.promote_to is not None
+    try:
+        node = cst.parse_expression(span)
+    except cst.ParserSyntaxError:
+        node = cst.parse_expression(f"({span})")
+    target = use.promote_to
+    short = _short(span)
+    if use.promote_runtime:
+        new = f"{helpers.VISION}.promote({span}, {target})"
+        return new, Tier.EXACT, (
+            f"`{short}` meets a floating tensor: torch casts an integer or bool tensor to `{target}` there, "
+            f"Paddle raises — `{helpers.VISION}.promote` does torch's cast at run time (anything else "
+            "passes unchanged)")  # fmt: skip
+    operand = span if _atomic(node) else f"({span})"
+    return f"{operand}.astype({target})", Tier.EXACT, (
+        f"`{short}` is an integer tensor meeting a floating one: torch promotes it to `{target}`, "
+        "Paddle raises — cast as torch does")
 
 
 def _short(text: str) -> str:

@@ -20,7 +20,7 @@ VISION = "_paddleport_vision"
 # Helpers that check their first argument at run time and do what the original code did
 # for anything but a paddle tensor: a call of one is right whatever the receiver is, so it
 # is applied on receivers of unknown type too (d2l's ``lambda x, *args, **kwargs: x.type(...)``).
-DISPATCHING = frozenset({"tensor_type"})
+DISPATCHING = frozenset({"tensor_type", "promote"})
 
 # member -> (source, indented one level inside the class; members it calls)
 MEMBERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -258,7 +258,8 @@ class GaussianBlur(paddle.nn.Layer):
 @staticmethod
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                  scale=None, enable_gqa=False):
-    """torch's attention over any number of leading dims: Paddle's takes [batch, heads, length, dim]."""
+    """Attention over any number of leading dims, as the original took it: Paddle's takes
+    [batch, heads, length, dim]."""
     attention = paddle.compat.nn.functional.scaled_dot_product_attention
     if query.ndim == 4:
         return attention(query, key, value, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal,
@@ -273,6 +274,15 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     out = attention(four(query), four(key), four(value), attn_mask=attn_mask, dropout_p=dropout_p,
                     is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
     return out.reshape([*lead, *out.shape[-2:]])
+''', ()),
+    "promote": ('''
+@staticmethod
+def promote(x, dtype):
+    """The original's type promotion, which Paddle refuses between tensors of different kinds: an integer
+    or bool tensor meeting a floating tensor of `dtype` is cast to it; anything else is returned as is."""
+    if isinstance(x, paddle.Tensor) and not (x.is_floating_point() or x.is_complex()):
+        return x.astype(dtype)
+    return x
 ''', ()),
     "tensor_type": ('''
 @staticmethod
