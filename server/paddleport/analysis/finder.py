@@ -290,6 +290,8 @@ class _Finder:
         self.uses: list[Use] = []
         self.class_tensors: list[set[str]] = []  # self.<attr> known to hold tensors, per class
         self.kept_layout: set[int] = set()  # ids of calls creating layers whose weight is assigned
+        # `p.grad[:] *= k`: id of the `p.grad` written into by index -> the subscript (rewritten whole)
+        self.grad_writes: dict[int, ast.Subscript] = {}
         self.torch_layout_classes: list[bool] = []  # per enclosing class: its own weight keeps torch's layout
         self.open_files: set[str] = set()  # names bound by an enclosing `with open(...) as name`
         self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
@@ -328,6 +330,11 @@ class _Finder:
         t = type(node)
         if (t is ast.BinOp or t is ast.Compare or t is ast.AugAssign) and self._imports_torch:
             self._promotion(node, scope)  # type: ignore[arg-type]
+        if (t is ast.AugAssign or t is ast.Assign) and self._imports_torch:
+            for target in (node.targets if t is ast.Assign else [node.target]):  # type: ignore[attr-defined]
+                if (type(target) is ast.Subscript and type(target.value) is ast.Attribute
+                        and target.value.attr == "grad"):  # fmt: skip
+                    self.grad_writes[id(target.value)] = target
         if t is ast.Call:
             self._call(node, scope)  # type: ignore[arg-type]
         elif t is ast.Attribute or t is ast.Name:
@@ -1024,7 +1031,7 @@ class _Finder:
         conf = self._tensor_conf(node.value, scope)
         if not conf:
             conf = Confidence.LOW if attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
-        self._record_attribute(node, rule, conf, node)
+        self._record_attribute(node, rule, conf, self.grad_writes.get(id(node), node))
 
     def _record_attribute(self, node: ast.Attribute, rule: Rule, conf: int, whole: ast.AST,
                           store: bool | None = None) -> None:  # fmt: skip

@@ -144,7 +144,7 @@ def _probe(use: Use, rules: RuleSet) -> Result:
     if converts:
         assert rule is not None
         parent, _, last = (rule.paddle or "").rpartition(".")
-        if not rule.transform and parent and all(p.isidentifier() for p in rule.paddle.split(".")):
+        if not rule.transform and parent and all(p.isidentifier() for p in (rule.paddle or "").split(".")):
             probe = f"hasattr({parent}, {last!r})"
             return probe, rule.tier, f"feature probe → {probe}: the converted code uses {rule.paddle}"
         return "True", rule.tier, f"feature probe → True: {use.api} converts ({rule.summary()})"

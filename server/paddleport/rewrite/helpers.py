@@ -275,6 +275,24 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                     is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
     return out.reshape([*lead, *out.shape[-2:]])
 ''', ()),
+    "layer_to": ('''
+@staticmethod
+def layer_to(layer, *args, **kwargs):
+    """layer.to(...) returning the layer; buffers not yet initialised (an RNN's dropout state, on
+    which Paddle's Layer.to fails) are set aside while the rest moves."""
+    held = []
+    for sub in layer.sublayers(include_self=True):
+        for name, buffer in list(sub._buffers.items()):
+            if buffer is not None and not buffer._is_initialized():
+                held.append((sub, name, buffer))
+                sub._buffers[name] = None
+    try:
+        layer.to(*args, **kwargs)
+    finally:
+        for sub, name, buffer in held:
+            sub._buffers[name] = buffer
+    return layer
+''', ()),
     "promote": ('''
 @staticmethod
 def promote(x, dtype):

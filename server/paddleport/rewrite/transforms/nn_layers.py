@@ -440,7 +440,11 @@ def module_to(t: TransformInput) -> cst.BaseExpression:
                                   whitespace_after=cst.SimpleWhitespace("")))  # fmt: skip
         if len(positional) > 1:
             raise Unconvertible("a dtype followed by more positional arguments: pass them by keyword")
-    return mapped.with_changes(args=args)
+    # Paddle 3.3.1's Layer.to fails on a layer holding an RNN (its uninitialised dropout-state
+    # buffer): a helper moves the layer with such buffers set aside, and returns it as torch does
+    assert isinstance(mapped.func, cst.Attribute)
+    receiver = cst.Arg(value=mapped.func.value)
+    return cst.Call(func=cst.parse_expression("_paddleport_vision.layer_to"), args=[receiver, *args])
 
 
 @transform

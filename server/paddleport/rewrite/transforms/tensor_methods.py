@@ -479,3 +479,14 @@ def method_to_function(t: TransformInput) -> cst.BaseExpression:
     args = [cst.Arg(value=_receiver(t.original)), *t.mapped.args]
     return cst.Call(func=cst.parse_expression(t.rule.paddle),
                     args=join_arguments(list(t.mapped.args), args))  # fmt: skip
+
+
+@transform
+def grad_write(t: TransformInput) -> cst.BaseExpression:
+    """``p.grad[:] *= k`` → ``p.grad.detach()[:] *= k``: Paddle's gradients do not stop gradient, so
+    it refuses in-place writes into one; its detached view shares the memory, as torch's grad is."""
+    node = t.original
+    if isinstance(node, cst.Subscript):
+        detached = cst.Call(func=cst.Attribute(value=node.value, attr=cst.Name("detach")))
+        return node.with_changes(value=detached)
+    return node
