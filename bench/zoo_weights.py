@@ -63,7 +63,7 @@ for name in sys.argv[3:]:
         err = float(np.max(np.abs(y - data["y"]))) if y.shape == data["y"].shape else None
         ok = err is not None and bool(np.allclose(y, data["y"], rtol=1e-4, atol=1e-4))
         row = {"model": name, "missing": list(missing), "unexpected": list(unexpected), "max_abs_err": err,
-               "match": ok}
+               "output_scale": float(np.max(np.abs(data["y"]))), "match": ok}
     except Exception as exc:
         row = {"model": name, "error": f"{type(exc).__name__}: {exc}"[:300]}
     log.write(json.dumps(row) + "\\n")
@@ -179,7 +179,8 @@ def run(names: list[str], converted: Path = ROOT / "build" / "zoo" / "timm") -> 
             rows[name].update(row)
             if not row["match"]:
                 layer = _first_diverging_layer(name, tmp, converted)
-                rows[name].update(stage="compare", error=f"max abs error {row['max_abs_err']}",
+                error = f"max abs error {row['max_abs_err']:.3g} (largest output {row['output_scale']:.3g})"
+                rows[name].update(stage="compare", error=error,
                                   first_diverging_layer=layer)  # fmt: skip
     for row in rows.values():
         status = "match" if row.get("match") else f"[{row.get('stage')}] {row.get('error', '')}"

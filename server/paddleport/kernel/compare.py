@@ -55,7 +55,9 @@ def to_plain(value: Any, depth: int = 0) -> Any:
             data = value.detach() if hasattr(value, "detach") else value
             if mod.startswith("torch") and str(value.dtype) == "torch.bfloat16":
                 data = data.float()
-            arr = np.asarray(data.cpu().numpy() if hasattr(data, "cpu") else data.numpy())
+            # a copy: torch's numpy() shares memory, and a later in-place op (ReLU(inplace=True))
+            # would change what was recorded
+            arr = np.array(data.cpu().numpy() if hasattr(data, "cpu") else data.numpy(), copy=True)
             return ("tensor", arr, _dtype_name(value.dtype))
         if type(value).__name__ in ("Size",):
             return [int(v) for v in value]
