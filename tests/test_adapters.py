@@ -157,3 +157,19 @@ def test_a_timm_style_block_passes_layers_as_values_and_computes_what_torch_does
     ours, theirs = np.load(tmp_path / "paddle_out.npz"), np.load(tmp_path / "torch_out.npz")
     for key in theirs:
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5)
+
+
+def test_an_exact_class_test_keeps_the_plain_class_and_an_identity_test_the_adapter() -> None:
+    """`type(m) == nn.Linear` asks about layers built by direct calls (Paddle's own classes);
+    `act_layer is nn.ReLU` compares a value that may hold the adapter, so it names the adapter."""
+    code = convert_source(dedent("""
+        import torch.nn as nn
+
+        def init(m, act_layer=nn.ReLU):
+            if type(m) == nn.Linear or m.__class__ is nn.GRU:
+                pass
+            return act_layer is nn.ReLU
+    """), PLANNER).code
+    assert "if type(m) == paddle.nn.Linear or m.__class__ is paddle.nn.GRU:" in code
+    assert "def init(m, act_layer=_paddleport_layers.ReLU):" in code
+    assert "return act_layer is _paddleport_layers.ReLU" in code

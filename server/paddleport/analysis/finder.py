@@ -196,6 +196,20 @@ def _self_layer_weight(node: ast.expr) -> str | None:
     return None
 
 
+# Methods only torch's Module has (optimizers and schedulers share state_dict, zero_grad, train):
+# a parameter the body calls one on is a module, so its other members convert (`net.to(device)`).
+_MODULE_ONLY_METHODS = frozenset({
+    "apply", "named_modules", "modules", "children", "named_children", "named_parameters",
+    "register_buffer", "named_buffers", "buffers"})  # fmt: skip
+
+
+def _is_type_of(node: ast.expr) -> bool:
+    """``type(x)`` or ``x.__class__``: an object's exact class."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id == "type" and len(node.args) == 1
+    return isinstance(node, ast.Attribute) and node.attr == "__class__"
+
+
 _OWN = ""  # the class's own weight (`self.weight`), among the owners `_layout_readers` finds
 
 
@@ -292,6 +306,7 @@ class _Finder:
         self.kept_layout: set[int] = set()  # ids of calls creating layers whose weight is assigned
         # `p.grad[:] *= k`: id of the `p.grad` written into by index -> the subscript (rewritten whole)
         self.grad_writes: dict[int, ast.Subscript] = {}
+        self.compared: set[int] = set()  # ids of the operands of comparisons with type(x)
         self.torch_layout_classes: list[bool] = []  # per enclosing class: its own weight keeps torch's layout
         self.open_files: set[str] = set()  # names bound by an enclosing `with open(...) as name`
         self._resolved: dict[tuple[str, tuple[str, ...]], tuple[Rule | None, str, int]] = {}
@@ -330,6 +345,10 @@ class _Finder:
         t = type(node)
         if (t is ast.BinOp or t is ast.Compare or t is ast.AugAssign) and self._imports_torch:
             self._promotion(node, scope)  # type: ignore[arg-type]
+        if t is ast.Compare and self._imports_torch:  # `type(m) == nn.Linear`: the class itself
+            operands = [node.left, *node.comparators]  # type: ignore[attr-defined]
+            if any(_is_type_of(n) for n in operands):
+                self.compared.update(id(n) for n in operands)
         if (t is ast.AugAssign or t is ast.Assign) and self._imports_torch:
             for target in (node.targets if t is ast.Assign else [node.target]):  # type: ignore[attr-defined]
                 if (type(target) is ast.Subscript and type(target.value) is ast.Attribute
@@ -962,9 +981,9 @@ class _Finder:
         if self.open_files and call is not None and rule is not None and rule.file_arg:
             passed = [*call.args, *(k.value for k in call.keywords)]
             files = frozenset(a.id for a in passed if isinstance(a, ast.Name) and a.id in self.open_files)
-        alias_source = kind is UseKind.REFERENCE and id(node) in scope.alias_values
+        plain = kind is UseKind.REFERENCE and (id(node) in scope.alias_values or id(node) in self.compared)
         self.uses.append(Use(api, rule, kind, start, end, fstart, fend, Confidence.HIGH, via_alias,
-                             via_default=via_default, alias_source=alias_source, splats=splats,
+                             via_default=via_default, plain_class=plain, splats=splats,
                              keep_layout=keep_layout, open_files=files))  # fmt: skip
         return True
 
@@ -1069,7 +1088,8 @@ class _Finder:
     def _tensor_evidence(self, node: ast.FunctionDef | ast.AsyncFunctionDef, params: list[ast.arg],
                          inner: Scope) -> None:  # fmt: skip
         """A parameter the body calls a tensor-only method on (``t.erfinv_()``, never rebound) is a
-        tensor, so its other tensor methods (``t.mul_(2.0)``, ambiguous alone) convert too."""
+        tensor, so its other tensor methods (``t.mul_(2.0)``, ambiguous alone) convert too; one it
+        calls a Module-only method on (``net.apply(init)``) is a module."""
         names = {a.arg for a in params if inner.binds.get(a.arg, 1) == 1 and a.arg not in inner.tensors
                  and a.arg not in inner.objects}  # fmt: skip
         if names:  # only names the body writes as a method receiver (`t.`): a text search beats a walk
@@ -1084,6 +1104,12 @@ class _Finder:
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
                 continue
             if (type(n) is ast.Call and type(n.func) is ast.Attribute and type(n.func.value) is ast.Name
+                    and n.func.value.id in names and n.func.attr in _MODULE_ONLY_METHODS):  # fmt: skip
+                inner.objects[n.func.value.id] = ot.MODULE  # `net.apply(init)`: a module passed in
+                names.discard(n.func.value.id)
+                if not names:
+                    return
+            elif (type(n) is ast.Call and type(n.func) is ast.Attribute and type(n.func.value) is ast.Name
                     and n.func.value.id in names and n.func.attr not in AMBIGUOUS_METHODS):  # fmt: skip
                 rule = self.rules.method(n.func.attr)
                 if rule is not None and rule.kind is Kind.METHOD:

@@ -51,7 +51,9 @@ class Use:
     via_alias: bool = False  # the callee is a local alias such as L = nn.Linear
     store: bool = False  # an attribute that is assigned to: x.requires_grad = False
     via_default: bool = False  # the callee is a parameter whose default is this class
-    alias_source: bool = False  # the value of an alias: the `nn.Linear` of `L = nn.Linear`
+    # a class reference that stays the Paddle class itself, not one taking torch's arguments
+    # (rewrite.adapters): the value of an alias (`L = nn.Linear`), or compared (`type(m) == nn.Linear`)
+    plain_class: bool = False
     splats: tuple[str, ...] = ()  # `**dd` arguments of this call that are device/dtype dicts: dropped
     # The use is a whole statement on lines of its own (`cudnn.benchmark = True`,
     # `torch.set_float32_matmul_precision("high")`): its indentation, so the rule's

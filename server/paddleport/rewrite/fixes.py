@@ -106,7 +106,7 @@ class Planner:
         span = text[use.start : use.end]
         key = (span, use.api, use.kind, use.via_alias, use.store, use.via_default, use.splats, use.statement,
                use.keep_layout, use.open_files, use.promote_to, use.promote_runtime,
-               use.alias_source)  # fmt: skip
+               use.plain_class)  # fmt: skip
         hit = self._memo.get(key)
         if hit is None:
             hit = self._compute(use, span)
@@ -302,7 +302,7 @@ class Planner:
             # a tied layer became the class that keeps torch's layout: isinstance tests take both
             return f"({rule.paddle}, {rule.torch_layout})", tier, None
         if (kind is UseKind.REFERENCE and rule.kind is Kind.CALLABLE and rule.changes_arguments
-                and not use.alias_source and (value := self.value_class(rule)) is not None):  # fmt: skip
+                and not use.plain_class and (value := self.value_class(rule)) is not None):  # fmt: skip
             return value, tier, None
         if kind is UseKind.REFERENCE and rule.kind is Kind.CALLABLE and rule.changes_arguments:
             tier = tier.worst(Tier.REVIEW)
