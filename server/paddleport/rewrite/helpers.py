@@ -521,6 +521,64 @@ class CIFAR100(CIFAR10):
     test_list = [["test", "f0ef6b0ae62326f3e7ffdfab6717acfc"]]
     meta = {"filename": "meta", "key": "fine_label_names", "md5": "7973b15100ade9c7d40fb424638fde48"}
 ''', ("CIFAR10",)),
+    "data_loader": ('''
+@staticmethod
+def data_loader(dataset, sampler=None, batch_size=1, shuffle=False, drop_last=False, **kwargs):
+    """torch's DataLoader with sampler=: the sampler's indices batched as torch batches them (Paddle's
+    DataLoader takes only a batch_sampler); without a sampler, Paddle's DataLoader as it is."""
+    if sampler is None:
+        return paddle.io.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                                    **kwargs)
+    if shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    batches = paddle.io.BatchSampler(sampler=sampler, batch_size=batch_size, drop_last=drop_last)
+    return paddle.io.DataLoader(dataset, batch_sampler=batches, **kwargs)
+''', ()),
+    "DistributedSampler": ('''
+class DistributedSampler(paddle.io.Sampler):
+    """torch's DistributedSampler: this rank's share of the indices, padded by repeating them (or cut,
+    drop_last) to the same length on every rank; shuffled per epoch with seed + epoch by numpy, the same
+    order on every rank (torch draws another permutation from the same seed)."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        import math
+
+        if num_replicas is None:
+            num_replicas = paddle.distributed.get_world_size()
+        if rank is None:
+            rank = paddle.distributed.get_rank()
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank, self.epoch = dataset, num_replicas, rank, 0
+        self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
+        if drop_last and len(dataset) % num_replicas != 0:
+            self.num_samples = math.ceil((len(dataset) - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(len(dataset) / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        import math
+
+        import numpy as np
+
+        if self.shuffle:
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(len(self.dataset)).tolist()
+        else:
+            indices = list(range(len(self.dataset)))
+        if not self.drop_last:
+            padding = self.total_size - len(indices)
+            indices += (indices * math.ceil(padding / len(indices)))[:padding] if padding > 0 else []
+        else:
+            indices = indices[: self.total_size]
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+''', ()),
     "tensor_type": ('''
 @staticmethod
 def tensor_type(x, *args, **kwargs):

@@ -14,6 +14,7 @@ import libcst as cst
 from paddleport.rewrite.arguments import Unconvertible, code_of
 from paddleport.rewrite.helpers import VISION
 from paddleport.rewrite.transforms import TransformInput, transform
+from paddleport.rewrite.transforms.optim import keyword_arguments
 
 # torchvision InterpolationMode member → Paddle's interpolation string (the same PIL filter)
 INTERPOLATION = {"NEAREST": "nearest", "BILINEAR": "bilinear", "BICUBIC": "bicubic", "BOX": "box",
@@ -137,3 +138,21 @@ def helper_name(api: str) -> str:
 def image_read_mode(t: TransformInput) -> cst.BaseExpression:
     """``ImageReadMode.RGB`` → ``'RGB'``: the read_image helper takes the mode's name."""
     return cst.SimpleString(f"'{t.rule.api.rsplit('.', 1)[-1]}'")
+
+
+@transform
+def data_loader(t: TransformInput) -> cst.BaseExpression:
+    """``DataLoader(ds, batch_size=4, sampler=s)`` → ``_paddleport_vision.data_loader(ds, batch_size=4,
+    sampler=s)``: the helper batches the sampler's indices with a BatchSampler, as torch does (Paddle's
+    DataLoader takes no sampler). Without ``sampler=`` the call stays Paddle's DataLoader."""
+    call = keyword_arguments(t)
+    assert isinstance(call, cst.Call)
+    sampler = t.bound.value("sampler")
+    if sampler is None:
+        return call
+    if _is_literal(sampler, "None"):  # torch's default: Paddle's DataLoader has no such keyword
+        kept = [a for a in call.args if not (a.keyword is not None and a.keyword.value == "sampler")]
+        return call.with_changes(args=_last_comma(kept))
+    if t.bound.value("batch_sampler") is not None and not _is_literal(t.bound.value("batch_sampler"), "None"):
+        raise Unconvertible("sampler and batch_sampler together: torch refuses them as well")
+    return call.with_changes(func=cst.parse_expression(f"{VISION}.data_loader"))
