@@ -289,6 +289,29 @@ def resized_crop(img, top, left, height, width, size, interpolation="bilinear", 
         interpolation = names[interpolation]
     return functional.resize(functional.crop(img, top, left, height, width), size, interpolation)
 ''', ()),
+    "pad": ('''
+@staticmethod
+def pad(img, padding, fill=0, padding_mode="constant"):
+    """torchvision's pad: on a PIL image a number fills every band and a list is taken as a tuple, as
+    torchvision's fill parsing does (Paddle fills one band with a number and refuses a list)."""
+    from paddle.vision.transforms import functional
+
+    if not isinstance(img, paddle.Tensor) and padding_mode == "constant":
+        bands = len(img.getbands())
+        fill = 0 if fill is None else fill
+        if isinstance(fill, (int, float)) and bands > 1:
+            fill = tuple([fill] * bands)
+        if isinstance(fill, (list, tuple)):
+            if len(fill) == 1:
+                fill = tuple(fill) * bands
+            elif len(fill) != bands:
+                raise ValueError("The number of elements in 'fill' does not match the number of channels "
+                                 f"of the image ({len(fill)} != {bands})")
+            fill = tuple(fill)
+        if img.mode != "F":
+            fill = tuple(int(x) for x in fill) if isinstance(fill, tuple) else int(fill)
+    return functional.pad(img, padding, fill=fill, padding_mode=padding_mode)
+''', ()),
     "RandomApply": ('''
 class RandomApply(paddle.nn.Layer):
     """torchvision's RandomApply: the transforms in turn with probability p (a Layer, as torchvision's
