@@ -46,6 +46,11 @@ def loader(dataset, distributed):
     if distributed:
         sampler = torch.utils.data.distributed.DistributedSampler(dataset, num_replicas=2, rank=1, shuffle=False)
     return torch.utils.data.DataLoader(dataset, batch_size=2, shuffle=False, sampler=sampler, drop_last=False)
+
+
+def any_loader(dataset, use_class=torch.utils.data.DataLoader):
+    loader_class = torch.utils.data.DataLoader
+    return loader_class(dataset, batch_size=3, shuffle=False, pin_memory=True, drop_last=True)
 '''
 
 
@@ -59,17 +64,19 @@ def test_loader_code_converts_without_torch_and_runs_on_paddle(tmp_path: Path, s
     assert "import torch" not in code and "torch" not in code.split("\ndef device_module", 1)[1], code
     assert "device_mod = paddle.cuda" in code and "device_mod = paddle.device" in code
     assert "paddle.device.set_device(device)" in code
-    assert "_paddleport_vision.data_loader(dataset=dataset, batch_size=2, shuffle=False, sampler=sampler" in code
+    assert "use_class=_paddleport_vision.DataLoader" in code and "loader_class = _paddleport_vision.DataLoader" in code
+    assert "_paddleport_vision.DataLoader(dataset=dataset, batch_size=2, shuffle=False, sampler=sampler" in code
     assert convert_source(code, shipped).code == code
     (tmp_path / "conv.py").write_text(code, encoding="utf-8")
     driver = textwrap.dedent("""
         from paddleport.kernel.example_worker import block_torch
         block_torch()
         import paddle
-        from conv import device_module, loader
+        from conv import any_loader, device_module, loader
         print(device_module('npu')[:2], device_module('cuda')[:2], device_module('cpu')[2])
         ds = paddle.io.TensorDataset([paddle.arange(7)])
         print([b[0].tolist() for b in loader(ds, True)], [b[0].tolist() for b in loader(ds, False)])
+        print([b[0].tolist() for b in any_loader(ds)])
     """)
     env = dict(os.environ, GLOG_minloglevel="2", PYTHONWARNINGS="ignore")
     result = subprocess.run([sys.executable, "-c", driver], cwd=tmp_path, capture_output=True, text=True,
@@ -77,9 +84,11 @@ def test_loader_code_converts_without_torch_and_runs_on_paddle(tmp_path: Path, s
     assert result.returncode == 0, result.stderr[-2000:]
     # no NPU (and no GPU) here: torch with torch_npu would say the same; rank 1 of 2 gets 1, 3, 5 and 0
     # (padding repeats the first index), as torch's DistributedSampler gives
-    assert result.stdout.strip().splitlines()[-2:] == [
+    # a DataLoader class passed as a value takes torch's arguments (pin_memory=) through the helper
+    assert result.stdout.strip().splitlines()[-3:] == [
         "(False, False) (False, False) None",
         "[[1, 3], [5, 0]] [[0, 1], [2, 3], [4, 5], [6]]",
+        "[[0, 1, 2], [3, 4, 5]]",
     ]
 
 

@@ -450,6 +450,9 @@ def _short(text: str) -> str:
 
 # transforms that call a `_paddleport_vision` member taking torchvision's own arguments
 _HELPER_CALLS = frozenset({"vision_helper", "vision_dataset"})
+# transforms of rules with a Paddle class whose uses as a value or a base take a helper subclass of
+# it with torch's signature (`loader_class = DataLoader; loader_class(ds, pin_memory=True)`)
+_VALUE_HELPERS = {"data_loader": "DataLoader"}
 
 
 def _helper_for_value(use: Use, rule: Rule) -> str | None:
@@ -457,6 +460,9 @@ def _helper_for_value(use: Use, rule: Rule) -> str | None:
     isinstance) becomes: right only when its calls keep torchvision's arguments unchanged."""
     if use.kind not in (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK) or use.via_alias:
         return None
+    if rule.transform in _VALUE_HELPERS:  # isinstance tests keep the Paddle class the helper subclasses
+        helper = _VALUE_HELPERS[rule.transform]
+        return None if use.kind is UseKind.TYPE_CHECK else f"{helpers.VISION}.{helper}"
     if rule.transform not in _HELPER_CALLS or rule.paddle is not None:
         return None
     if (rule.rename or rule.drop or rule.drop_review or rule.pack or rule.values or rule.defaults

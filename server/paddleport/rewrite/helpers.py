@@ -544,18 +544,36 @@ class CIFAR100(CIFAR10):
     test_list = [["test", "f0ef6b0ae62326f3e7ffdfab6717acfc"]]
     meta = {"filename": "meta", "key": "fine_label_names", "md5": "7973b15100ade9c7d40fb424638fde48"}
 ''', ("CIFAR10",)),
-    "data_loader": ('''
-@staticmethod
-def data_loader(dataset, sampler=None, batch_size=1, shuffle=False, drop_last=False, **kwargs):
-    """torch's DataLoader with sampler=: the sampler's indices batched as torch batches them (Paddle's
-    DataLoader takes only a batch_sampler); without a sampler, Paddle's DataLoader as it is."""
-    if sampler is None:
-        return paddle.io.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
-                                    **kwargs)
-    if shuffle:
-        raise ValueError("sampler option is mutually exclusive with shuffle")
-    batches = paddle.io.BatchSampler(sampler=sampler, batch_size=batch_size, drop_last=drop_last)
-    return paddle.io.DataLoader(dataset, batch_sampler=batches, **kwargs)
+    "DataLoader": ('''
+class DataLoader(paddle.io.DataLoader):
+    """torch's DataLoader signature over Paddle's, for a class passed as a value or subclassed (calls made
+    elsewhere keep torch's arguments) and for sampler=: its indices batched by a BatchSampler as torch
+    batches them; pin_memory and torch's other CUDA/worker-start options have no Paddle counterpart."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None,
+                 persistent_workers=False, pin_memory_device="", in_order=True):
+        if generator is not None:
+            raise ValueError("generator=: Paddle's DataLoader takes none; seed with paddle.seed(...)")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                             "and drop_last")
+        kwargs = dict(num_workers=num_workers, collate_fn=collate_fn, timeout=timeout,
+                      worker_init_fn=worker_init_fn, persistent_workers=persistent_workers)
+        if prefetch_factor is not None:
+            kwargs["prefetch_factor"] = prefetch_factor
+        if sampler is not None:
+            batch_sampler = paddle.io.BatchSampler(sampler=sampler, batch_size=batch_size,
+                                                   drop_last=drop_last)
+        if batch_sampler is not None:
+            super().__init__(dataset, batch_sampler=batch_sampler, **kwargs)
+        else:
+            super().__init__(dataset, batch_size=batch_size, shuffle=bool(shuffle), drop_last=drop_last,
+                             **kwargs)
+        self.sampler = sampler if sampler is not None else getattr(self.batch_sampler, "sampler", None)
 ''', ()),
     "DistributedSampler": ('''
 class DistributedSampler(paddle.io.Sampler):

@@ -142,7 +142,7 @@ def image_read_mode(t: TransformInput) -> cst.BaseExpression:
 
 @transform
 def data_loader(t: TransformInput) -> cst.BaseExpression:
-    """``DataLoader(ds, batch_size=4, sampler=s)`` → ``_paddleport_vision.data_loader(ds, batch_size=4,
+    """``DataLoader(ds, batch_size=4, sampler=s)`` → ``_paddleport_vision.DataLoader(ds, batch_size=4,
     sampler=s)``: the helper batches the sampler's indices with a BatchSampler, as torch does (Paddle's
     DataLoader takes no sampler). Without ``sampler=`` the call stays Paddle's DataLoader."""
     call = keyword_arguments(t)
@@ -155,4 +155,4 @@ def data_loader(t: TransformInput) -> cst.BaseExpression:
         return call.with_changes(args=_last_comma(kept))
     if t.bound.value("batch_sampler") is not None and not _is_literal(t.bound.value("batch_sampler"), "None"):
         raise Unconvertible("sampler and batch_sampler together: torch refuses them as well")
-    return call.with_changes(func=cst.parse_expression(f"{VISION}.data_loader"))
+    return call.with_changes(func=cst.parse_expression(f"{VISION}.DataLoader"))
