@@ -575,6 +575,24 @@ class DataLoader(paddle.io.DataLoader):
                              **kwargs)
         self.sampler = sampler if sampler is not None else getattr(self.batch_sampler, "sampler", None)
 ''', ()),
+    "default_collate": ('''
+@staticmethod
+def default_collate(batch):
+    """torch's default_collate: Paddle's collate, whose numbers and numpy arrays come back as numpy
+    arrays, with those made tensors as torch makes them (ints int64, floats float64)."""
+    import numpy as np
+
+    def tensors(x):
+        if isinstance(x, np.ndarray) and x.dtype.kind in "biufc":
+            return paddle.to_tensor(x)
+        if isinstance(x, dict):
+            return {k: tensors(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [tensors(v) for v in x]
+        return x
+
+    return tensors(paddle.io.dataloader.collate.default_collate_fn(batch))
+''', ()),
     "DistributedSampler": ('''
 class DistributedSampler(paddle.io.Sampler):
     """torch's DistributedSampler: this rank's share of the indices, padded by repeating them (or cut,
