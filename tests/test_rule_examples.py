@@ -18,6 +18,7 @@ CONVERTING = sorted((r for r in CATALOG if (r.tier is not Tier.MANUAL or r.type_
                     key=lambda r: r.api)  # fmt: skip
 NEEDS_GPU = [r.api for r in CATALOG if r.needs_gpu]
 NEEDS_TORCHVISION_OPS = [r.api for r in CATALOG if r.needs_torchvision_ops]
+NEEDS_NPU = [r.api for r in CATALOG if r.needs_npu]
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,14 @@ def test_gpu_only_rules_are_reported_unverified(api: str) -> None:
     assert rule is not None
     (verdict,) = verify.verify([rule], Planner(CATALOG), shards=1).values()
     assert not verdict.verified and "needs a GPU" in verdict.reason
+
+
+@pytest.mark.parametrize("api", NEEDS_NPU)
+def test_npu_only_rules_are_reported_unverified(api: str) -> None:
+    rule = CATALOG.get(api)
+    assert rule is not None
+    (verdict,) = verify.verify([rule], Planner(CATALOG), shards=1).values()
+    assert not verdict.verified and "torch_npu" in verdict.reason
 
 
 @pytest.mark.parametrize("api", NEEDS_TORCHVISION_OPS)

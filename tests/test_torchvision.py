@@ -106,9 +106,9 @@ def test_d2l_loader_converts_once_and_idempotently(shipped: Planner) -> None:
     assert "torchvision." not in code and "import torch" not in code
     assert code.startswith("import paddle\n")
     assert code.count("class _paddleport_vision:") == 1
-    assert "def mnist(" in code and "class Labels(" in code and "def box_iou(" not in code  # only what it calls
-    assert ("mnist_train = _paddleport_vision.mnist(\n        paddle.vision.datasets.FashionMNIST, "
-            "'FashionMNIST', root=\"../data\", train=True, transform=trans, download=True)") in code
+    assert "class FashionMNIST(MNIST):" in code and "class MNIST(" in code and "def box_iou(" not in code  # only what it calls
+    assert ("mnist_train = _paddleport_vision.FashionMNIST(\n        "
+            "root=\"../data\", train=True, transform=trans, download=True)") in code
     assert "trans.insert(0, paddle.vision.transforms.Resize(resize))" in code
     assert convert_source(code, shipped).code == code
 
@@ -179,8 +179,8 @@ def test_editor_diagnoses_torchvision_and_its_quick_fix_brings_the_helper(shippe
     edits = [TextEdit(offset(e["range"]["start"]), offset(e["range"]["end"]), e["newText"]) for e in fix["edits"]]
     fixed = "import paddle\n" + apply_edits(text, edits)  # the quick fix also carries `import paddle`
     ast.parse(fixed)
-    assert "class _paddleport_vision:" in fixed and "def mnist(" in fixed
-    assert "ds = _paddleport_vision.mnist(paddle.vision.datasets.MNIST, 'MNIST', 'data', train=False)" in fixed
+    assert "class _paddleport_vision:" in fixed and "class MNIST(" in fixed
+    assert "ds = _paddleport_vision.MNIST('data', train=False)" in fixed
 
 
 def test_unverifiable_conversions_run_under_paddle_as_documented(tmp_path: Path, shipped: Planner) -> None:

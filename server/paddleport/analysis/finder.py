@@ -1013,6 +1013,9 @@ class _Finder:
             hit = None, canonical(".".join([base, *rest])), len(rest) + 1
             for k in range(len(rest) + 1, 0, -1):
                 rule = self.rules.get(canonical(".".join([base, *rest[: k - 1]])))
+                if rule is not None and k <= len(rest) and rule.kind is Kind.ATTRIBUTE \
+                        and self.rules.is_namespace(rule.api):  # fmt: skip
+                    continue  # a module used as a value (`torch.cuda`) says nothing of its members
                 if rule is not None:
                     hit = rule, rule.api, k
                     break

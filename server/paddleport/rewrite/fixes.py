@@ -25,6 +25,7 @@ from paddleport.rewrite.arguments import (
     map_arguments,
 )
 from paddleport.rewrite.transforms import TRANSFORMS, TransformInput
+from paddleport.rewrite.transforms.vision import helper_name
 from paddleport.rules.loader import RuleSet, template_names
 from paddleport.rules.model import Kind, Rule, Tier
 
@@ -248,6 +249,9 @@ class Planner:
             node = cst.parse_expression(span)  # `InterpolationMode.BILINEAR` → `'bilinear'`
             new = code_of(TRANSFORMS[rule.transform](TransformInput(node, node, Bound(), rule)))
             return new, tier, None, rule.summary(used=())
+        helper = _helper_for_value(use, rule)
+        if helper is not None:  # `ds_class = CIFAR10`, `class C(CIFAR10)`: the helper takes torch's arguments
+            return helper, tier, None, f"{rule.api} → {helper}"
         if rule.paddle is None and not (rule.formula and use.kind is UseKind.TENSOR_ATTRIBUTE):
             raise Unconvertible("only a call converts: its Paddle code is written from the call")
         new, tier, extra = self._rewrite_name(use, rule, span)
@@ -545,3 +549,27 @@ def promotion(use: Use, span: str) -> tuple[str | None, Tier, str]:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+# transforms that call a `_paddleport_vision` member taking torchvision's own arguments
+_HELPER_CALLS = frozenset({"vision_helper", "vision_dataset"})
+# transforms of rules with a Paddle class whose uses as a value or a base take a helper subclass of
+# it with torch's signature (`loader_class = DataLoader; loader_class(ds, pin_memory=True)`)
+_VALUE_HELPERS = {"data_loader": "DataLoader"}
+
+
+def _helper_for_value(use: Use, rule: Rule) -> str | None:
+    """The helper a torchvision callable used as a value (passed, stored, subclassed, tested with
+    isinstance) becomes: right only when its calls keep torchvision's arguments unchanged."""
+    if use.kind not in (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK) or use.via_alias:
+        return None
+    if rule.transform in _VALUE_HELPERS:  # isinstance tests keep the Paddle class the helper subclasses
+        helper = _VALUE_HELPERS[rule.transform]
+        return None if use.kind is UseKind.TYPE_CHECK else f"{helpers.VISION}.{helper}"
+    if rule.transform not in _HELPER_CALLS or rule.paddle is not None:
+        return None
+    if (rule.rename or rule.drop or rule.drop_review or rule.pack or rule.values or rule.defaults
+            or rule.keywords_after is not None):  # fmt: skip
+        return None
+    name = helper_name(rule.api)
+    return f"{helpers.VISION}.{name}" if name in helpers.MEMBERS else None

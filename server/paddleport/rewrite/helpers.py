@@ -3,8 +3,8 @@
 Some torchvision behaviour has no Paddle expression: torchvision's datasets give
 ``(image, int)`` items and read a ``root`` folder, Paddle's give ``(image,
 int64 array of shape [1])`` and take file paths; Paddle has no ``box_iou`` or
-``make_grid``. A rule's transform then calls a helper
-(``_paddleport_vision.mnist(...)``) and this module adds a class holding the
+``make_grid``. A rule's transform then calls a helper with torchvision's
+signature (``_paddleport_vision.MNIST(root, ...)``) and this module adds a class holding the
 helpers the file calls (and those they call), the way ``dynamic.add_namespaces``
 adds runtime lookup maps. The helpers are verified by the rules' examples.
 """
@@ -39,21 +39,6 @@ class Labels(paddle.io.Dataset):
         label = int(label.reshape([-1])[0]) if hasattr(label, "reshape") else int(label)
         return image, label if self.target_transform is None else self.target_transform(label)
 ''', ()),
-    "mnist": ('''
-@staticmethod
-def mnist(dataset, folder, root, train=True, transform=None, target_transform=None, download=False):
-    """torchvision's MNIST-style dataset: the idx files it keeps under root/<folder>/raw."""
-    import os
-
-    split = "train" if train else "t10k"
-    raw = os.path.join(root, folder, "raw")
-    images = os.path.join(raw, f"{split}-images-idx3-ubyte.gz")
-    labels = os.path.join(raw, f"{split}-labels-idx1-ubyte.gz")
-    if download and not (os.path.exists(images) and os.path.exists(labels)):
-        images = labels = None  # Paddle downloads the same files into its own cache
-    data = dataset(images, labels, "train" if train else "test", transform, download, "pil")
-    return _paddleport_vision.Labels(data, target_transform)
-''', ("Labels",)),
     "box_area": ('''
 @staticmethod
 def box_area(boxes):
@@ -301,6 +286,405 @@ def promote(x, dtype):
     if isinstance(x, paddle.Tensor) and not (x.is_floating_point() or x.is_complex()):
         return x.astype(dtype)
     return x
+''', ()),
+    "get_dimensions": ('''
+@staticmethod
+def get_dimensions(img):
+    """torchvision's get_dimensions: [channels, height, width] of a PIL image or a (..., H, W) tensor."""
+    if isinstance(img, paddle.Tensor):
+        if img.ndim < 2:
+            raise TypeError("Tensor is not a torch image.")
+        return [1 if img.ndim == 2 else img.shape[-3], img.shape[-2], img.shape[-1]]
+    if not hasattr(img, "size") or not (hasattr(img, "getbands") or hasattr(img, "channels")):
+        raise TypeError(f"Unexpected type {type(img)}")
+    width, height = img.size
+    return [len(img.getbands()) if hasattr(img, "getbands") else img.channels, height, width]
+''', ()),
+    "get_image_size": ('''
+@staticmethod
+def get_image_size(img):
+    """torchvision's get_image_size: [width, height] of a PIL image or a (..., H, W) tensor."""
+    if isinstance(img, paddle.Tensor):
+        if img.ndim < 2:
+            raise TypeError("Tensor is not a torch image.")
+        return [img.shape[-1], img.shape[-2]]
+    if not hasattr(img, "size") or not hasattr(img, "getbands"):
+        raise TypeError(f"Unexpected type {type(img)}")
+    return list(img.size)
+''', ()),
+    "pil_to_tensor": ('''
+@staticmethod
+def pil_to_tensor(pic):
+    """torchvision's pil_to_tensor: a PIL image's values as a CHW tensor of its own dtype, unscaled."""
+    import numpy as np
+    from PIL import Image
+
+    if not isinstance(pic, Image.Image):
+        raise TypeError(f"pic should be PIL Image. Got {type(pic)}")
+    array = np.array(pic, copy=True).reshape(pic.size[1], pic.size[0], len(pic.getbands()))
+    return paddle.to_tensor(np.ascontiguousarray(array.transpose(2, 0, 1)))
+''', ()),
+    "resized_crop": ('''
+@staticmethod
+def resized_crop(img, top, left, height, width, size, interpolation="bilinear", antialias=True):
+    """torchvision's resized_crop: crop, then resize (on PIL images the same PIL filter as torchvision;
+    on tensors Paddle does not antialias)."""
+    from paddle.vision.transforms import functional
+
+    interpolation = getattr(interpolation, "value", interpolation)
+    if isinstance(interpolation, int):  # a PIL constant, which torchvision accepts too
+        names = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
+        interpolation = names[interpolation]
+    return functional.resize(functional.crop(img, top, left, height, width), size, interpolation)
+''', ()),
+    "pad": ('''
+@staticmethod
+def pad(img, padding, fill=0, padding_mode="constant"):
+    """torchvision's pad: on a PIL image a number fills every band and a list is taken as a tuple, as
+    torchvision's fill parsing does (Paddle fills one band with a number and refuses a list)."""
+    from paddle.vision.transforms import functional
+
+    if not isinstance(img, paddle.Tensor) and padding_mode == "constant":
+        bands = len(img.getbands())
+        fill = 0 if fill is None else fill
+        if isinstance(fill, (int, float)) and bands > 1:
+            fill = tuple([fill] * bands)
+        if isinstance(fill, (list, tuple)):
+            if len(fill) == 1:
+                fill = tuple(fill) * bands
+            elif len(fill) != bands:
+                raise ValueError("The number of elements in 'fill' does not match the number of channels "
+                                 f"of the image ({len(fill)} != {bands})")
+            fill = tuple(fill)
+        if img.mode != "F":
+            fill = tuple(int(x) for x in fill) if isinstance(fill, tuple) else int(fill)
+    return functional.pad(img, padding, fill=fill, padding_mode=padding_mode)
+''', ()),
+    "RandomApply": ('''
+class RandomApply(paddle.nn.Layer):
+    """torchvision's RandomApply: the transforms in turn with probability p (a Layer, as torchvision's
+    transforms are Modules)."""
+
+    def __init__(self, transforms, p=0.5):
+        super().__init__()
+        self.transforms = transforms
+        self.p = p
+
+    def forward(self, img):
+        import random
+
+        if self.p < random.random():
+            return img
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def __repr__(self):
+        lines = [f"    p={self.p}"] + [f"    {t}" for t in self.transforms]
+        return self.__class__.__name__ + "(\\n" + "\\n".join(lines) + "\\n)"
+''', ()),
+    "MNIST": ('''
+class MNIST(paddle.io.Dataset):
+    """torchvision's MNIST: the idx files under root/<class name>/raw, (PIL image, int) items, data and
+    targets as uint8 and int64 tensors; download=True fetches torchvision's files with Paddle's downloader."""
+
+    mirrors = ["https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"]
+    resources = [("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                 ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+                 ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+                 ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c")]
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
+               "8 - eight", "9 - nine"]
+
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+        import os
+
+        super().__init__()
+        self.root = os.path.expanduser(root) if isinstance(root, str) else root
+        self.train, self.transform, self.target_transform = train, transform, target_transform
+        if download:
+            self.download()
+        if not self._check_exists():
+            raise RuntimeError("Dataset not found. You can use download=True to download it")
+        split = "train" if train else "t10k"
+        self.data = paddle.to_tensor(self._read(f"{split}-images-idx3-ubyte", 3))
+        self.targets = paddle.to_tensor(self._read(f"{split}-labels-idx1-ubyte", 1).astype("int64"))
+
+    @property
+    def raw_folder(self):
+        import os
+
+        return os.path.join(self.root, self.__class__.__name__, "raw")
+
+    @property
+    def class_to_idx(self):
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def _read(self, name, ndim):
+        import os
+
+        import numpy as np
+
+        with open(os.path.join(self.raw_folder, name), "rb") as f:
+            data = f.read()
+        magic = int.from_bytes(data[0:4], "big")
+        if magic // 256 != 8 or magic % 256 != ndim:
+            raise ValueError(f"{name}: not an idx file of {ndim}-d uint8 data")
+        shape = [int.from_bytes(data[4 * (i + 1): 4 * (i + 2)], "big") for i in range(ndim)]
+        return np.frombuffer(data, dtype=np.uint8, offset=4 * (ndim + 1)).reshape(shape).copy()
+
+    def _check_exists(self):
+        import os
+
+        return all(os.path.isfile(os.path.join(self.raw_folder, os.path.splitext(name)[0]))
+                   for name, _ in self.resources)
+
+    def download(self):
+        import gzip
+        import os
+        import shutil
+
+        from paddle.utils.download import get_path_from_url
+
+        if self._check_exists():
+            return
+        os.makedirs(self.raw_folder, exist_ok=True)
+        for name, md5 in self.resources:
+            errors = []
+            for mirror in self.mirrors:
+                try:
+                    path = get_path_from_url(mirror + name, self.raw_folder, md5, decompress=False)
+                except Exception as e:  # the next mirror
+                    errors.append(f"{mirror}: {e}")
+                    continue
+                with gzip.open(path, "rb") as src, open(os.path.splitext(path)[0], "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                break
+            else:
+                raise RuntimeError(f"Error downloading {name}: " + "; ".join(errors))
+
+    def __getitem__(self, index):
+        from PIL import Image
+
+        img, target = Image.fromarray(self.data[index].numpy()), int(self.targets[index])  # mode L
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __len__(self):
+        return len(self.data)
+''', ()),
+    "FashionMNIST": ('''
+class FashionMNIST(MNIST):
+    """torchvision's FashionMNIST: MNIST's reader over root/FashionMNIST/raw."""
+
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+    resources = [("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+                 ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+                 ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+                 ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310")]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+               "Ankle boot"]
+''', ("MNIST",)),
+    "KMNIST": ('''
+class KMNIST(MNIST):
+    """torchvision's KMNIST (Kuzushiji-MNIST): MNIST's reader over root/KMNIST/raw."""
+
+    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources = [("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+                 ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+                 ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+                 ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134")]
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+''', ("MNIST",)),
+    "CIFAR10": ('''
+class CIFAR10(paddle.io.Dataset):
+    """torchvision's CIFAR10: the pickled batches under root/cifar-10-batches-py (md5-checked as
+    torchvision does), (PIL image, int) items; download=True fetches and extracts torchvision's archive
+    into root with Paddle's downloader."""
+
+    base_folder = "cifar-10-batches-py"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    filename = "cifar-10-python.tar.gz"
+    tgz_md5 = "c58f30108f718f92721af3b95e74349a"
+    train_list = [["data_batch_1", "c99cafc152244af753f735de768cd75f"],
+                  ["data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"],
+                  ["data_batch_3", "54ebc095f3ab1f0389bbae665268c751"],
+                  ["data_batch_4", "634d18415352ddfa80567beed471001a"],
+                  ["data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"]]
+    test_list = [["test_batch", "40351d587109b95175f43aff81a1287e"]]
+    meta = {"filename": "batches.meta", "key": "label_names", "md5": "5ff9c542aee3614f3951f8cda6e48888"}
+
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+        import os
+        import pickle
+
+        import numpy as np
+
+        super().__init__()
+        self.root = os.path.expanduser(root) if isinstance(root, str) else root
+        self.train, self.transform, self.target_transform = train, transform, target_transform
+        if download:
+            self.download()
+        if not self._check_integrity():
+            raise RuntimeError("Dataset not found or corrupted. You can use download=True to download it")
+        data, self.targets = [], []
+        for name, _ in self.train_list if train else self.test_list:
+            with open(os.path.join(self.root, self.base_folder, name), "rb") as f:
+                entry = pickle.load(f, encoding="latin1")
+            data.append(entry["data"])
+            self.targets.extend(entry["labels"] if "labels" in entry else entry["fine_labels"])
+        self.data = np.vstack(data).reshape(-1, 3, 32, 32).transpose((0, 2, 3, 1))
+        path = os.path.join(self.root, self.base_folder, self.meta["filename"])
+        if not self._check_md5(path, self.meta["md5"]):
+            raise RuntimeError("Dataset metadata file not found or corrupted. "
+                               "You can use download=True to download it")
+        with open(path, "rb") as f:
+            self.classes = pickle.load(f, encoding="latin1")[self.meta["key"]]
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+
+    @staticmethod
+    def _check_md5(path, md5):
+        import hashlib
+        import os
+
+        if not os.path.isfile(path):
+            return False
+        with open(path, "rb") as f:
+            return hashlib.md5(f.read()).hexdigest() == md5
+
+    def _check_integrity(self):
+        import os
+
+        return all(self._check_md5(os.path.join(self.root, self.base_folder, name), md5)
+                   for name, md5 in self.train_list + self.test_list)
+
+    def download(self):
+        from paddle.utils.download import get_path_from_url
+
+        if not self._check_integrity():
+            get_path_from_url(self.url, self.root, self.tgz_md5)
+
+    def __getitem__(self, index):
+        from PIL import Image
+
+        img, target = Image.fromarray(self.data[index]), self.targets[index]
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __len__(self):
+        return len(self.data)
+''', ()),
+    "CIFAR100": ('''
+class CIFAR100(CIFAR10):
+    """torchvision's CIFAR100: CIFAR10's reader over root/cifar-100-python, fine labels."""
+
+    base_folder = "cifar-100-python"
+    url = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+    filename = "cifar-100-python.tar.gz"
+    tgz_md5 = "eb9058c3a382ffc7106e4002c42a8d85"
+    train_list = [["train", "16019d7e3df5f24257cddd939b257f8d"]]
+    test_list = [["test", "f0ef6b0ae62326f3e7ffdfab6717acfc"]]
+    meta = {"filename": "meta", "key": "fine_label_names", "md5": "7973b15100ade9c7d40fb424638fde48"}
+''', ("CIFAR10",)),
+    "DataLoader": ('''
+class DataLoader(paddle.io.DataLoader):
+    """torch's DataLoader signature over Paddle's, for a class passed as a value or subclassed (calls made
+    elsewhere keep torch's arguments) and for sampler=: its indices batched by a BatchSampler as torch
+    batches them; pin_memory and torch's other CUDA/worker-start options have no Paddle counterpart."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None,
+                 persistent_workers=False, pin_memory_device="", in_order=True):
+        if generator is not None:
+            raise ValueError("generator=: Paddle's DataLoader takes none; seed with paddle.seed(...)")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                             "and drop_last")
+        kwargs = dict(num_workers=num_workers, collate_fn=collate_fn, timeout=timeout,
+                      worker_init_fn=worker_init_fn, persistent_workers=persistent_workers)
+        if prefetch_factor is not None:
+            kwargs["prefetch_factor"] = prefetch_factor
+        if sampler is not None:
+            batch_sampler = paddle.io.BatchSampler(sampler=sampler, batch_size=batch_size,
+                                                   drop_last=drop_last)
+        if batch_sampler is not None:
+            super().__init__(dataset, batch_sampler=batch_sampler, **kwargs)
+        else:
+            super().__init__(dataset, batch_size=batch_size, shuffle=bool(shuffle), drop_last=drop_last,
+                             **kwargs)
+        self.sampler = sampler if sampler is not None else getattr(self.batch_sampler, "sampler", None)
+''', ()),
+    "default_collate": ('''
+@staticmethod
+def default_collate(batch):
+    """torch's default_collate: Paddle's collate, whose numbers and numpy arrays come back as numpy
+    arrays, with those made tensors as torch makes them (ints int64, floats float64)."""
+    import numpy as np
+
+    def tensors(x):
+        if isinstance(x, np.ndarray) and x.dtype.kind in "biufc":
+            return paddle.to_tensor(x)
+        if isinstance(x, dict):
+            return {k: tensors(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [tensors(v) for v in x]
+        return x
+
+    return tensors(paddle.io.dataloader.collate.default_collate_fn(batch))
+''', ()),
+    "DistributedSampler": ('''
+class DistributedSampler(paddle.io.Sampler):
+    """torch's DistributedSampler: this rank's share of the indices, padded by repeating them (or cut,
+    drop_last) to the same length on every rank; shuffled per epoch with seed + epoch by numpy, the same
+    order on every rank (torch draws another permutation from the same seed)."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        import math
+
+        if num_replicas is None:
+            num_replicas = paddle.distributed.get_world_size()
+        if rank is None:
+            rank = paddle.distributed.get_rank()
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank, self.epoch = dataset, num_replicas, rank, 0
+        self.shuffle, self.seed, self.drop_last = shuffle, seed, drop_last
+        if drop_last and len(dataset) % num_replicas != 0:
+            self.num_samples = math.ceil((len(dataset) - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(len(dataset) / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self):
+        import math
+
+        import numpy as np
+
+        if self.shuffle:
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(len(self.dataset)).tolist()
+        else:
+            indices = list(range(len(self.dataset)))
+        if not self.drop_last:
+            padding = self.total_size - len(indices)
+            indices += (indices * math.ceil(padding / len(indices)))[:padding] if padding > 0 else []
+        else:
+            indices = indices[: self.total_size]
+        return iter(indices[self.rank : self.total_size : self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
 ''', ()),
     "tensor_type": ('''
 @staticmethod

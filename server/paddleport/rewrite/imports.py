@@ -19,6 +19,9 @@ from paddleport.analysis.source import SourceText
 from paddleport.rewrite.edits import TextEdit, apply_edits
 from paddleport.rules.safe_code import STDLIB_TARGETS
 
+# classes a conversion writes into the file (rewrite/helpers.py): their bodies use only their own names
+GENERATED_CLASSES = frozenset({"_paddleport_vision"})
+
 PADDLE_IMPORT = "import paddle"
 
 
@@ -189,6 +192,9 @@ def _loads(tree: ast.Module) -> set[str]:
             continue
         if t is ast.Constant:
             continue
+        if t is ast.ClassDef and node.name in GENERATED_CLASSES:  # type: ignore[attr-defined]
+            used.add("paddle")  # paddleport's helpers use paddle and their own names only:
+            continue  # `class FashionMNIST(MNIST)` there names its own member, not torchvision's
         stack.extend((child, scope) for child in ast.iter_child_nodes(node))
     return used
 

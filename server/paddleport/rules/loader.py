@@ -430,8 +430,8 @@ def _build_rule(
     if require_examples and not examples and tier is not Tier.MANUAL:
         err("example", "every rule needs an example that the tests run under torch and paddle")
     needs = entry.get("needs")
-    if needs is not None and needs not in ("gpu", "torchvision-ops"):
-        err("needs", "an example may need only 'gpu' or 'torchvision-ops'")
+    if needs is not None and needs not in ("gpu", "npu", "torchvision-ops"):
+        err("needs", "an example may need only 'gpu', 'npu' or 'torchvision-ops'")
     by_name = entry.get("by_name", False)
     if not isinstance(by_name, bool):
         err("by_name", "must be true or false")
@@ -455,7 +455,8 @@ def _build_rule(
         rename=rename, drop=tuple(drop), drop_review=drop_review, pack=pack, values=values, defaults=defaults,
         unsupported=unsupported, transform=transform, note=note, guide=guide,
         aliases=tuple(aliases), examples=tuple(examples), returns_tensor=returns_tensor,
-        needs_gpu=needs == "gpu", needs_torchvision_ops=needs == "torchvision-ops", statement=statement,
+        needs_gpu=needs == "gpu", needs_npu=needs == "npu", needs_torchvision_ops=needs == "torchvision-ops",
+        statement=statement,
         torch_layout=torch_layout,
         file_arg=file_arg, weights=tuple(weights), by_name=by_name is True, type_check=type_check,
         keywords_after=keywords_after, formula=formula, index_flag=index_flag,

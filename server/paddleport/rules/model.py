@@ -114,6 +114,8 @@ class Rule:
     examples: tuple[Example, ...] = ()
     returns_tensor: bool = False
     needs_gpu: bool = False  # its example cannot run without a GPU, so it stays unverified here
+    # its example calls torch.npu, which only the torch_npu plugin (and an Ascend NPU) provides
+    needs_npu: bool = False
     # its example calls torchvision's compiled ops or image codecs, which the torchvision wheel
     # paired with the CPU torch cannot load: unverified here, like a GPU-only example
     needs_torchvision_ops: bool = False
@@ -164,6 +166,9 @@ class Rule:
         """Why its example cannot run on a CPU machine, or None."""
         if self.needs_gpu:
             return "needs a GPU: its example cannot run on this machine, so it is not verified"
+        if self.needs_npu:
+            return ("needs an Ascend NPU and the torch_npu plugin (torch.npu exists only with it): its "
+                    "example cannot run on this machine, so it is not verified")
         if self.needs_torchvision_ops:
             return ("needs torchvision's compiled ops (torchvision._C, its image codecs), which the "
                     "torchvision wheel paired with the CPU torch cannot load: not verified")

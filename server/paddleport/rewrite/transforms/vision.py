@@ -14,6 +14,7 @@ import libcst as cst
 from paddleport.rewrite.arguments import Unconvertible, code_of
 from paddleport.rewrite.helpers import VISION
 from paddleport.rewrite.transforms import TransformInput, transform
+from paddleport.rewrite.transforms.optim import keyword_arguments
 
 # torchvision InterpolationMode member → Paddle's interpolation string (the same PIL filter)
 INTERPOLATION = {"NEAREST": "nearest", "BILINEAR": "bilinear", "BICUBIC": "bicubic", "BOX": "box",
@@ -90,28 +91,16 @@ def _last_comma(args: list[cst.Arg], trailing: bool = False) -> list[cst.Arg]:
     return out
 
 
-# torchvision dataset → (helper, Paddle class, torchvision's file name under root)
-DATASETS = {
-    "torchvision.datasets.MNIST": ("mnist", "paddle.vision.datasets.MNIST", "MNIST"),
-    "torchvision.datasets.FashionMNIST": ("mnist", "paddle.vision.datasets.FashionMNIST", "FashionMNIST"),
-}
-
-
 @transform
 def vision_dataset(t: TransformInput) -> cst.BaseExpression:
-    """``FashionMNIST(root, train=True, ...)`` → ``_paddleport_vision.mnist(paddle.vision.datasets.
-    FashionMNIST, 'FashionMNIST', root, train=True, ...)``: the helper reads the files torchvision
-    keeps under root and gives int labels."""
+    """``FashionMNIST(root, train=True, ...)`` → ``_paddleport_vision.FashionMNIST(root, train=True, ...)``:
+    a helper class with torchvision's signature that reads the files torchvision keeps under root and
+    gives int labels (Paddle's own datasets take file paths and give [1]-shaped label arrays)."""
     assert isinstance(t.original, cst.Call)
-    helper, paddle_class, name = DATASETS[t.rule.api]
-    if t.bound.passthrough_star or t.bound.extra_keywords:
-        raise Unconvertible("*args/**kwargs or an unknown keyword: map the dataset's arguments by hand")
-    lead = [cst.Arg(cst.parse_expression(paddle_class)), cst.Arg(cst.SimpleString(f"'{name}'"))]
-    args = _last_comma([*lead, *t.original.args])
     if t.bound.value("download") is not None and not _is_literal(t.bound.value("download"), "False"):
-        t.notes.append("download: when root has no copy, Paddle downloads the same files into its own "
-                       "cache (~/.cache/paddle/dataset), not into root")
-    return t.original.with_changes(func=cst.parse_expression(f"{VISION}.{helper}"), args=args)
+        t.notes.append("download: when root has no copy, the helper fetches torchvision's files into root "
+                       "with Paddle's downloader (paddle.utils.download)")
+    return t.original.with_changes(func=cst.parse_expression(f"{VISION}.{helper_name(t.rule.api)}"))
 
 
 @transform
@@ -134,14 +123,36 @@ def vision_helper(t: TransformInput) -> cst.BaseExpression:
     """``torchvision.ops.box_iou(a, b)`` → ``_paddleport_vision.box_iou(a, b)``: a helper written
     into the file (see ``rewrite/helpers.py``) where Paddle has no function."""
     assert isinstance(t.mapped, cst.Call)
-    name = HELPER_NAMES.get(t.rule.api, t.rule.api.rsplit(".", 1)[-1])
-    return t.mapped.with_changes(func=cst.parse_expression(f"{VISION}.{name}"))
+    return t.mapped.with_changes(func=cst.parse_expression(f"{VISION}.{helper_name(t.rule.api)}"))
 
 
 HELPER_NAMES = {"torchvision.transforms.RandomCrop.get_params": "random_crop_params"}
+
+
+def helper_name(api: str) -> str:
+    """The ``_paddleport_vision`` member a torchvision API becomes."""
+    return HELPER_NAMES.get(api, api.rsplit(".", 1)[-1])
 
 
 @transform
 def image_read_mode(t: TransformInput) -> cst.BaseExpression:
     """``ImageReadMode.RGB`` → ``'RGB'``: the read_image helper takes the mode's name."""
     return cst.SimpleString(f"'{t.rule.api.rsplit('.', 1)[-1]}'")
+
+
+@transform
+def data_loader(t: TransformInput) -> cst.BaseExpression:
+    """``DataLoader(ds, batch_size=4, sampler=s)`` → ``_paddleport_vision.DataLoader(ds, batch_size=4,
+    sampler=s)``: the helper batches the sampler's indices with a BatchSampler, as torch does (Paddle's
+    DataLoader takes no sampler). Without ``sampler=`` the call stays Paddle's DataLoader."""
+    call = keyword_arguments(t)
+    assert isinstance(call, cst.Call)
+    sampler = t.bound.value("sampler")
+    if sampler is None:
+        return call
+    if _is_literal(sampler, "None"):  # torch's default: Paddle's DataLoader has no such keyword
+        kept = [a for a in call.args if not (a.keyword is not None and a.keyword.value == "sampler")]
+        return call.with_changes(args=_last_comma(kept))
+    if t.bound.value("batch_sampler") is not None and not _is_literal(t.bound.value("batch_sampler"), "None"):
+        raise Unconvertible("sampler and batch_sampler together: torch refuses them as well")
+    return call.with_changes(func=cst.parse_expression(f"{VISION}.DataLoader"))
