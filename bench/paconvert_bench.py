@@ -61,6 +61,7 @@ def lingering(tag: str) -> list[str]:
 def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
     tag = uuid.uuid4().hex
     env = {**env, "PADDLEPORT_BENCH_TAG": tag}
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
@@ -70,8 +71,17 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
         with_pid = int(line.split(":", 1)[0])
         with contextlib.suppress(psutil.NoSuchProcess):
             psutil.Process(with_pid).kill()
-    return {"wall_s": round(wall, 2), "returncode": proc.returncode, "lingering": left,
+    return {"wall_s": round(wall, 2), "returncode": proc.returncode, "lingering": left, "load_before": load,
+            "stdout": proc.stdout,
             "stderr_tail": proc.stderr[-500:] if proc.returncode not in (0, 3) else ""}  # fmt: skip
+
+
+def conversion_rate(stdout: str) -> float | None:
+    """paddleport's use-level conversion rate from its `--format json` summary."""
+    try:
+        return float(json.loads(stdout)["rate"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def main() -> int:
@@ -102,26 +112,38 @@ def main() -> int:
             out = Path(tmp, f"pp{i}")
             ours = timed([sys.executable, "-m", "paddleport", "convert", str(models), "-o", str(out),
                           "--format", "json"], ours_env)  # fmt: skip
+            ours["rate"] = conversion_rate(ours.pop("stdout"))
             runs["paddleport"].append(ours)
-            print(f"run {i + 1}: paddleport convert {ours['wall_s']} s, lingering {len(ours['lingering'])}",
-                  flush=True)  # fmt: skip
+            rate = "?" if ours["rate"] is None else f"{ours['rate']:.1%}"
+            print(f"run {i + 1}: paddleport convert {ours['wall_s']} s, lingering {len(ours['lingering'])}, "
+                  f"conversion rate {rate} (load {ours['load_before']:.1f})", flush=True)  # fmt: skip
             pac_out, pac_log = str(Path(tmp, f"pc{i}")), str(Path(tmp, f"pc{i}.log"))
             theirs = timed([sys.executable, "-c", pac_main, "--in_dir", str(models), "--out_dir", pac_out,
                             "--log_dir", pac_log], pac_env)  # fmt: skip
+            theirs.pop("stdout")
             runs["paconvert"].append(theirs)
             code = f", exit {theirs['returncode']}" if theirs["returncode"] else ""
             print(f"run {i + 1}: PaConvert 3.3.1      {theirs['wall_s']} s, "
-                  f"lingering {len(theirs['lingering'])}{code}", flush=True)  # fmt: skip
+                  f"lingering {len(theirs['lingering'])}{code} (load {theirs['load_before']:.1f})",
+                  flush=True)  # fmt: skip
     ours_s = statistics.median(r["wall_s"] for r in runs["paddleport"])
     theirs_s = statistics.median(r["wall_s"] for r in runs["paconvert"])
     ratio = theirs_s / ours_s
     print(f"timm/models: paddleport {ours_s:.1f} s, PaConvert {theirs_s:.1f} s (medians of {args.runs}): "
           f"paddleport is {ratio:.1f}x faster (goal >= 7x)")  # fmt: skip
+    rates = [r["rate"] for r in runs["paddleport"] if r["rate"] is not None]
+    rate = min(rates) if rates else None
+    print("paddleport conversion rate on timm/models: "
+          + ("unknown" if rate is None else f"{rate:.1%} (goal >= 98.3%)"))  # fmt: skip
     left = sorted({p for r in runs["paddleport"] for p in r["lingering"]})
     print(f"processes left running after paddleport exited: {len(left)}" + (f" ({left[0]})" if left else ""))
     args.json.parent.mkdir(parents=True, exist_ok=True)
+    loads = [r["load_before"] for rs in runs.values() for r in rs]
+    print(f"1-minute load average before the runs: {min(loads):.1f} to {max(loads):.1f} "
+          f"on {os.cpu_count()} cores")  # fmt: skip
     report = {"runs": runs, "paddleport_s": ours_s, "paconvert_s": theirs_s, "ratio": round(ratio, 2),
-              "cpu_count": os.cpu_count(), "files_limit": args.limit, "lines": lines}
+              "rate": rate, "cpu_count": os.cpu_count(), "files_limit": args.limit,
+              "lines": lines}  # fmt: skip
     args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
     subset.cleanup()
     return 0

@@ -7,10 +7,12 @@ carry counts for the summary rather than the converted text when not needed.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import gc
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,11 +119,31 @@ _worker_planner: Planner | None = None
 _worker_index: ProjectIndex | None = None
 
 
+# A file's analysis and rewrite allocate a few hundred thousand short-lived objects (ast
+# and libcst nodes) and no cycles worth chasing: with the default thresholds the collector
+# runs full scans of the rules and trees so often that it takes a third of the time.
+_GC_THRESHOLD = (50_000, 20, 20)
+
+
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """Collect young objects less often while converting; the caller's settings come back after."""
+    before = gc.get_threshold()
+    gc.set_threshold(*_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def _init_worker(extra_rule_dirs: Sequence[str], index: ProjectIndex | None) -> None:
     global _worker_planner, _worker_index
     if _worker_planner is None:  # spawned, not forked
         _worker_planner = make_planner(extra_rule_dirs)
     _worker_index = index
+    # the rules and index live as long as the worker: keep them out of the collector's scans
+    gc.set_threshold(*_GC_THRESHOLD)
+    gc.freeze()
 
 
 def _summarize(args: tuple[str, bool, bool, bool]) -> tuple[ModuleSummary | None, FileResult | None]:
@@ -150,6 +172,13 @@ def convert_many(
     (the files and the rest of their packages) into a ``ProjectIndex`` that the
     second pass, the conversion, consults for receivers a file cannot type alone.
     """
+    with _few_collections():
+        return _convert_many(list(paths), jobs, annotate, use_jedi, use_index, extra_rule_dirs, on_result)
+
+
+def _convert_many(paths: list[Path], jobs: int | None, annotate: bool, use_jedi: bool, use_index: bool,
+                  extra_rule_dirs: Sequence[str],
+                  on_result: Callable[[FileResult], None] | None) -> list[FileResult]:  # fmt: skip
     global _worker_planner, _worker_index
     items = [str(p) for p in paths]
     jobs = jobs or os.cpu_count() or 1

@@ -14,6 +14,7 @@ from paddleport.analysis import dtypes as dt
 from paddleport.analysis import objtypes as ot
 from paddleport.analysis import project as px
 from paddleport.analysis.canonical import canonical
+from paddleport.analysis.reparse import ParseCache
 from paddleport.analysis.scopes import Scope, build_scope, dotted, is_torch_module
 from paddleport.analysis.source import SourceText
 from paddleport.analysis.uses import Confidence, Use, UseKind
@@ -55,16 +56,17 @@ class Analysis:
 
 
 def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
-            project: px.ModuleFacts | None = None) -> Analysis:
+            project: px.ModuleFacts | None = None, parses: ParseCache | None = None) -> Analysis:
     """All torch uses in ``text``, in source order; a syntax error instead of uses when it does not parse.
 
     ``facts`` adds what is known about classes defined elsewhere (bases, attribute types).
     ``project`` tells what the rest of the project knows (batch conversion only):
     what project functions return, which parameters every caller passes a tensor.
+    ``parses`` (the editor's) parses again only the statements an edit touched.
     """
     source = SourceText(text)
     try:
-        tree = ast.parse(text)
+        tree = ast.parse(text) if parses is None else parses.parse(text)
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = max((exc.offset or 1) - 1, 0)

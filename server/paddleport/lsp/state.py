@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import analyze
+from paddleport.analysis.reparse import ParseCache
 from paddleport.lsp.diagnostics import (
     DiagnosticMemo,
     Json,
@@ -38,6 +39,10 @@ class DocState:
     parsed: bool = True  # False: a syntax error; diagnostics are carried over from before
     serialised: dict[str, list[str]] = field(default_factory=dict)  # per uri, when all are memoised
     memo: DiagnosticMemo | None = None  # what the next analysis of this document may reuse
+
+
+# The document being edited: its next analysis parses only the top-level statements an edit touched.
+_PARSES = ParseCache()
 
 
 class Cancelled(Exception):
@@ -73,7 +78,7 @@ def diagnose(
             problem_diagnostic("paddleport skips this document: it holds NUL bytes (binary data, not Python)")
         ]
         return state
-    analysis = analyze(view.text, planner.rules)
+    analysis = analyze(view.text, planner.rules, parses=_PARSES)
     if cancelled():
         raise Cancelled
     if analysis.syntax_error is not None:

@@ -243,6 +243,8 @@ def namespace_source(module: str, rules: RuleSet) -> str:
 
 def add_namespaces(code: str, modules: set[str], rules: RuleSet) -> str:
     """Define each used namespace class once, after the imports that precede its first use."""
+    if not modules:  # most files: no parse needed
+        return code
     try:
         tree = ast.parse(code)
     except SyntaxError:

@@ -68,22 +68,27 @@ def fix_imports(text: str) -> str:
             edits.append(_delete_statement(src, node, start, end))
     if not paddle_placed:
         edits.append(_insert_paddle_import(src, tree, torch_sites))
-    stdlib = _missing_stdlib(tree, sites)
+    stdlib = _missing_stdlib(text, tree, sites)
     if stdlib:
         lines = "".join(f"import {m}{src.newline}" for m in stdlib)
         edits.append(_insert_import(src, tree, torch_sites, lines))
     return apply_edits(text, edits)
 
 
-def _missing_stdlib(tree: ast.Module, sites: list[_ImportSite]) -> list[str]:
+def _missing_stdlib(text: str, tree: ast.Module, sites: list[_ImportSite]) -> list[str]:
     """Standard-library modules that rules target (`typing.Final`) used in dotted form but not imported.
 
     Only the dotted spelling a rule writes counts (`typing.Final`), and only when the root
     name is bound nowhere in the module, so a user's own `typing` variable is never shadowed.
+    Most files import these modules or never spell them: the text says so without a walk.
     """
     wanted = {m: m.split(".") for m in STDLIB_TARGETS}
-    roots = {parts[0] for parts in wanted.values()}
     bound = {name for s in sites for name, _ in import_bindings(s.node)}
+    roots = {parts[0] for parts in wanted.values()} - bound
+    # `root` then `.`, maybe across spaces, line continuations, comments or a closing parenthesis
+    if not roots or not re.search(rf"\b(?:{'|'.join(sorted(roots))})(?:\s|\\|\)|#[^\n]*\n)*\.", text):
+        return []
+    chains: list[list[str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in roots and isinstance(node.ctx, (ast.Store, ast.Del)):
             bound.add(node.id)
@@ -91,12 +96,13 @@ def _missing_stdlib(tree: ast.Module, sites: list[_ImportSite]) -> list[str]:
             bound.add(node.name)
         elif isinstance(node, ast.arg) and node.arg in roots:
             bound.add(node.arg)
+        elif isinstance(node, ast.Attribute):
+            chain = dotted(node)
+            if chain is not None and chain[0] in roots:
+                chains.append(chain)
     missing: set[str] = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Attribute):
-            continue
-        chain = dotted(node)
-        if chain is None or chain[0] not in roots or chain[0] in bound:
+    for chain in chains:
+        if chain[0] in bound:
             continue
         for module, parts in wanted.items():
             if chain[: len(parts)] == parts and len(chain) > len(parts):
