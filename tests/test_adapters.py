@@ -173,3 +173,23 @@ def test_an_exact_class_test_keeps_the_plain_class_and_an_identity_test_the_adap
     assert "if type(m) == paddle.nn.Linear or m.__class__ is paddle.nn.GRU:" in code
     assert "def init(m, act_layer=_paddleport_layers.ReLU):" in code
     assert "return act_layer is _paddleport_layers.ReLU" in code
+
+
+def test_a_quick_fix_brings_the_adapter_class_it_names() -> None:
+    """Applied alone (an editor's quick fix), the reference's fix also inserts the class."""
+    from paddleport.analysis.finder import analyze
+    from paddleport.lsp.diagnostics import fix_edits
+    from paddleport.rewrite.convert import plan
+    from paddleport.rewrite.edits import apply_edits
+
+    text = dedent("""
+        import torch.nn as nn
+
+        def block(act_layer=nn.ReLU):
+            return act_layer(inplace=True)
+    """)
+    (fix,) = [f for f in plan(analyze(text, CATALOG), PLANNER) if f.replacement == "_paddleport_layers.ReLU"]
+    fixed = apply_edits(text, fix_edits(fix, text))
+    assert "class _paddleport_layers:" in fixed and "class ReLU(paddle.nn.ReLU):" in fixed
+    assert "def block(act_layer=_paddleport_layers.ReLU):" in fixed
+    compile(fixed, "fixed.py", "exec")

@@ -23,7 +23,8 @@ from paddleport.files import ReadProblem, read_regular
 from paddleport.lsp.notebooks import JoinedCells
 from paddleport.lsp.positions import PositionMap
 from paddleport.lsp.settings import Settings
-from paddleport.rewrite.dynamic import NAMESPACE_PREFIX
+from paddleport.rewrite.adapters import LAYERS
+from paddleport.rewrite.dynamic import NAMESPACE_PREFIX, class_insertion
 from paddleport.rewrite.edits import TextEdit, minimal_edits
 from paddleport.rewrite.fixes import Fix
 from paddleport.rewrite.helpers import VISION, helper_insertion
@@ -127,6 +128,9 @@ def fix_edits(fix: Fix, text: str) -> list[TextEdit]:
     helper = helper_insertion(text, fix.replacement) if VISION in fix.replacement else None
     if helper is not None:  # the helper class the new text calls (`_paddleport_vision.mnist`)
         edits = sorted([*edits, TextEdit(helper[0], helper[0], helper[1])], key=lambda e: e.start)
+    adapter = class_insertion(text, LAYERS, fix.block) if fix.block else None
+    if adapter is not None:  # the adapter class the new text names (`_paddleport_layers.ReLU`)
+        edits = sorted([*edits, TextEdit(adapter[0], adapter[0], adapter[1])], key=lambda e: e.start)
     return edits
 
 
@@ -223,7 +227,7 @@ def build(
             span = locator.span(use.start, use.end)
             edits = (span, text[use.start : use.end], fix.replacement, fix_title(fix))
             key = None if span is None else (*plain, *edits)
-            if VISION in (fix.replacement or ""):  # its helper goes where the rest of the file decides
+            if VISION in (fix.replacement or "") or fix.block:  # its class goes where the file decides
                 key = None
         hit = old.get(key) if key is not None else None
         if hit is None:

@@ -20,7 +20,7 @@ import re
 from typing import TYPE_CHECKING
 
 from paddleport.analysis.uses import Use, UseKind
-from paddleport.rewrite.dynamic import place_block
+from paddleport.rewrite.dynamic import add_class
 from paddleport.rules.model import Kind, Rule
 from paddleport.rules.signature import Param, ParamKind
 
@@ -183,30 +183,11 @@ def _members(used: set[str], planner: Planner) -> dict[str, str]:
 def add_adapters(code: str, planner: Planner) -> str:
     """Define the adapter classes the converted code names and does not define yet."""
     used = _used(code)
-    if not used:
-        return code
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return code
-    if any(isinstance(s, ast.ClassDef) and s.name == LAYERS for s in tree.body):
-        return code
-    return place_block(code, tree, {LAYERS}, source(_members(used, planner)))
+    return add_class(code, LAYERS, lambda: source(_members(used, planner))) if used else code
 
 
-def adapter_insertion(text: str, replacement: str, planner: Planner) -> tuple[int, str] | None:
-    """Where and what to insert into ``text`` so that a quick fix's ``replacement`` finds the
-    adapter it names; None when it names none or the class is there (it is then extended by
-    the next whole-file conversion)."""
+def block_for(replacement: str, planner: Planner) -> str | None:
+    """The adapter class a quick fix's ``replacement`` names, to insert with it (None: none)."""
     used = _used(replacement)
-    if not used or re.search(rf"^class {LAYERS}\b", text, re.M):
-        return None
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
-    new = place_block(text, tree, {LAYERS}, source(_members(used, planner)))
-    start = 0
-    while start < len(text) and text[start] == new[start]:
-        start += 1
-    return start, new[start : start + len(new) - len(text)]
+    members = _members(used, planner) if used else {}
+    return source(members) if members else None

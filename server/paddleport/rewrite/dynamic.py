@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable
 
 import libcst as cst
@@ -283,3 +284,30 @@ def place_block(code: str, tree: ast.Module, names: set[str], block: str) -> str
         offset = src.line_starts[line - 1]
         return apply_edits(code, [TextEdit(offset, offset, f"{block}\n\n")])
     return code + ("" if code.endswith("\n") else "\n") + f"\n\n{block}"
+
+
+def add_class(code: str, cls: str, block: Callable[[], str]) -> str:
+    """Define class ``cls`` (``block()``, built only when needed) unless ``code`` does already."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    if any(isinstance(s, ast.ClassDef) and s.name == cls for s in tree.body):
+        return code
+    return place_block(code, tree, {cls}, block())
+
+
+def class_insertion(text: str, cls: str, block: str) -> tuple[int, str] | None:
+    """Where and what to insert into ``text`` to define class ``cls`` as ``block`` (a quick fix's
+    edit); None when the class is there or the text does not parse."""
+    if re.search(rf"^class {cls}\b", text, re.M):
+        return None
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    new = place_block(text, tree, {cls}, block)
+    start = 0
+    while start < len(text) and text[start] == new[start]:
+        start += 1
+    return start, new[start : start + len(new) - len(text)]

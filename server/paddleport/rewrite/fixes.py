@@ -45,6 +45,7 @@ class Fix:
     replacement: str | None  # None: leave the span as it is
     tier: Tier
     message: str
+    block: str | None = None  # a class the replacement names that the file may lack (rewrite.adapters)
 
     @property
     def fixable(self) -> bool:
@@ -121,7 +122,10 @@ class Planner:
             receiver = span[: max(use.focus_start - use.start - 1, 0)].strip() or "the receiver"
             tier = tier.worst(Tier.REVIEW)
             message = f"if `{_short(receiver)}` is a torch.Tensor: {message}"
-        return Fix(use, replacement, tier, message)
+        block = None
+        if replacement and adapters.LAYERS in replacement:
+            block = adapters.block_for(replacement, self)
+        return Fix(use, replacement, tier, message, block)
 
     def fix_nested(self, use: Use, span: str, focus: tuple[int, int], holes: list[tuple[int, int]]) -> Fix:
         """The fix of ``use`` whose current text is ``span``, its nested uses at ``holes``.

@@ -11,10 +11,9 @@ adds runtime lookup maps. The helpers are verified by the rules' examples.
 
 from __future__ import annotations
 
-import ast
 import re
 
-from paddleport.rewrite.dynamic import place_block
+from paddleport.rewrite.dynamic import add_class, class_insertion
 
 VISION = "_paddleport_vision"
 # Helpers that check their first argument at run time and do what the original code did
@@ -733,32 +732,14 @@ def vision_source(members: set[str]) -> str:
 def add_helpers(code: str) -> str:
     """Define the helpers the converted code calls and does not define yet."""
     used = set(re.findall(rf"\b{VISION}\.(\w+)", code)) & MEMBERS.keys()
-    if not used:
-        return code
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return code
-    if any(isinstance(s, ast.ClassDef) and s.name == VISION for s in tree.body):
-        return code
-    return place_block(code, tree, {VISION}, vision_source(used))
+    return add_class(code, VISION, lambda: vision_source(used)) if used else code
 
 
 def helper_insertion(text: str, replacement: str) -> tuple[int, str] | None:
     """Where and what to insert into ``text`` so that ``replacement`` (one use's new text, applied
     alone by a quick fix) finds the helpers it calls; None when it calls none or they are there."""
     used = set(re.findall(rf"\b{VISION}\.(\w+)", replacement)) & MEMBERS.keys()
-    if not used or re.search(rf"^class {VISION}\b", text, re.M):
-        return None
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
-    new = place_block(text, tree, {VISION}, vision_source(used))
-    start = 0
-    while start < len(text) and text[start] == new[start]:
-        start += 1
-    return start, new[start : start + len(new) - len(text)]
+    return class_insertion(text, VISION, vision_source(used)) if used else None
 
 
 def dispatches(replacement: str) -> bool:
