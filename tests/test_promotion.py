@@ -110,18 +110,22 @@ def test_check_reports_a_promotion_as_an_exact_fix(shipped_planner: Planner) -> 
     assert [(f.code, f.fixable) for f in promote] == [("PP100", True)]
 
 
+# d2l's sequence_mask, which both programs below use
+SEQUENCE_MASK = '''
+def sequence_mask(X, valid_len, value=0):
+    maxlen = X.size(1)
+    mask = torch.arange((maxlen), dtype=torch.float32, device=X.device)[None, :] < valid_len[:, None]
+    X[~mask] = value
+    return X
+'''
+
 PROGRAM = '''
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 
-def sequence_mask(X, valid_len, value=0):
-    maxlen = X.size(1)
-    mask = torch.arange((maxlen), dtype=torch.float32, device=X.device)[None, :] < valid_len[:, None]
-    X[~mask] = value
-    return X
-
+''' + SEQUENCE_MASK + '''
 
 def weighted(pred, w):
     l = F.mse_loss(pred, pred * 2, reduction='none')
@@ -228,12 +232,7 @@ import torch
 from torch import nn
 
 
-def sequence_mask(X, valid_len, value=0):
-    maxlen = X.size(1)
-    mask = torch.arange((maxlen), dtype=torch.float32, device=X.device)[None, :] < valid_len[:, None]
-    X[~mask] = value
-    return X
-
+''' + SEQUENCE_MASK + '''
 
 class MaskedSoftmaxCELoss(nn.CrossEntropyLoss):
     """d2l 0.17.6's, as written there."""
