@@ -386,6 +386,31 @@ def test_equiv_with_checkpoint_names_the_first_diverging_layer(tmp_path: Path,
     assert result["layer"]["layer"] == "bn" and result["layer"]["torch_class"] == "BatchNorm1d"
 
 
+def test_equiv_factory_compares_a_whole_model_of_a_converted_package(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`--factory "pkg.create_model('tiny')"`: the package under torch, its conversion under paddle."""
+    package = tmp_path / "src" / "tinyzoo"
+    package.mkdir(parents=True)
+    (package / "blocks.py").write_text(BLOCK, encoding="utf-8")
+    (package / "__init__.py").write_text(
+        "from .blocks import Block\n\n\ndef create_model(name):\n    return {'tiny': lambda: Block(4)}[name]()\n",
+        encoding="utf-8")  # fmt: skip
+    assert main(["convert", str(package), "-o", str(tmp_path / "converted" / "tinyzoo")]) == 0
+    capsys.readouterr()
+    make = ("import sys, torch\nsys.path.insert(0, sys.argv[1])\nfrom tinyzoo import create_model\n"
+            "torch.manual_seed(3)\nm = create_model('tiny')\nm.bn.running_var.uniform_(1, 2)\n"
+            "torch.save(m.state_dict(), sys.argv[2])\n")  # fmt: skip
+    _run(make, str(tmp_path / "src"), str(tmp_path / "tiny.pt"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "src"))  # where the kernel's torch side finds the original
+    base = ["equiv", "--factory", "tinyzoo.create_model('tiny')", "--converted", str(tmp_path / "converted"),
+            "--example", "randn(3, 4)", "--checkpoint", str(tmp_path / "tiny.pt"), "--json"]  # fmt: skip
+    assert main(base) == 0, capsys.readouterr()
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "equal" and result["leaves"][0]["shape"] == [3, 2]
+    assert main(["equiv", "--factory", "tinyzoo.create_model('tiny')"]) == 2  # no --converted: a usage error
+    assert "--converted" in capsys.readouterr().err
+
+
 def test_weights_layouts_are_validated(tmp_path: Path) -> None:
     from paddleport.rules.loader import load_rules
 

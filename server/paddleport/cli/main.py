@@ -94,9 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--python", help="interpreter that builds the model (default: this one)")
 
     equiv = sub.add_parser("equiv", help="run a function under torch and its conversion under paddle")
-    equiv.add_argument("file")
-    equiv.add_argument("--target", required=True, help="function or class name")
-    equiv.add_argument("--example", help="a call such as 'f(randn(2, 3))'")
+    equiv.add_argument("file", nargs="?", help="the torch file (not with --factory)")
+    equiv.add_argument("--target", help="function or class name")
+    equiv.add_argument("--example", help="a call such as 'f(randn(2, 3))'; with --factory, the inputs "
+                                         "('randn(1, 3, 224, 224)')")  # fmt: skip
+    equiv.add_argument("--factory", metavar="CALL",
+                       help="a whole model from a package (\"timm.create_model('resnet18')\"), built "
+                            "from the package under torch and from its conversion under paddle")  # fmt: skip
+    equiv.add_argument("--converted", metavar="DIR",
+                       help="the folder holding the converted package (with --factory)")
     equiv.add_argument("--grad", action="store_true", help="compare gradients too")
     equiv.add_argument("--json", action="store_true")
     equiv.add_argument("--timeout", type=float, default=60.0)

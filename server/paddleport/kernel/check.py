@@ -36,6 +36,7 @@ class Options:
     definitions_only: bool = False  # notebooks: skip top-level statements that do work
     checkpoint: str | None = None  # torch weights for the torch side
     pdparams: str | None = None  # the same weights converted by `paddleport weights`, for the paddle side
+    converted: str | None = None  # a folder the paddle side imports first: converted packages
 
 
 def _error(message: str, **extra: Any) -> dict[str, Any]:
@@ -76,6 +77,7 @@ def prepare(text: str, path: str, target: Target, planner: Planner, options: Opt
         "locate": options.locate,
         "checkpoint": options.checkpoint,
         "pdparams": options.pdparams,
+        "converted_root": options.converted,
         "counts": conversion.counts(),
     }
 

@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.abc import MetaPathFinder
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -374,7 +375,8 @@ def run_side(
             module.__package__ = package_of(req["path"])[0]  # relative imports work
             if is_torch:
                 fw.manual_seed(0)
-                if "torchvision" in source:  # its compiled ops may not load next to the CPU torch
+                # its compiled ops may not load next to the CPU torch; a package may import it itself
+                if "torchvision" in source or req.get("converted_root"):
                     with contextlib.suppress(ImportError):
                         import_torchvision()
             else:
@@ -505,12 +507,38 @@ def _user_paths(path: str) -> Iterator[None]:
                 del sys.modules[name]
 
 
+@contextlib.contextmanager
+def _converted_first(root: str | None) -> Iterator[None]:
+    """The paddle side imports the packages in ``root`` (converted) where torch's imported the
+    originals: their modules are set aside, and put back afterwards."""
+    if not root:
+        yield
+        return
+    tops = {p.stem for p in Path(root).iterdir() if p.suffix == ".py" or (p / "__init__.py").is_file()}
+
+    def mine(name: str) -> bool:
+        return name.split(".", 1)[0] in tops
+
+    saved = {n: m for n, m in sys.modules.items() if mine(n)}
+    for name in saved:
+        del sys.modules[name]
+    sys.path.insert(0, root)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(root)
+        for name in [n for n in sys.modules if mine(n)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
 def _both(req: dict[str, Any], trace: bool = False) -> tuple[SideRun, SideRun | None]:
     with _user_paths(req["path"]):
         t = run_side("torch", req, trace=trace)
         if not t.ok:
             return t, None
-        with _torch_hidden():
+        with _torch_hidden(), _converted_first(req.get("converted_root")):
             p = run_side("paddle", req, torch_state=t.state, trace=trace)
     return t, p
 
