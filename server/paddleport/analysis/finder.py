@@ -1015,9 +1015,12 @@ class _Finder:
             hit = None, canonical(".".join([base, *rest])), len(rest) + 1
             for k in range(len(rest) + 1, 0, -1):
                 rule = self.rules.get(canonical(".".join([base, *rest[: k - 1]])))
-                if rule is not None and k <= len(rest) and rule.kind is Kind.ATTRIBUTE \
-                        and self.rules.is_namespace(rule.api):  # fmt: skip
-                    continue  # a module used as a value (`torch.cuda`) says nothing of its members
+                member = rest[k - 1] if k <= len(rest) else ""
+                if (rule is not None and member and not member.startswith("__")
+                        and rule.kind is Kind.ATTRIBUTE and self.rules.is_namespace(rule.api)):  # fmt: skip
+                    # a module used as a value (`torch.cuda`) says nothing of its members (but
+                    # `FunctionCtx.__name__` is the class's own name)
+                    continue
                 if rule is not None:
                     hit = rule, rule.api, k
                     break
