@@ -350,3 +350,33 @@ def test_a_generator_is_dropped_for_review_not_a_reason_to_leave_torch(shipped_p
     assert o.applied and o.fix.tier.value == "review" and "`generator` dropped: Paddle draws from its global" in o.fix.message
     plain = convert_source("import torch\nx = torch.randint(0, 7, (5,))\n", shipped_planner)
     assert [p.fix.tier.value for p in plain.outcomes if p.use.api == "torch.randint"] == ["exact"]
+
+
+def test_converting_timm_style_code_twice_changes_nothing(shipped_planner: Planner) -> None:
+    """Three shapes timm has that a second conversion used to rewrite again: a member read on a
+    layer bound to several classes, a try-import freed only once its sibling went, and an
+    in-place update on a method chain."""
+    text = dedent("""
+        import torch
+        import torch.nn as nn
+        try:
+            from torch.hub import get_dir
+        except ImportError:
+            from torch.hub import _get_torch_home as get_dir
+
+
+        class Head(nn.Module):
+            def __init__(self, conv):
+                super().__init__()
+                self.conv_head = nn.Conv2d(3, 4, 1) if conv else nn.Identity()
+
+            def check(self):
+                return self.conv_head.in_channels
+
+
+        def step(exp_avg_sq, grad, beta2):
+            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    """)
+    once = convert_source(text, shipped_planner).code
+    assert "torch" not in once.replace("paddleport", "")
+    assert convert_source(once, shipped_planner).code == once

@@ -1044,8 +1044,13 @@ class _Finder:
                 member = self.rules.member(self.facts.mro(typ), attr)
                 if member is not None and member.kind is Kind.ATTRIBUTE:
                     self._record_attribute(node, member, Confidence.MEDIUM, node)
-                return
-            by_name = self.rules.by_name.get(attr) if typ is None else None
+                    return
+                if not self.facts.is_a(typ, ot.MODULE):
+                    return
+            # a layer whose class lacks the member (`nn.Module`, or one of several classes the name
+            # is bound to): the converted code knows less, so the next conversion would read it by name
+            layer = typ is not None and self.facts.is_a(typ, ot.MODULE)
+            by_name = self.rules.by_name.get(attr) if typ is None or layer else None
             if (by_name is not None and isinstance(node.ctx, ast.Load)
                     and (rule is None or rule.kind is Kind.METHOD)  # a tensor method read, not called
                     and not self._tensor_conf(node.value, scope) and not _not_a_tensor(node.value, scope)):

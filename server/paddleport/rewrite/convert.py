@@ -185,7 +185,11 @@ def convert_source(
         code = add_namespaces(code, _namespaces(outcomes), planner.rules)
         code = add_helpers(code)
         code = add_adapters(code, planner)
-        code = fix_imports(code)
+        for _ in range(3):  # dropping one import can free another (`try: from torch.hub import x`)
+            fixed = fix_imports(code)
+            if fixed == code:
+                break
+            code = fixed
     if select is None and planner.rules.modules:
         code = rename_modules(code, planner.rules.modules)
     _locate(outcomes, offsets, rewritten, code)

@@ -390,7 +390,8 @@ def addc_operator(t: TransformInput) -> cst.BaseExpression:
     if name.endswith("_"):
         if is_name_chain(node):  # written in place; no in-place method that converting again would touch
             return cst.parse_expression(f"paddle.assign({receiver} + {term}, {receiver})")
-        return cst.parse_expression(f"{receiver}.add_({term})")
+        # spelled on paddle.Tensor: `x.add_(...)` would read as torch's add_ to the next conversion
+        return cst.parse_expression(f"paddle.Tensor.add_({receiver}, {term})")
     return cst.parse_expression(f"({receiver} + {term})")
 
 
