@@ -105,7 +105,11 @@ def test_an_edit_within_a_line_reuses_every_other_diagnostic() -> None:
     edited = SOURCE.replace("dim: int = 8", "dim: int = 16")
     after = diagnose(DocumentView("f", edited, 2), planner, settings, before)
     assert len(after.diagnostics["f"]) == len(before.diagnostics["f"]) > 5
-    assert all(a is b for a, b in zip(after.diagnostics["f"], before.diagnostics["f"], strict=True))
+    # a fix that brings a generated class (a promotion's helper) is rebuilt: where the class goes
+    # depends on the rest of the file; every other diagnostic is the same object
+    pairs = list(zip(after.diagnostics["f"], before.diagnostics["f"], strict=True))
+    plain = [(a, b) for a, b in pairs if "_paddleport_" not in json.dumps(b.get("data"))]
+    assert len(plain) > 5 and all(a is b for a, b in plain)
 
 
 def test_notebook_edits_match_a_fresh_analysis() -> None:
