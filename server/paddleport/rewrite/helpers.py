@@ -328,20 +328,19 @@ def pil_to_tensor(pic):
 def resized_crop(img, top, left, height, width, size, interpolation="bilinear", antialias=True):
     """torchvision's resized_crop: crop, then resize (on PIL images the same PIL filter as torchvision;
     on tensors Paddle does not antialias)."""
-    from paddle.vision.transforms import functional
-
     interpolation = getattr(interpolation, "value", interpolation)
     if isinstance(interpolation, int):  # a PIL constant, which torchvision accepts too
         names = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
         interpolation = names[interpolation]
-    return functional.resize(functional.crop(img, top, left, height, width), size, interpolation)
+    crop = paddle.vision.transforms.functional.crop(img, top, left, height, width)
+    return paddle.vision.transforms.functional.resize(crop, size, interpolation)
 ''', ()),
     "pad": ('''
 @staticmethod
 def pad(img, padding, fill=0, padding_mode="constant"):
     """torchvision's pad: on a PIL image a number fills every band and a list is taken as a tuple, as
     torchvision's fill parsing does (Paddle fills one band with a number and refuses a list)."""
-    from paddle.vision.transforms import functional
+    functional = paddle.vision.transforms.functional
 
     if not isinstance(img, paddle.Tensor) and padding_mode == "constant":
         bands = len(img.getbands())
@@ -443,7 +442,7 @@ class MNIST(paddle.io.Dataset):
         import os
         import shutil
 
-        from paddle.utils.download import get_path_from_url
+        get_path_from_url = paddle.utils.download.get_path_from_url
 
         if self._check_exists():
             return
@@ -561,7 +560,7 @@ class CIFAR10(paddle.io.Dataset):
                    for name, md5 in self.train_list + self.test_list)
 
     def download(self):
-        from paddle.utils.download import get_path_from_url
+        get_path_from_url = paddle.utils.download.get_path_from_url
 
         if not self._check_integrity():
             get_path_from_url(self.url, self.root, self.tgz_md5)
