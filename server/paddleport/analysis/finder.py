@@ -577,7 +577,8 @@ class _Finder:
         for dec in node.decorator_list:
             self.visit(dec, scope)
         bases: list[str] = []
-        own_layout = _OWN in _layout_readers(node)  # a Linear subclass reading self.weight as torch's
+        readers = _layout_readers(node)
+        own_layout = _OWN in readers  # a Linear subclass reading self.weight as torch's
         self.torch_layout_classes.append(own_layout)
         for base in node.bases:
             if isinstance(base, (ast.Attribute, ast.Name)):
@@ -592,7 +593,7 @@ class _Finder:
         for kw in node.keywords:
             self.visit(kw.value, scope)
         self._inherited_init(node, scope)
-        self.class_tensors.append(self._tensor_attributes(node, scope))
+        self.class_tensors.append(self._tensor_attributes(node, scope, readers - {_OWN}))
         key = self.local_classes.get(node.name) if scope is self.module_scope else None
         self.class_types.append(key if key is not None and self.facts.torch_base(key) else None)
         outer_class, self.self_class = self.self_class, node.name if scope.node is None else ""
@@ -635,7 +636,7 @@ class _Finder:
         self.uses.append(Use(rule.api, rule, UseKind.INHERITED_INIT, start, end, start,
                              end if line_end < 0 else line_end, statement=indent))  # fmt: skip
 
-    def _tensor_attributes(self, node: ast.ClassDef, scope: Scope) -> set[str]:
+    def _tensor_attributes(self, node: ast.ClassDef, scope: Scope, readers: set[str]) -> set[str]:
         """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.
 
         On the way it finds layers whose weight the class assigns (weight tying,
@@ -644,7 +645,7 @@ class _Finder:
         """
         found: set[str] = set()
         created: dict[str, list[ast.Call]] = {}
-        assigned: set[str] = _layout_readers(node) - {_OWN}
+        assigned = set(readers)  # layers the class reads in torch's layout (`_layout_readers`)
         stack: list[ast.stmt] = [s for s in node.body if isinstance(s, _FUNCS)]
         while stack:
             stmt = stack.pop()
