@@ -381,8 +381,26 @@ class RandomApply(paddle.nn.Layer):
         lines = [f"    p={self.p}"] + [f"    {t}" for t in self.transforms]
         return self.__class__.__name__ + "(\\n" + "\\n".join(lines) + "\\n)"
 ''', ()),
+    "_ImageSet": ('''
+class _ImageSet(paddle.io.Dataset):
+    """torchvision's image datasets' items: (PIL image, int target), each through its transform."""
+
+    def __getitem__(self, index):
+        import numpy as np
+        from PIL import Image
+
+        img, target = Image.fromarray(np.asarray(self.data[index])), int(self.targets[index])
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __len__(self):
+        return len(self.data)
+''', ()),
     "MNIST": ('''
-class MNIST(paddle.io.Dataset):
+class MNIST(_ImageSet):
     """torchvision's MNIST: the idx files under root/<class name>/raw, (PIL image, int) items, data and
     targets as uint8 and int64 tensors; download=True fetches torchvision's files with Paddle's downloader."""
 
@@ -461,19 +479,7 @@ class MNIST(paddle.io.Dataset):
             else:
                 raise RuntimeError(f"Error downloading {name}: " + "; ".join(errors))
 
-    def __getitem__(self, index):
-        from PIL import Image
-
-        img, target = Image.fromarray(self.data[index].numpy()), int(self.targets[index])  # mode L
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __len__(self):
-        return len(self.data)
-''', ()),
+''', ("_ImageSet",)),
     "FashionMNIST": ('''
 class FashionMNIST(MNIST):
     """torchvision's FashionMNIST: MNIST's reader over root/FashionMNIST/raw."""
@@ -498,7 +504,7 @@ class KMNIST(MNIST):
     classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
 ''', ("MNIST",)),
     "CIFAR10": ('''
-class CIFAR10(paddle.io.Dataset):
+class CIFAR10(_ImageSet):
     """torchvision's CIFAR10: the pickled batches under root/cifar-10-batches-py (md5-checked as
     torchvision does), (PIL image, int) items; download=True fetches and extracts torchvision's archive
     into root with Paddle's downloader."""
@@ -565,19 +571,7 @@ class CIFAR10(paddle.io.Dataset):
         if not self._check_integrity():
             get_path_from_url(self.url, self.root, self.tgz_md5)
 
-    def __getitem__(self, index):
-        from PIL import Image
-
-        img, target = Image.fromarray(self.data[index]), self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __len__(self):
-        return len(self.data)
-''', ()),
+''', ("_ImageSet",)),
     "CIFAR100": ('''
 class CIFAR100(CIFAR10):
     """torchvision's CIFAR100: CIFAR10's reader over root/cifar-100-python, fine labels."""
@@ -717,9 +711,12 @@ _HEAD = f'''class {VISION}:
 
 def vision_source(members: set[str]) -> str:
     """The helper class with ``members`` and what they call, in a fixed order."""
-    wanted = set(members)
-    for name in members:
-        wanted.update(MEMBERS[name][1])
+    wanted, todo = set(members), list(members)
+    while todo:  # what they call, and what that calls (FashionMNIST → MNIST → _ImageSet)
+        for need in MEMBERS[todo.pop()][1]:
+            if need not in wanted:
+                wanted.add(need)
+                todo.append(need)
     parts = [_HEAD]
     for name, (source, _) in MEMBERS.items():
         if name in wanted:
