@@ -193,3 +193,19 @@ def test_a_quick_fix_brings_the_adapter_class_it_names() -> None:
     assert "class _paddleport_layers:" in fixed and "class ReLU(paddle.nn.ReLU):" in fixed
     assert "def block(act_layer=_paddleport_layers.ReLU):" in fixed
     compile(fixed, "fixed.py", "exec")
+
+
+def test_a_from_import_of_classes_used_only_as_values_goes() -> None:
+    """`from torch.nn import LSTM, GRU` whose names now appear only inside the generated adapter
+    class (`class GRU(paddle.nn.GRU)`) is no longer needed: it must not keep torch imported."""
+    code = convert_source(dedent("""
+        from functools import partial
+        from torch.nn import LSTM, GRU, Module
+
+        class Up(Module):
+            def __init__(self, use_gru=False):
+                super().__init__()
+                self.net = partial(LSTM if not use_gru else GRU, batch_first=True)(4, 8)
+    """), PLANNER).code
+    assert "torch" not in code
+    assert "partial(_paddleport_layers.LSTM if not use_gru else _paddleport_layers.GRU" in code

@@ -19,8 +19,9 @@ from paddleport.analysis.source import SourceText
 from paddleport.rewrite.edits import TextEdit, apply_edits
 from paddleport.rules.safe_code import STDLIB_TARGETS
 
-# classes a conversion writes into the file (rewrite/helpers.py): their bodies use only their own names
-GENERATED_CLASSES = frozenset({"_paddleport_vision"})
+# classes a conversion writes into the file (rewrite/helpers.py, rewrite/adapters.py): their bodies use
+# only their own names (`class GRU(paddle.nn.GRU)` there is not torch's GRU imported by the file)
+GENERATED_CLASSES = frozenset({"_paddleport_vision", "_paddleport_layers"})
 
 PADDLE_IMPORT = "import paddle"
 
