@@ -67,6 +67,8 @@ def converted(planner: Planner, line: str) -> str:
         ("torch.sum(x, axis=0, keepdims=True)", "paddle.sum(x, axis=0, keepdim=True)"),
         # correction → unbiased
         ("torch.std(x, dim=0, correction=0)", "paddle.std(x, axis=0, unbiased=False)"),
+        # a *args fills renamed parameters by position, where Paddle's order is torch's
+        ("torch.linspace(*domain, n, device=d)", "paddle.linspace(*domain, n)"),
     ],
 )
 def test_torch_function_transforms(shipped_planner: Planner, before: str, after: str) -> None:
@@ -79,6 +81,8 @@ def test_torch_function_transforms(shipped_planner: Planner, before: str, after:
         "torch.div(x, 2, rounding_mode='trunc')",
         "torch.std(x, dim=0, correction=2)",
         "torch.histc(x.add_(1), bins=4)",
+        # Paddle's order differs after the input (keywords_after): a *args could fill any of them
+        "torch.sum(x, *dims)",
     ],
 )
 def test_unconvertible_calls_are_left_as_they_are(shipped_planner: Planner, before: str) -> None:

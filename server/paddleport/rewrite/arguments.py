@@ -57,8 +57,11 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
     positional = sig.positional
     var_pos = sig.var_positional
     index = 0
+    spread = False  # a *args filled an unknown number of positions: later positional ones pass through
     for i, arg in enumerate(call.args):
-        if arg.star == "**":
+        if spread and arg.keyword is None and arg.star != "**":
+            bound.extra_keywords.append(arg)
+        elif arg.star == "**":
             bound.passthrough_star = True
             bound.extra_keywords.append(arg)
         elif arg.keyword is not None:
@@ -83,7 +86,7 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
             if var_pos is not None and index >= len(positional):
                 bound.var_positional.append(arg)
             else:
-                bound.passthrough_star = True
+                bound.passthrough_star = spread = True
                 if _star_reaches_a_change(rule, [p.name for p in positional[index:]]):
                     raise Unconvertible(
                         f"`{code_of(arg)}` spreads arguments, so paddleport cannot tell which "
@@ -106,14 +109,20 @@ def bind(call: cst.Call, rule: Rule) -> Bound:
 
 
 def _star_reaches_a_change(rule: Rule, reachable: list[str]) -> bool:
-    """Whether a ``*args`` that may fill ``reachable`` (torch's parameters from its position on)
-    could fill one the rule changes (renamed, dropped, mapped, packed).
+    """Whether a ``*args`` that may fill ``reachable`` (torch's parameters from
+    its position on) could fill one the rule changes (dropped, mapped, packed, read by a transform).
 
-    Unsupported parameters at the end are harmless: Paddle takes fewer positional parameters,
-    so an iterable long enough to reach them fails loudly with a TypeError.
+    A renamed parameter is harmless, filled by position: Paddle's positional order is torch's after
+    renames (``torch.linspace(*domain, n)`` → ``paddle.linspace(*domain, n)``), unless the rule
+    passes it by keyword (``keywords_after``) or a transform reads it. Unsupported parameters at the
+    end are harmless too: Paddle takes fewer positional parameters, so an iterable long enough to
+    reach them fails loudly with a TypeError.
     """
     unsupported = {key.split("=", 1)[0] for key in rule.unsupported}
-    changed = {*rule.rename, *rule.drop, *rule.drop_review, *rule.values}
+    changed = {*rule.drop, *rule.drop_review, *rule.values}
+    by_keyword = rule.transform is not None or rule.formula is not None or rule.keywords_after is not None
+    renamed_default = {torch for torch, paddle in rule.rename.items() if paddle in rule.defaults}
+    changed |= set(rule.rename) if by_keyword else renamed_default
     if rule.pack:
         changed.add(rule.pack)
     names = list(reachable)

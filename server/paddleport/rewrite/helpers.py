@@ -259,6 +259,97 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                     is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
     return out.reshape([*lead, *out.shape[-2:]])
 ''', ()),
+    "RMSNorm": ('''
+class RMSNorm(paddle.nn.Layer):
+    """torch's nn.RMSNorm (Paddle 3.3.1 has no RMSNorm layer, and its rms_norm no CPU kernel):
+    x * rsqrt(mean(x**2 over the normalized axes) + eps) * weight, eps=None meaning the dtype's epsilon."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        self.weight = None
+        if elementwise_affine:
+            self.weight = self.create_parameter(
+                list(shape), dtype=dtype, default_initializer=paddle.nn.initializer.Constant(1.0))
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.set_value(paddle.ones_like(self.weight))
+
+    def forward(self, x):
+        axes = list(range(-len(self.normalized_shape), 0))
+        eps = paddle.finfo(x.dtype).eps if self.eps is None else self.eps
+        out = x * paddle.rsqrt(x.pow(2).mean(axis=axes, keepdim=True) + eps)
+        return out if self.weight is None else out * self.weight
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+''', ()),
+    "_RNNCellBase": ('''
+class _RNNCellBase:
+    """torch's RNN cells over Paddle's: torch's constructor arguments, forward(input, hx=None) returning
+    the new state only (Paddle's returns (output, new_states)), an unbatched (1-D) input as torch takes it."""
+
+    def _torch_args(self, bias):
+        off = paddle.ParamAttr(initializer=paddle.nn.initializer.Constant(0.0), learning_rate=0.0)
+        return {} if bias else {"bias_ih_attr": off, "bias_hh_attr": off}
+
+    def _torch_dtype(self, dtype):
+        if dtype is not None:
+            self.to(dtype=dtype)
+
+    def forward(self, input, hx=None):
+        batched = input.ndim == 2
+        if not batched:
+            input = input.unsqueeze(0)
+            if hx is not None:
+                hx = tuple(h.unsqueeze(0) for h in hx) if isinstance(hx, (tuple, list)) else hx.unsqueeze(0)
+        if hx is None:  # zeros of the input's dtype (Paddle's own are of the default dtype)
+            shape, batch = self.state_shape, input.shape[0]
+            if isinstance(shape[0], (tuple, list)):
+                hx = tuple(paddle.zeros([batch, *s], dtype=input.dtype) for s in shape)
+            else:
+                hx = paddle.zeros([batch, *shape], dtype=input.dtype)
+        if isinstance(hx, list):
+            hx = tuple(hx)
+        _, state = super().forward(input, hx)
+        if isinstance(state, (tuple, list)):
+            return tuple(s if batched else s.squeeze(0) for s in state)
+        return state if batched else state.squeeze(0)
+''', ()),
+    "GRUCell": ('''
+class GRUCell(_RNNCellBase, paddle.nn.GRUCell):
+    """torch's nn.GRUCell: forward(input, hx=None) returns h'."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        paddle.nn.GRUCell.__init__(self, input_size, hidden_size, **self._torch_args(bias))
+        self._torch_dtype(dtype)
+''', ("_RNNCellBase",)),
+    "LSTMCell": ('''
+class LSTMCell(_RNNCellBase, paddle.nn.LSTMCell):
+    """torch's nn.LSTMCell: forward(input, hx=None) with hx = (h, c) returns (h', c')."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        paddle.nn.LSTMCell.__init__(self, input_size, hidden_size, **self._torch_args(bias))
+        self._torch_dtype(dtype)
+''', ("_RNNCellBase",)),
+    "RNNCell": ('''
+class RNNCell(_RNNCellBase, paddle.nn.SimpleRNNCell):
+    """torch's nn.RNNCell: forward(input, hx=None) returns h'."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        paddle.nn.SimpleRNNCell.__init__(self, input_size, hidden_size, activation=nonlinearity,
+                                         **self._torch_args(bias))
+        self._torch_dtype(dtype)
+''', ("_RNNCellBase",)),
+    "sdpa_kernel": ('''
+@staticmethod
+def sdpa_kernel(*args, **kwargs):
+    """torch's attention-backend choice (nn.attention.sdpa_kernel, backends.cuda.sdp_kernel): Paddle
+    picks its attention kernel itself, so a context that changes nothing."""
+    return __import__("contextlib").nullcontext()
+''', ()),
     "layer_to": ('''
 @staticmethod
 def layer_to(layer, *args, **kwargs):

@@ -17,7 +17,7 @@ from paddleport.rules.signature import Signature
 # Transforms that write the whole Paddle expression themselves (an expression over the
 # arguments, or the receiver alone): their rules need no `paddle` name.
 CODE_WRITING_TRANSFORMS = frozenset({"formula", "drop_call", "unwrap_lambda", "interpolation_mode",
-                                     "vision_dataset", "vision_helper", "image_read_mode"})
+                                     "vision_dataset", "vision_helper", "member_name"})
 
 
 

@@ -126,7 +126,8 @@ def vision_helper(t: TransformInput) -> cst.BaseExpression:
     return t.mapped.with_changes(func=cst.parse_expression(f"{VISION}.{helper_name(t.rule.api)}"))
 
 
-HELPER_NAMES = {"torchvision.transforms.RandomCrop.get_params": "random_crop_params"}
+HELPER_NAMES = {"torchvision.transforms.RandomCrop.get_params": "random_crop_params",
+                "torch.backends.cuda.sdp_kernel": "sdpa_kernel"}
 
 
 def helper_name(api: str) -> str:
@@ -135,8 +136,9 @@ def helper_name(api: str) -> str:
 
 
 @transform
-def image_read_mode(t: TransformInput) -> cst.BaseExpression:
-    """``ImageReadMode.RGB`` → ``'RGB'``: the read_image helper takes the mode's name."""
+def member_name(t: TransformInput) -> cst.BaseExpression:
+    """An enum member → its name: ``ImageReadMode.RGB`` → ``'RGB'`` (the read_image helper takes the
+    mode's name), ``SDPBackend.MATH`` → ``'MATH'`` (the sdpa_kernel helper takes and ignores it)."""
     return cst.SimpleString(f"'{t.rule.api.rsplit('.', 1)[-1]}'")
 
 
