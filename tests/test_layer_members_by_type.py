@@ -74,3 +74,42 @@ def test_reads_on_untyped_layers_convert_once(shipped_planner: Planner) -> None:
     once = convert_source(code, shipped_planner).code
     assert "getattr(layer, 'out_channels')" in once and "getattr(layer, 'bidirectional')" in once
     assert convert_source(once, shipped_planner).code == once
+
+
+RESET = dedent('''
+    import json
+    import torch
+    import torch.nn as nn
+
+
+    class ScaledConv(nn.Conv2d):
+        """timm's ScaledStdConv2d: its own reset_parameters, which calls the base's."""
+        def __init__(self, cin, cout, k):
+            super().__init__(cin, cout, k)
+            self.gain = nn.Parameter(torch.ones(cout, 1, 1, 1))
+            self.reset_parameters()
+
+        def reset_parameters(self) -> None:
+            if hasattr(self, "gain"):
+                torch.nn.init.constant_(self.gain, 2.0)
+                super().reset_parameters()
+
+
+    m = ScaledConv(3, 4, 3)
+    bound = 1 / 27 ** 0.5
+    print(json.dumps([float(m.gain.mean()), float(m.weight.abs().max()) <= bound,
+                      float(m.weight.abs().max()) > 0.7 * bound, list(m(torch.ones(1, 3, 5, 5)).shape)]))
+''')
+
+
+def test_an_override_of_reset_parameters_stays_and_its_super_call_resets_as_torch(
+        shipped_planner: Planner, tmp_path: Path) -> None:  # fmt: skip
+    """`self.reset_parameters()` calls the subclass's own method (kept); `super().reset_parameters()`
+    is torch's, which Paddle's Conv2D lacks: a helper draws the parameters again as torch does."""
+    code = convert_source(RESET, shipped_planner).code
+    assert "        self.reset_parameters()" in code
+    assert "_paddleport_vision.reset_parameters(super())" in code
+    (tmp_path / "reset.py").write_text(code)
+    ran = run_without_torch("import runpy; runpy.run_path('reset.py')", tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout.strip().splitlines()[-1]) == [2.0, True, True, [1, 4, 3, 3]]

@@ -162,6 +162,18 @@ def _is_text(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
+def _defined_members(cls: ast.ClassDef) -> frozenset[str]:
+    """The methods a class body defines and the ``self.<name>`` attributes its methods assign."""
+    names = {f.name for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for fn in cls.body:
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+                        and isinstance(node.value, ast.Name) and node.value.id == "self"):  # fmt: skip
+                    names.add(node.attr)
+    return frozenset(names)
+
+
 def _not_a_tensor(receiver: ast.expr, scope: Scope) -> bool:
     """Receivers that are surely not tensors: modules (np.sum, os.path.split), self/cls, super()."""
     if isinstance(receiver, ast.Name):
@@ -318,6 +330,8 @@ class _Finder:
         self.facts = ot.TypeFacts(dict(facts.bases), {k: dict(v) for k, v in facts.attrs.items()}) \
             if facts is not None else ot.TypeFacts()  # fmt: skip
         self.local_classes: dict[str, str] = {}  # class name at module level -> its type key
+        self.local_class_nodes: dict[str, ast.ClassDef] = {}  # its type key -> its statement
+        self._local_members: dict[str, frozenset[str]] = {}  # its type key -> the members it defines
         self.narrowed: dict[str, str] = {}  # names narrowed by an enclosing isinstance test
         self.handled: set[int] = set()  # ids of attribute nodes already recorded within a wider use
         self.module_scope: Scope | None = None
@@ -741,7 +755,7 @@ class _Finder:
             typ = self._obj_type(func.value, scope) if func.attr in self.rules.member_names \
                 or self.rules.method(func.attr) is not None else None  # fmt: skip
             if typ is not None and not self._is_tensor_type(typ):
-                member = self.rules.member(self.facts.mro(typ), func.attr)
+                member = self.rules.member(self._inherited(typ, func.attr), func.attr)
                 if member is not None and member.kind is Kind.METHOD:
                     self._method_call(node, func, member, scope, Confidence.MEDIUM)
             else:
@@ -1042,7 +1056,7 @@ class _Finder:
                 return
             typ = self._obj_type(node.value, scope)
             if typ is not None and not self._is_tensor_type(typ):
-                member = self.rules.member(self.facts.mro(typ), attr)
+                member = self.rules.member(self._inherited(typ, attr), attr)
                 if member is not None and member.kind is Kind.ATTRIBUTE:
                     self._record_attribute(node, member, Confidence.MEDIUM, node)
                     return
@@ -1324,6 +1338,7 @@ class _Finder:
                 stack.extend(stmt.orelse)
         for cls in classes:
             self.local_classes[cls.name] = ot.LOCAL + cls.name
+            self.local_class_nodes[ot.LOCAL + cls.name] = cls
         for cls in classes:
             bases: list[str] = []
             for base in cls.bases:
@@ -1389,6 +1404,23 @@ class _Finder:
                 return False
             s = s.parent
         return True
+
+    def _inherited(self, typ: str, member: str) -> list[str]:
+        """``typ``'s ancestry up to the first class of this file that defines ``member`` itself:
+        ``self.reset_parameters()`` in a Conv2d subclass overriding it calls the override (and a
+        ``self.padding = ...`` of its own is read as such), while ``super().reset_parameters()``
+        (typed as the base) calls torch's."""
+        mro = self.facts.mro(typ)
+        for i, cls in enumerate(mro):
+            node = self.local_class_nodes.get(cls)
+            if node is None:
+                continue
+            members = self._local_members.get(cls)
+            if members is None:  # walked only when a member of a local class is looked up
+                members = self._local_members[cls] = _defined_members(node)
+            if member in members:
+                return mro[:i]
+        return mro
 
     def _obj_type(self, node: ast.expr, scope: Scope) -> str | None:
         """The type of ``node``'s value in the model of :mod:`objtypes`, or None when unknown."""

@@ -350,6 +350,26 @@ def sdpa_kernel(*args, **kwargs):
     picks its attention kernel itself, so a context that changes nothing."""
     return __import__("contextlib").nullcontext()
 ''', ()),
+    "reset_parameters": ('''
+@staticmethod
+def reset_parameters(layer):
+    """torch's reset_parameters of a convolution or Linear (Paddle's layers have none): the weight
+    from kaiming_uniform(a=sqrt(5)) and the bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), with torch's
+    fan_in. ``super().reset_parameters()`` in a subclass passes the super object: its instance is reset."""
+    if isinstance(layer, super):
+        layer = layer.__self__
+    weight = layer.weight
+    if isinstance(layer, paddle.nn.Linear):  # Paddle's Linear stores [in, out]
+        fan_in = weight.shape[0]
+    else:  # convolutions (transposed ones too) and paddle.compat.nn.Linear: torch's layout
+        fan_in = 1
+        for size in weight.shape[1:]:
+            fan_in *= size
+    bound = 1 / fan_in ** 0.5 if fan_in > 0 else 0.0
+    weight.set_value(paddle.uniform(weight.shape, dtype=weight.dtype, min=-bound, max=bound))
+    if getattr(layer, "bias", None) is not None:
+        layer.bias.set_value(paddle.uniform(layer.bias.shape, dtype=layer.bias.dtype, min=-bound, max=bound))
+''', ()),
     "layer_to": ('''
 @staticmethod
 def layer_to(layer, *args, **kwargs):

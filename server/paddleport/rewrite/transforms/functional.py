@@ -37,7 +37,29 @@ def batch_norm_functional(t: TransformInput) -> cst.BaseExpression:
 
     assert isinstance(t.mapped, cst.Call)
     keyworded = with_args(t, keyword_after(t, 5))
-    return batchnorm_momentum(replace(t, mapped=keyworded))
+    call = batchnorm_momentum(replace(t, mapped=keyworded))
+    fills: dict[int, str] = {}  # torch normalises with the batch's statistics and keeps none; Paddle
+    for param, fill in (("running_mean", "zeros"), ("running_var", "ones")):  # needs buffers to update
+        value = t.bound.value(param) if t.rule.api.endswith(".batch_norm") else None
+        if value is not None and is_literal(value, "None"):
+            fills[id(value)] = fill
+    x = t.bound.value("input")
+    if not fills or x is None or not isinstance(call, cst.Call):
+        return call
+    # fresh buffers of the input's channel count, thrown away (the input bound once by a lambda)
+    name = code_of(x) if isinstance(x, cst.Name) else "_x"
+    args = []
+    for a in call.args:
+        if id(a.value) in fills:
+            a = a.with_changes(value=cst.parse_expression(
+                f"paddle.{fills[id(a.value)]}([{name}.shape[1]], dtype={name}.dtype)"))
+        elif a.value is x and name == "_x":
+            a = a.with_changes(value=cst.Name("_x"))
+        args.append(a)
+    call = call.with_changes(args=args)
+    if name != "_x":
+        return call
+    return cst.parse_expression(f"(lambda _x: {code_of(call)})({code_of(x)})")
 
 
 @transform
