@@ -150,3 +150,53 @@ def test_pytree_and_func_module_runs_without_torch_as_torch(shipped_planner: Pla
 def test_converting_twice_changes_nothing(shipped_planner: Planner) -> None:
     once = convert_source(SOURCE, shipped_planner).code
     assert convert_source(once, shipped_planner).code == once
+
+
+EDGES = dedent("""
+    import collections
+
+    import torch
+    from torch import nn
+    from torch.func import functional_call, vmap
+    from torch.utils._pytree import tree_flatten, tree_leaves, tree_map_only, tree_unflatten
+
+    Pair = collections.namedtuple("Pair", "a b")
+
+
+    def edges(m, x):
+        weight = m.weight
+        try:
+            functional_call(m, {"weight": weight * 0}, (x, "an argument too many"))
+        except TypeError:
+            pass
+        restored = m.weight is weight and bool((m(x) == m(x)).all())
+        tree = {"z": [None, Pair(1, (2.5, "s"))], "y": collections.OrderedDict(k=[3])}
+        leaves, spec = tree_flatten(tree)
+        back = tree_unflatten(leaves, spec)
+        swapped = tree_map_only(int, lambda v: -v, tree)
+        try:
+            vmap(lambda a, b: a + b)(x, x[:1])
+            sizes = "no error"
+        except ValueError:
+            sizes = "ValueError"
+        return [restored, repr(leaves), back == tree, type(back["y"]).__name__, type(back["z"][1]).__name__,
+                repr(tree_leaves(swapped)), sizes]
+    """)
+
+
+def test_restores_on_error_and_keeps_torch_pytree_structure(shipped_planner: Planner, tmp_path: Path) -> None:
+    """functional_call puts the parameters back when the call raises; None is a leaf and
+    namedtuples and OrderedDicts come back as themselves, as in torch; vmap refuses unequal batches."""
+    converted = convert_source(EDGES, shipped_planner).code
+    assert "import torch" not in converted and "from torch" not in converted
+    (tmp_path / "torch_side.py").write_text(EDGES)
+    (tmp_path / "paddle_side.py").write_text(converted)
+    call = "import json, {1}; from {0}_side import edges; print(json.dumps(edges({1}.nn.Linear(3, 2), {2})))"
+    expected = subprocess.run([sys.executable, "-c", call.format("torch", "torch", "torch.ones(4, 3)")],
+                              cwd=tmp_path, capture_output=True, text=True, check=True)  # fmt: skip
+    got = run_without_torch(call.format("paddle", "paddle", "paddle.ones([4, 3])"), tmp_path)
+    assert got.returncode == 0, got.stderr[-3000:]
+    want = json.loads(expected.stdout.strip().splitlines()[-1])
+    assert json.loads(got.stdout.strip().splitlines()[-1]) == want
+    assert want == [True, "[None, 1, 2.5, 's', 3]", True, "OrderedDict", "Pair", "[None, -1, 2.5, 's', -3]",
+                    "ValueError"]
