@@ -4,6 +4,7 @@ converts to torch-free code whose helpers compute what torch computes."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -11,7 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from paddleport.lsp.documents import DocumentView
+from paddleport.lsp.settings import Settings
+from paddleport.lsp.state import diagnose
 from paddleport.rewrite.convert import convert_source
+from paddleport.rewrite.edits import TextEdit, apply_edits
 from paddleport.rewrite.fixes import Planner
 from tests.conftest import dedent, run_without_torch
 
@@ -200,3 +205,42 @@ def test_restores_on_error_and_keeps_torch_pytree_structure(shipped_planner: Pla
     assert json.loads(got.stdout.strip().splitlines()[-1]) == want
     assert want == [True, "[None, 1, 2.5, 's', 3]", True, "OrderedDict", "Pair", "[None, -1, 2.5, 's', -3]",
                     "ValueError"]
+
+
+def _apply_fix(text: str, planner: Planner, code: str) -> str:
+    """``text`` with the editor's quick fix of the first diagnostic ``code`` applied."""
+    state = diagnose(DocumentView("file:///m.py", text, 1), planner, Settings())
+    fix = next(d for d in state.diagnostics["file:///m.py"] if d["code"] == code)["data"]["fix"]
+    lines = text.splitlines(keepends=True)
+
+    def offset(pos: dict[str, int]) -> int:
+        return sum(len(ln) for ln in lines[: pos["line"]]) + pos["character"]
+
+    return apply_edits(text, [TextEdit(offset(e["range"]["start"]), offset(e["range"]["end"]), e["newText"])
+                              for e in fix["edits"]])  # fmt: skip
+
+
+def _members(text: str) -> set[str]:
+    cls = next(s for s in ast.parse(text).body if isinstance(s, ast.ClassDef) and s.name == "_paddleport_vision")
+    return {s.name for s in cls.body if isinstance(s, (ast.FunctionDef, ast.ClassDef))}
+
+
+def test_a_quick_fix_after_another_adds_its_helpers_to_the_class_there(shipped_planner: Planner) -> None:
+    """The first fix writes the helper class; the next one's helpers join it (before, a class already
+    there was taken as holding everything, so `vmap(grad_and_value(f))` fixed one by one broke)."""
+    text = "import torch\nfrom torch.func import grad_and_value, vmap\n\ny = vmap(grad_and_value(f))(t)\n"
+    once = _apply_fix(text, shipped_planner, "torch.func.vmap")
+    assert "vmap" in _members(once) and "grad_and_value" not in _members(once)
+    twice = _apply_fix(once, shipped_planner, "torch.func.grad_and_value")
+    assert {"vmap", "grad_and_value", "tree_flatten"} <= _members(twice)
+    assert twice.count("class _paddleport_vision") == 1
+    assert twice.endswith("y = _paddleport_vision.vmap(_paddleport_vision.grad_and_value(f))(t)\n")
+
+
+def test_converting_a_file_whose_helper_class_lacks_a_member_adds_it(shipped_planner: Planner) -> None:
+    earlier = convert_source("import torch\nout = torch.func.vmap(f)(x)\n", shipped_planner).code
+    edited = earlier.replace("import paddle\n", "import paddle\nimport torch\n", 1) + "g = torch.func.grad(f)\n"
+    later = convert_source(edited, shipped_planner).code
+    assert "grad" not in _members(earlier) and {"vmap", "grad", "grad_and_value"} <= _members(later)
+    assert later.count("class _paddleport_vision") == 1 and "import torch" not in later
+    assert convert_source(later, shipped_planner).code == later

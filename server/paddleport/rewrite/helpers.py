@@ -11,9 +11,12 @@ adds runtime lookup maps. The helpers are verified by the rules' examples.
 
 from __future__ import annotations
 
+import ast
 import re
 
+from paddleport.analysis.source import SourceText
 from paddleport.rewrite.dynamic import add_class, class_insertion
+from paddleport.rewrite.edits import TextEdit, apply_edits
 
 VISION = "_paddleport_vision"
 # Helpers that check their first argument at run time and do what the original code did
@@ -1175,15 +1178,20 @@ _HEAD = f'''class {VISION}:
 '''
 
 
-def vision_source(members: set[str]) -> str:
-    """The helper class with ``members`` and what they call, in a fixed order."""
+def _with_callees(members: set[str]) -> set[str]:
+    """``members`` and what they call, and what that calls (FashionMNIST → MNIST → _ImageSet)."""
     wanted, todo = set(members), list(members)
-    while todo:  # what they call, and what that calls (FashionMNIST → MNIST → _ImageSet)
+    while todo:
         for need in MEMBERS[todo.pop()][1]:
             if need not in wanted:
                 wanted.add(need)
                 todo.append(need)
-    parts = [_HEAD]
+    return wanted
+
+
+def _member_sources(wanted: set[str]) -> str:
+    """The sources of ``wanted``, indented as class members, in a fixed order."""
+    parts = []
     for name, (source, _) in MEMBERS.items():
         if name in wanted:
             lines = source.strip("\n").split("\n")
@@ -1191,17 +1199,58 @@ def vision_source(members: set[str]) -> str:
     return "".join(parts)
 
 
+def vision_source(members: set[str]) -> str:
+    """The helper class with ``members`` and what they call, in a fixed order."""
+    return _HEAD + _member_sources(_with_callees(members))
+
+
+def _helper_class(text: str) -> ast.ClassDef | None:
+    """The helper class ``text`` defines already (a file converted before, a quick fix applied earlier)."""
+    if not re.search(rf"^class {VISION}\b", text, re.M):
+        return None
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    return next((s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == VISION), None)
+
+
+def _members_insertion(text: str, cls: ast.ClassDef, used: set[str]) -> tuple[int, str] | None:
+    """Where and what to add at the end of ``cls`` so that it holds ``used`` and what they call;
+    None when it holds them all."""
+    defined = {s.name for s in cls.body if isinstance(s, (ast.FunctionDef, ast.ClassDef))}
+    missing = {m for m in _with_callees(used) if m not in defined}
+    if not missing:
+        return None
+    end = cls.end_lineno or cls.lineno
+    src = SourceText(text)
+    offset = src.line_starts[end] if end < len(src.line_starts) else len(text)
+    prefix = "" if text[:offset].endswith("\n") else "\n"
+    return offset, prefix + _member_sources(missing)
+
+
 def add_helpers(code: str) -> str:
     """Define the helpers the converted code calls and does not define yet."""
     used = set(re.findall(rf"\b{VISION}\.(\w+)", code)) & MEMBERS.keys()
-    return add_class(code, VISION, lambda: vision_source(used)) if used else code
+    if not used:
+        return code
+    cls = _helper_class(code)
+    if cls is None:
+        return add_class(code, VISION, lambda: vision_source(used))
+    extra = _members_insertion(code, cls, used)
+    return code if extra is None else apply_edits(code, [TextEdit(extra[0], extra[0], extra[1])])
 
 
 def helper_insertion(text: str, replacement: str) -> tuple[int, str] | None:
     """Where and what to insert into ``text`` so that ``replacement`` (one use's new text, applied
     alone by a quick fix) finds the helpers it calls; None when it calls none or they are there."""
     used = set(re.findall(rf"\b{VISION}\.(\w+)", replacement)) & MEMBERS.keys()
-    return class_insertion(text, VISION, vision_source(used)) if used else None
+    if not used:
+        return None
+    cls = _helper_class(text)
+    if cls is None:
+        return class_insertion(text, VISION, vision_source(used))
+    return _members_insertion(text, cls, used)
 
 
 def dispatches(replacement: str) -> bool:
