@@ -11,9 +11,12 @@ adds runtime lookup maps. The helpers are verified by the rules' examples.
 
 from __future__ import annotations
 
+import ast
 import re
 
+from paddleport.analysis.source import SourceText
 from paddleport.rewrite.dynamic import add_class, class_insertion
+from paddleport.rewrite.edits import TextEdit, apply_edits
 
 VISION = "_paddleport_vision"
 # Helpers that check their first argument at run time and do what the original code did
@@ -813,6 +816,381 @@ def _tensor_type(x, dtype=None, non_blocking=False, **kwargs):
         dtype = {v: k for k, v in names.items()}.get(getattr(dtype, "__name__", ""), dtype)
     return x.astype(dtype)
 ''', ()),
+    "TreeSpec": ('''
+class TreeSpec:
+    """torch.utils._pytree's TreeSpec: a node's type, its context (dict keys, a defaultdict's factory, a
+    deque's maxlen) and its children's specs; a leaf's type is None."""
+
+    def __init__(self, type, context, children_specs):
+        self.type, self.context, self.children_specs = type, context, list(children_specs)
+        self.num_children = len(self.children_specs)
+        self.num_leaves = 1 if type is None else sum(c.num_leaves for c in self.children_specs)
+        self.num_nodes = 1 + sum(c.num_nodes for c in self.children_specs)
+
+    def is_leaf(self):
+        return self.type is None
+
+    def __eq__(self, other):
+        return (isinstance(other, _paddleport_vision.TreeSpec) and self.type is other.type
+                and self.context == other.context and self.children_specs == other.children_specs)
+
+    def __hash__(self):
+        return hash((self.type, repr(self.context), tuple(self.children_specs)))
+
+    def __repr__(self):
+        if self.type is None:
+            return "*"
+        name = "namedtuple" if _paddleport_vision._is_namedtuple(self.type) else self.type.__name__
+        return f"TreeSpec({name}, {self.context!r}, [{', '.join(map(repr, self.children_specs))}])"
+
+    def unflatten(self, leaves):
+        return _paddleport_vision.tree_unflatten(leaves, self)
+
+    def flatten_up_to(self, tree):
+        """The subtrees of tree at this spec's leaves (tree may go deeper there)."""
+        out = []
+        stack = [(self, tree)]
+        while stack:
+            spec, node = stack.pop()
+            if spec.type is None:
+                out.append(node)
+                continue
+            if type(node) is not spec.type:
+                raise ValueError(f"Node type mismatch; expected {spec.type}, but got {type(node)}.")
+            _, context, children = _paddleport_vision._tree_node(node)
+            keys = _paddleport_vision._tree_keys(spec.type, spec.context)
+            if keys is not None:  # a dict's children in the spec's key order
+                if set(keys) != set(_paddleport_vision._tree_keys(spec.type, context)):
+                    raise ValueError(f"Node keys mismatch; expected {keys}, but got {list(node)}.")
+                children = [node[k] for k in keys]
+            elif len(children) != spec.num_children:
+                raise ValueError(f"Node arity mismatch; expected {spec.num_children}, "
+                                 f"but got {len(children)}.")
+            stack.extend(reversed(list(zip(spec.children_specs, children))))
+        return out
+''', ("_tree_node", "tree_unflatten")),
+    "_tree_node": ('''
+@staticmethod
+def _collections():
+    import collections
+
+    return collections
+
+@staticmethod
+def _is_namedtuple(cls):
+    return isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")
+
+@staticmethod
+def _tree_node(node, is_leaf=None):
+    """(type, context, children) of a container torch's pytree flattens, None for a leaf: list, tuple,
+    namedtuple, dict, OrderedDict, defaultdict and deque, by exact type as torch checks (None is a leaf)."""
+    collections = _paddleport_vision._collections()
+    if is_leaf is not None and is_leaf(node):
+        return None
+    kind = type(node)
+    if kind is list or kind is tuple:
+        return kind, None, list(node)
+    if _paddleport_vision._is_namedtuple(kind):
+        return kind, kind, list(node)
+    if kind is dict or kind is collections.OrderedDict:
+        return kind, list(node), [node[k] for k in node]
+    if kind is collections.defaultdict:
+        return kind, (node.default_factory, list(node)), [node[k] for k in node]
+    if kind is collections.deque:
+        return kind, node.maxlen, list(node)
+    return None
+
+@staticmethod
+def _tree_keys(kind, context):
+    """A dict node's keys (from its context), None for other nodes."""
+    collections = _paddleport_vision._collections()
+    if kind is collections.defaultdict:
+        return context[1]
+    return context if kind is dict or kind is collections.OrderedDict else None
+
+@staticmethod
+def _tree_build(kind, context, children):
+    collections = _paddleport_vision._collections()
+    if kind is list:
+        return list(children)
+    if kind is tuple:
+        return tuple(children)
+    if _paddleport_vision._is_namedtuple(kind):
+        return kind(*children)
+    if kind is dict or kind is collections.OrderedDict:
+        return kind(zip(context, children))
+    if kind is collections.defaultdict:
+        return kind(context[0], zip(context[1], children))
+    return kind(children, maxlen=context)
+''', ("TreeSpec",)),
+    "tree_flatten": ('''
+@staticmethod
+def tree_flatten(tree, is_leaf=None):
+    """torch.utils._pytree.tree_flatten: the leaves in order, and the structure (a TreeSpec)."""
+    leaves = []
+
+    def walk(node):
+        found = _paddleport_vision._tree_node(node, is_leaf)
+        if found is None:
+            leaves.append(node)
+            return _paddleport_vision.TreeSpec(None, None, [])
+        kind, context, children = found
+        return _paddleport_vision.TreeSpec(kind, context, [walk(c) for c in children])
+
+    spec = walk(tree)
+    return leaves, spec
+''', ("_tree_node",)),
+    "tree_unflatten": ('''
+@staticmethod
+def tree_unflatten(leaves, treespec):
+    """torch.utils._pytree.tree_unflatten: the structure of treespec rebuilt around leaves."""
+    leaves = list(leaves)
+    if len(leaves) != treespec.num_leaves:
+        raise ValueError(f"treespec.unflatten(leaves): `leaves` has length {len(leaves)} but the spec refers "
+                         f"to a pytree that holds {treespec.num_leaves} items ({treespec}).")
+    it = iter(leaves)
+
+    def build(spec):
+        if spec.type is None:
+            return next(it)
+        children = [build(c) for c in spec.children_specs]
+        return _paddleport_vision._tree_build(spec.type, spec.context, children)
+
+    return build(treespec)
+''', ("_tree_node",)),
+    "tree_leaves": ('''
+@staticmethod
+def tree_leaves(tree, is_leaf=None):
+    """torch.utils._pytree.tree_leaves."""
+    return _paddleport_vision.tree_flatten(tree, is_leaf)[0]
+''', ("tree_flatten",)),
+    "tree_structure": ('''
+@staticmethod
+def tree_structure(tree, is_leaf=None):
+    """torch.utils._pytree.tree_structure."""
+    return _paddleport_vision.tree_flatten(tree, is_leaf)[1]
+''', ("tree_flatten",)),
+    "tree_all": ('''
+@staticmethod
+def tree_all(pred, tree, is_leaf=None):
+    """torch.utils._pytree.tree_all: pred holds for every leaf."""
+    return all(map(pred, _paddleport_vision.tree_flatten(tree, is_leaf)[0]))
+''', ("tree_flatten",)),
+    "tree_any": ('''
+@staticmethod
+def tree_any(pred, tree, is_leaf=None):
+    """torch.utils._pytree.tree_any: pred holds for some leaf."""
+    return any(map(pred, _paddleport_vision.tree_flatten(tree, is_leaf)[0]))
+''', ("tree_flatten",)),
+    "tree_map": ('''
+@staticmethod
+def tree_map(func, tree, *rests, is_leaf=None):
+    """torch.utils._pytree.tree_map: func over the leaves of tree (and the same places of rests)."""
+    leaves, spec = _paddleport_vision.tree_flatten(tree, is_leaf)
+    flat = [leaves] + [spec.flatten_up_to(r) for r in rests]
+    return spec.unflatten(map(func, *flat))
+''', ("tree_flatten", "tree_unflatten")),
+    "tree_map_only": ('''
+@staticmethod
+def tree_map_only(type_or_types_or_pred, func, tree, is_leaf=None):
+    """torch.utils._pytree.tree_map_only: func over the leaves of a type (or passing a predicate)."""
+    import types
+
+    if isinstance(type_or_types_or_pred, (type, tuple, types.UnionType)):
+        def wanted(x):
+            return isinstance(x, type_or_types_or_pred)
+    elif callable(type_or_types_or_pred):
+        wanted = type_or_types_or_pred
+    else:
+        raise TypeError("Argument must be a type, a tuple of types, or a callable.")
+    return _paddleport_vision.tree_map(lambda x: func(x) if wanted(x) else x, tree, is_leaf=is_leaf)
+''', ("tree_map",)),
+    "vmap": ('''
+@staticmethod
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """torch.func.vmap as a loop: each argument's batch axis (in_dims: an int or None for every tensor of an
+    argument, per positional argument or nested like it) is sliced, func runs on each slice, and each output
+    tensor is stacked along out_dims. Random calls inside draw per sample (torch's randomness='different')."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. "
+                           f"Got {randomness}")
+    tree = _paddleport_vision
+
+    def per_leaf(dims, value, what):  # dims broadcast over value's leaves (dims may be nested like value)
+        def fill(d, sub):
+            if d is not None and not isinstance(d, int):
+                raise ValueError(f"vmap: {what} must be an int, None or a pytree of them, got {d!r}")
+            return tree.tree_map(lambda _: d, sub)
+        return tree.tree_leaves(tree.tree_map(fill, dims, value))
+
+    def batched(*args, **kwargs):
+        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(f"vmap: in_dims is not compatible with the structure of inputs: expected "
+                             f"{len(dims)} inputs, got {len(args)}")
+        leaves, spec = tree.tree_flatten(list(args))
+        leaf_dims = [d for dim, arg in zip(dims, args) for d in per_leaf(dim, arg, "in_dims")]
+        size, slices = None, []
+        for leaf, d in zip(leaves, leaf_dims):
+            if d is None:
+                slices.append(None)
+                continue
+            if not isinstance(leaf, paddle.Tensor):
+                raise ValueError(f"vmap: Got in_dim={d} for an input but the input is of type {type(leaf)}. "
+                                 "We cannot vmap over non-Tensor arguments")
+            if size is not None and leaf.shape[d] != size:
+                raise ValueError("vmap: Expected all tensors to have the same size in the mapped dimension, "
+                                 f"got sizes {size} and {leaf.shape[d]}")
+            size = leaf.shape[d]
+            slices.append(paddle.unbind(leaf, axis=d))
+        if size is None:
+            raise ValueError("vmap: at least one input must be a Tensor batched along an in_dim")
+        results = []
+        for i in range(size):
+            sample = [leaf if s is None else s[i] for leaf, s in zip(leaves, slices)]
+            results.append(func(*tree.tree_unflatten(sample, spec), **kwargs))
+        flat, out_spec = tree.tree_flatten(results[0])
+        flats = [flat] + [out_spec.flatten_up_to(r) for r in results[1:]]
+        stacked = []
+        for j, d in enumerate(per_leaf(out_dims, results[0], "out_dims")):
+            if d is None:
+                stacked.append(flat[j])
+                continue
+            column = [f[j] for f in flats]
+            if not all(isinstance(t, paddle.Tensor) for t in column):
+                raise ValueError(f"vmap: `{getattr(func, '__name__', func)}` must only return Tensors, "
+                                 f"got type {type(column[0])}")
+            stacked.append(paddle.stack(column, axis=d))
+        return out_spec.unflatten(stacked)
+
+    return batched
+''', ("tree_map", "tree_leaves")),
+    "grad_and_value": ('''
+@staticmethod
+def grad_and_value(func, argnums=0, has_aux=False):
+    """torch.func.grad_and_value with paddle.grad: the tensors at argnums (pytrees of them too) go in as
+    new graph inputs, and the gradient keeps its graph (create_graph) so that it composes (vmap, grad of
+    grad, a loss built on it); an input func does not use gets zeros, as torch gives."""
+    tree = _paddleport_vision
+
+    def wrapper(*args, **kwargs):
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        args, inputs, specs = list(args), [], []
+        for n in nums:
+            leaves, spec = tree.tree_flatten(args[n])
+            fresh = []
+            for leaf in leaves:
+                if not isinstance(leaf, paddle.Tensor):
+                    raise RuntimeError(f"grad: Expected all inputs to be Tensors, got {type(leaf)}")
+                x = leaf.detach() if leaf.stop_gradient else leaf.clone()  # a clone stays on an outer graph
+                x.stop_gradient = False
+                fresh.append(x)
+            args[n] = spec.unflatten(fresh)
+            inputs.append(fresh)
+            specs.append(spec)
+        with paddle.enable_grad():
+            output = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(output, tuple) and len(output) == 2):
+                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
+                                       "(output, aux) if has_aux is True")
+                output, aux = output
+            if not isinstance(output, paddle.Tensor) or output.ndim != 0:
+                raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
+                                   f"got {getattr(output, 'ndim', type(output))} dims")
+            flat = [x for fresh in inputs for x in fresh]
+            if flat and not output.stop_gradient:
+                grads = paddle.grad(output, flat, create_graph=True, allow_unused=True)
+            else:  # output does not depend on the inputs
+                grads = [None] * len(flat)
+        grads = [paddle.zeros_like(x) if g is None else g for x, g in zip(flat, grads)]
+        out, start = [], 0
+        for fresh, spec in zip(inputs, specs):
+            out.append(spec.unflatten(grads[start:start + len(fresh)]))
+            start += len(fresh)
+        gradient = out[0] if isinstance(argnums, int) else tuple(out)
+        return gradient, ((output, aux) if has_aux else output)
+
+    return wrapper
+''', ("tree_flatten", "tree_unflatten")),
+    "grad": ('''
+@staticmethod
+def grad(func, argnums=0, has_aux=False):
+    """torch.func.grad: grad_and_value's gradient (and aux with has_aux)."""
+    inner = _paddleport_vision.grad_and_value(func, argnums, has_aux)
+
+    def wrapper(*args, **kwargs):
+        gradient, value = inner(*args, **kwargs)
+        return (gradient, value[1]) if has_aux else gradient
+
+    return wrapper
+''', ("grad_and_value",)),
+    "functional_call": ('''
+@staticmethod
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True,
+                    strict=False):
+    """torch.func.functional_call: the layer called with the given tensors in place of its parameters and
+    buffers (by their state_dict names), put back afterwards even if the call raises. With tie_weights a
+    tensor given for one name of a shared parameter is used for all its names, as torch does."""
+    dicts = [parameter_and_buffer_dicts] if isinstance(parameter_and_buffer_dicts, dict) \\
+        else list(parameter_and_buffer_dicts)
+    values = {}
+    for d in dicts:
+        for name, value in d.items():
+            if name in values:
+                raise ValueError(f"{name} appeared in multiple dictionaries; behavior of functional call is "
+                                 "ambiguous")
+            values[name] = value
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    slots, stack = {}, [("", module)]  # every name of every parameter/buffer, shared ones included
+    while stack:
+        prefix, layer = stack.pop()
+        for table in (layer._parameters, layer._buffers):
+            for key, tensor in table.items():
+                if tensor is not None:
+                    slots[prefix + key] = (table, key, tensor)
+        stack.extend((f"{prefix}{name}.", sub) for name, sub in layer._sub_layers.items() if sub is not None)
+    chosen = {}  # full name -> new tensor
+    for name, value in values.items():
+        if name not in slots:
+            continue
+        tied = [n for n, s in slots.items() if s[2] is slots[name][2]] if tie_weights else [name]
+        for other in tied:
+            if other in values and values[other] is not value:
+                keys = sorted({name, other})
+                raise ValueError(f"functional_call got multiple values for keys {keys}, which are tied. "
+                                 "Consider using tie_weights=False")
+            chosen[other] = value
+    if strict:
+        missing = sorted(set(slots) - set(chosen))
+        unexpected = sorted(set(values) - set(slots))
+        if missing or unexpected:
+            raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}: "
+                               f"Unexpected key(s): {unexpected}. Missing key(s): {missing}.")
+    saved, added, missing = [], [], object()
+    try:
+        for name, value in chosen.items():
+            table, key, original = slots[name]
+            saved.append((table, key, original))
+            table[key] = value
+        for name in sorted(set(values) - set(slots)):  # not a parameter or buffer: an attribute for the call
+            owner, _, attr = name.rpartition(".")
+            target = module
+            for part in owner.split(".") if owner else []:
+                target = getattr(target, part)
+            added.append((target, attr, target.__dict__.get(attr, missing)))
+            object.__setattr__(target, attr, values[name])
+        return module(*args, **(kwargs or {}))
+    finally:
+        for table, key, original in reversed(saved):
+            table[key] = original
+        for target, attr, old in reversed(added):
+            if old is missing:
+                object.__delattr__(target, attr)
+            else:
+                object.__setattr__(target, attr, old)
+''', ()),
 }
 
 _HEAD = f'''class {VISION}:
@@ -820,15 +1198,20 @@ _HEAD = f'''class {VISION}:
 '''
 
 
-def vision_source(members: set[str]) -> str:
-    """The helper class with ``members`` and what they call, in a fixed order."""
+def _with_callees(members: set[str]) -> set[str]:
+    """``members`` and what they call, and what that calls (FashionMNIST → MNIST → _ImageSet)."""
     wanted, todo = set(members), list(members)
-    while todo:  # what they call, and what that calls (FashionMNIST → MNIST → _ImageSet)
+    while todo:
         for need in MEMBERS[todo.pop()][1]:
             if need not in wanted:
                 wanted.add(need)
                 todo.append(need)
-    parts = [_HEAD]
+    return wanted
+
+
+def _member_sources(wanted: set[str]) -> str:
+    """The sources of ``wanted``, indented as class members, in a fixed order."""
+    parts = []
     for name, (source, _) in MEMBERS.items():
         if name in wanted:
             lines = source.strip("\n").split("\n")
@@ -836,17 +1219,58 @@ def vision_source(members: set[str]) -> str:
     return "".join(parts)
 
 
+def vision_source(members: set[str]) -> str:
+    """The helper class with ``members`` and what they call, in a fixed order."""
+    return _HEAD + _member_sources(_with_callees(members))
+
+
+def _helper_class(text: str) -> ast.ClassDef | None:
+    """The helper class ``text`` defines already (a file converted before, a quick fix applied earlier)."""
+    if not re.search(rf"^class {VISION}\b", text, re.M):
+        return None
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    return next((s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == VISION), None)
+
+
+def _members_insertion(text: str, cls: ast.ClassDef, used: set[str]) -> tuple[int, str] | None:
+    """Where and what to add at the end of ``cls`` so that it holds ``used`` and what they call;
+    None when it holds them all."""
+    defined = {s.name for s in cls.body if isinstance(s, (ast.FunctionDef, ast.ClassDef))}
+    missing = {m for m in _with_callees(used) if m not in defined}
+    if not missing:
+        return None
+    end = cls.end_lineno or cls.lineno
+    src = SourceText(text)
+    offset = src.line_starts[end] if end < len(src.line_starts) else len(text)
+    prefix = "" if text[:offset].endswith("\n") else "\n"
+    return offset, prefix + _member_sources(missing)
+
+
 def add_helpers(code: str) -> str:
     """Define the helpers the converted code calls and does not define yet."""
     used = set(re.findall(rf"\b{VISION}\.(\w+)", code)) & MEMBERS.keys()
-    return add_class(code, VISION, lambda: vision_source(used)) if used else code
+    if not used:
+        return code
+    cls = _helper_class(code)
+    if cls is None:
+        return add_class(code, VISION, lambda: vision_source(used))
+    extra = _members_insertion(code, cls, used)
+    return code if extra is None else apply_edits(code, [TextEdit(extra[0], extra[0], extra[1])])
 
 
 def helper_insertion(text: str, replacement: str) -> tuple[int, str] | None:
     """Where and what to insert into ``text`` so that ``replacement`` (one use's new text, applied
     alone by a quick fix) finds the helpers it calls; None when it calls none or they are there."""
     used = set(re.findall(rf"\b{VISION}\.(\w+)", replacement)) & MEMBERS.keys()
-    return class_insertion(text, VISION, vision_source(used)) if used else None
+    if not used:
+        return None
+    cls = _helper_class(text)
+    if cls is None:
+        return class_insertion(text, VISION, vision_source(used))
+    return _members_insertion(text, cls, used)
 
 
 def dispatches(replacement: str) -> bool:
