@@ -22,7 +22,8 @@ def helper{n}(a, b=(1,
     return torch.cat([a, b], dim=0)
 '''
 TEXT = "import torch\nimport torch.nn as nn\n" + "".join(BLOCK.format(n=n) for n in range(40))
-EDITS = ["x", "\n", "    ", "(", ")", "'''", "#", "\n    y = 1\n", "\nz = 2\n", "\\\n", "\nclass Q:\n", "else:\n", ""]
+EDITS = ["x", "\n", "    ", "(", ")", "'''", "#", "\n    y = 1\n", "\nz = 2\n", "\\\n", "\nclass Q:\n", "else:\n", "",
+         "from __future__ import annotations\n"]
 
 
 def dump(tree: ast.AST) -> str:

@@ -145,8 +145,18 @@ class Dtypes:
     loss: Callable[[ast.Call, Scope], bool]
 
     def __post_init__(self) -> None:
-        # per scope (held, so that its id is not reused by a later scope): name -> dtype fact
-        self._names: dict[int, tuple[Scope, dict[str, str | None]]] = {}
+        # per scope (held, so that its id is not reused by a later scope): name -> dtype fact,
+        # and name -> the values of the assignments that bind it alone (`name = value`)
+        self._names: dict[int, tuple[Scope, dict[str, str | None], dict[str, list[ast.expr]]]] = {}
+
+    def scope_facts(self, scope: Scope) -> dict[str, str | None]:
+        """The dtype fact of every name ``scope`` binds, worked out now in a fixed order.
+
+        A fact is memoised when first asked, and a name defined from itself (or asked
+        deep in an expression) depends on what was asked before; asking in one order
+        up front makes the module's facts the same whichever statement asks first.
+        """
+        return {name: self._name(name, scope, 0) for name in sorted(scope.binds) if name not in scope.torch}
 
     def of(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
         """The dtype fact for ``node``'s value, if it is a tensor whose dtype the code tells."""
@@ -201,12 +211,16 @@ class Dtypes:
             return None
         entry = self._names.get(id(s))
         if entry is None or entry[0] is not s:
-            entry = self._names[id(s)] = (s, {})
+            assigned: dict[str, list[ast.expr]] = {}
+            for names, value in s.assigns:
+                if len(names) == 1:
+                    assigned.setdefault(names[0], []).append(value)
+            entry = self._names[id(s)] = (s, {}, assigned)
         known = entry[1]
         if name in known:
             return known[name]
         known[name] = None  # a name defined from itself stays unknown
-        values = [value for names, value in s.assigns if names == [name]]
+        values = entry[2].get(name, [])
         found: str | None = None
         # `x += y` keeps a tensor's dtype (torch computes in place, and raises rather than change it)
         if values and len(values) == s.binds.get(name, 0) - s.augmented.get(name, 0):

@@ -11,12 +11,13 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from paddleport.analysis import dtypes as dt
+from paddleport.analysis import incremental as inc
 from paddleport.analysis import objtypes as ot
 from paddleport.analysis import project as px
 from paddleport.analysis.canonical import canonical
 from paddleport.analysis.reparse import ParseCache
 from paddleport.analysis.scopes import Scope, build_scope, dotted, is_torch_module
-from paddleport.analysis.source import SourceText
+from paddleport.analysis.source import SourceText, line_end
 from paddleport.analysis.uses import Confidence, Use, UseKind
 from paddleport.rules.loader import RuleSet
 from paddleport.rules.model import Kind, Rule, Tier
@@ -53,18 +54,24 @@ class Analysis:
     source: SourceText
     uses: list[Use] = field(default_factory=list)
     syntax_error: SyntaxProblem | None = None
+    reused: int = 0  # top-level statements whose walk an incremental analysis reused
 
 
 def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
-            project: px.ModuleFacts | None = None, parses: ParseCache | None = None) -> Analysis:
+            project: px.ModuleFacts | None = None, parses: ParseCache | None = None,
+            cache: inc.AnalysisCache | None = None) -> Analysis:
     """All torch uses in ``text``, in source order; a syntax error instead of uses when it does not parse.
 
     ``facts`` adds what is known about classes defined elsewhere (bases, attribute types).
     ``project`` tells what the rest of the project knows (batch conversion only):
     what project functions return, which parameters every caller passes a tensor.
-    ``parses`` (the editor's) parses again only the statements an edit touched.
+    ``parses`` (the editor's) parses again only the statements an edit touched; ``cache``
+    (the editor's, with its own parses) also walks again only those statements
+    (``analysis.incremental``). Either way the result is what ``analyze(text, rules)`` gives.
     """
     source = SourceText(text)
+    if cache is not None:
+        parses = cache.parses
     try:
         tree = ast.parse(text) if parses is None else parses.parse(text)
     except SyntaxError as exc:
@@ -74,8 +81,29 @@ def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         return Analysis(source, [], SyntaxProblem(f"cannot parse: {exc}", 1, 0))
     finder = _Finder(source, rules, facts, project)
+    reused = 0
     try:
-        finder.run(tree)
+        finder.prepare(tree)
+        regions = inc.regions(text, tree.body) if cache is not None and project is None else None
+        if cache is None or regions is None:
+            for stmt in tree.body:
+                finder.statement(stmt)
+        else:
+            context = finder.context()
+            last = cache.reusable(rules, context)
+            walked: dict[tuple[str, bool], tuple[int, inc.Segment]] = {}
+            for stmt, (start, region) in zip(tree.body, regions, strict=True):
+                key = (region, finder.imports_torch)
+                hit = last.get(key)
+                if hit is None:
+                    segment = finder.statement(stmt)
+                else:
+                    segment = hit[1] if hit[0] == start else hit[1].shifted(start - hit[0])
+                    finder.adopt(segment)
+                    reused += 1
+                walked[key] = (start, segment)
+            cache.store(rules, context, walked)
+        finder.finish()
     except RecursionError:
         return Analysis(source, [], SyntaxProblem("nesting too deep to analyse", 1, 0))
     uses = finder.uses
@@ -83,7 +111,7 @@ def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
         ignored = {i + 1 for i, line in enumerate(source.lines()) if IGNORE_MARK in line}
         uses = [u for u in uses if source.position(u.focus_start)[0] not in ignored]
     uses.sort(key=lambda u: (u.start, -u.end))
-    return Analysis(source, uses)
+    return Analysis(source, uses, reused=reused)
 
 
 def _is_none(node: ast.expr) -> bool:
@@ -305,6 +333,20 @@ PROMOTE_API = "type_promotion"  # the `api` of a PROMOTE use (an operand to cast
 # calls whose result is already an operand cast for promotion (converted code, or by hand)
 _CAST_CALLS = frozenset({"astype", "promote", "cast"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# Fields of a Scope that hold ast nodes (or the scope tree): not part of `_Finder.context`
+_NODE_FIELDS = frozenset({"node", "parent", "alias_values", "assigns", "loops", "factories", "splatted",
+                          "factory_returns"})  # fmt: skip
+
+
+def _plain(value: object) -> object:
+    """A copy of a scope field's value that later changes to the scope leave alone."""
+    if isinstance(value, set):
+        return frozenset(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
 
 
 class _Finder:
@@ -336,10 +378,20 @@ class _Finder:
         self.handled: set[int] = set()  # ids of attribute nodes already recorded within a wider use
         self.module_scope: Scope | None = None
         self.dtypes = dt.Dtypes(self._torch_name, self._is_loss)
+        self._module_dtypes: dict[str, str | None] = {}
+        self._module_splats: set[str] = set()  # module-level device/dtype dicts the statement splats
+        self._pinned: list[Scope] = []  # scopes keyed by id in `local_returns`: their ids stay theirs
 
     # -- traversal -------------------------------------------------------
 
     def run(self, tree: ast.Module) -> None:
+        self.prepare(tree)
+        for stmt in tree.body:
+            self.statement(stmt)
+        self.finish()
+
+    def prepare(self, tree: ast.Module) -> None:
+        """What the whole module tells before any statement is walked: its names, classes, types."""
         scope = build_scope(None, None, tree.body, None)
         self.module_scope = scope
         if self.project is not None:  # `from .layers import *` copies that module's torch, nn, F
@@ -351,11 +403,53 @@ class _Finder:
         if self.project is not None and self.project.recording:
             self.project.enter_module(tree)  # type: ignore[attr-defined]
         self._infer_tensors(scope)
-        for stmt in tree.body:
-            self.visit(stmt, scope)
-        self._factory_dicts(scope)
+        # worked out now, in one order, not when a statement first asks: a statement's walk then
+        # depends on the module's names only through `context()` (the incremental analysis)
+        self._module_dtypes = self.dtypes.scope_facts(scope)
+
+    @property
+    def imports_torch(self) -> bool:
+        return self._imports_torch
+
+    def statement(self, stmt: ast.stmt) -> inc.Segment:
+        """Walk one top-level statement; what it found, for an incremental analysis to reuse."""
+        assert self.module_scope is not None
+        n, n_factory = len(self.uses), len(self._factory_uses)
+        self._module_splats = set()
+        self.visit(stmt, self.module_scope)
+        return inc.Segment(tuple(self.uses[n:]), tuple(self._factory_uses[n_factory:]),
+                           frozenset(self._module_splats), self._imports_torch)  # fmt: skip
+
+    def adopt(self, segment: inc.Segment) -> None:
+        """Take a statement's walk from an earlier analysis instead of walking it again."""
+        assert self.module_scope is not None
+        self.uses.extend(segment.uses)
+        self._factory_uses.extend(segment.factory_uses)
+        self.module_scope.splatted.update(segment.splats)
+        self._imports_torch = segment.imports_torch
+
+    def finish(self) -> None:
+        assert self.module_scope is not None
+        self._factory_dicts(self.module_scope)
         if self._imports_torch:  # a device/dtype dict means torch only where torch is imported
             self.uses.extend(self._factory_uses)
+
+    def context(self) -> tuple[object, ...]:
+        """Everything module-wide that a top-level statement's walk reads, as plain values.
+
+        Two analyses with equal contexts walk an unchanged statement (with the same
+        ``imports_torch`` before it) to the same uses. Every field of the module scope
+        counts, but for those holding ``ast`` nodes of the statements themselves (the
+        names of ``factories`` count; ``splatted`` is what walks add, see ``Segment``).
+        """
+        scope = self.module_scope
+        assert scope is not None
+        values: list[object] = [_plain(getattr(scope, f.name)) for f in dataclasses.fields(Scope)
+                                if f.name not in _NODE_FIELDS]  # fmt: skip
+        values += [frozenset(scope.factories), dict(self.facts.bases),
+                   {k: dict(v) for k, v in self.facts.attrs.items()}, dict(self.local_classes),
+                   self._module_dtypes]  # fmt: skip
+        return tuple(values)
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
         t = type(node)
@@ -459,8 +553,8 @@ class _Finder:
         start, end = self.src.node_span(node)
         text = self.src.text
         line_start = self.src.line_starts[node.lineno - 1]
-        line_end = text.find("\n", end)
-        rest = text[end : len(text) if line_end == -1 else line_end].strip()
+        # the rest of the statement's last line (its own text: never a statement below it)
+        rest = text[end : line_end(text, self.src.line_starts, (node.end_lineno or node.lineno) - 1)].strip()
         alone = not text[line_start:start].strip() and (not rest or rest.startswith("#"))
         indent = text[line_start:start] if alone else None
         if isinstance(node, ast.Assign):  # the use becomes the assignment, value included
@@ -555,6 +649,8 @@ class _Finder:
             while s is not None:
                 if name in s.factories:
                     s.splatted.add(name)
+                    if s is self.module_scope:
+                        self._module_splats.add(name)
                     found.append(star + name)
                     break
                 if name in s.locals or name in s.torch:
@@ -646,9 +742,9 @@ class _Finder:
         indent = self.src.text[start - first.col_offset : start] if first.col_offset else ""
         if indent.strip():  # `class L(nn.CrossEntropyLoss): pass` on one line: no room for a method
             return
-        line_end = self.src.text.find("\n", start, end)
+        first_break = self.src.text.find("\n", start, end)
         self.uses.append(Use(rule.api, rule, UseKind.INHERITED_INIT, start, end, start,
-                             end if line_end < 0 else line_end, statement=indent))  # fmt: skip
+                             end if first_break < 0 else first_break, statement=indent))  # fmt: skip
 
     def _tensor_attributes(self, node: ast.ClassDef, scope: Scope, readers: set[str]) -> set[str]:
         """`self.x = torch.zeros(..)`, `self.w = nn.Parameter(..)`, `self.register_buffer('b', ..)`.
@@ -1673,6 +1769,7 @@ class _Finder:
         conf = min((self._tensor_conf(v, inner) for v in returns), default=0)
         if conf:
             self.local_returns[(id(scope), node.name)] = conf
+            self._pinned.append(scope)
 
     def _local_call(self, name: str, scope: Scope) -> int:
         s: Scope | None = scope

@@ -9,9 +9,10 @@ lines in between go through ``ast.parse`` (their line numbers shifted into place
 Top-level statements that start at column 0 and end at a line end are independent
 for the parser: a sequence of complete statements, cut at line starts, parses the
 same alone as inside the file. Whenever that is not sure (a statement sharing its
-line, a region that does not parse alone, a ``__future__`` import), the whole text
-is parsed, so the result is always what ``ast.parse(text)`` gives. The analysis
-never changes ``ast`` nodes, so sharing them between trees is safe.
+line, a region that does not parse alone, the one ``__future__`` import that could
+change how a line parses, ``barry_as_FLUFL``), the whole text is parsed, so the result
+is always what ``ast.parse(text)`` gives. The analysis never changes ``ast`` nodes, so
+sharing them between trees is safe.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import ast
 import threading
 
 from paddleport.analysis.source import line_starts
+
+# The only ``__future__`` feature that is about syntax (``<>``); ``annotations`` and the rest
+# change what the compiler makes of a tree, never the tree ``ast.parse`` gives.
+FUTURE_SYNTAX = "barry_as_FLUFL"
 
 # Below this many characters a full parse costs less than the bookkeeping.
 _MIN_CHARS = 4_000
@@ -57,7 +62,7 @@ def reparse(old_text: str, old_tree: ast.Module, text: str) -> ast.Module:
     """``ast.parse(text)``, reusing the statements of ``old_tree`` (the parse of ``old_text``) that
     the edit from ``old_text`` to ``text`` left alone. Raises what ``ast.parse`` raises."""
     body = old_tree.body
-    if (len(text) < _MIN_CHARS or not body or "__future__" in text
+    if (len(text) < _MIN_CHARS or not body or FUTURE_SYNTAX in text
             or any(s.col_offset != 0 for s in body)):  # fmt: skip
         return ast.parse(text)
     prefix = _common_prefix(old_text, text)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from paddleport.analysis.finder import analyze
-from paddleport.analysis.reparse import ParseCache
+from paddleport.analysis.incremental import AnalysisCache
 from paddleport.lsp.diagnostics import (
     DiagnosticMemo,
     Json,
@@ -41,8 +41,9 @@ class DocState:
     memo: DiagnosticMemo | None = None  # what the next analysis of this document may reuse
 
 
-# The document being edited: its next analysis parses only the top-level statements an edit touched.
-_PARSES = ParseCache()
+# The document being edited: its next analysis parses and walks only the top-level statements an
+# edit touched (and everything when an edit changes what the whole module knows).
+_ANALYSES = AnalysisCache()
 
 
 class Cancelled(Exception):
@@ -78,7 +79,7 @@ def diagnose(
             problem_diagnostic("paddleport skips this document: it holds NUL bytes (binary data, not Python)")
         ]
         return state
-    analysis = analyze(view.text, planner.rules, parses=_PARSES)
+    analysis = analyze(view.text, planner.rules, cache=_ANALYSES)
     if cancelled():
         raise Cancelled
     if analysis.syntax_error is not None:
