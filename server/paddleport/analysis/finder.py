@@ -84,7 +84,7 @@ def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
     reused = 0
     try:
         finder.prepare(tree)
-        regions = inc.regions(text, tree.body) if cache is not None and project is None else None
+        regions = inc.regions(text, tree.body, source.line_starts) if cache is not None and project is None else None
         if cache is None or regions is None:
             for stmt in tree.body:
                 finder.statement(stmt)

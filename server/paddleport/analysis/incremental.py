@@ -21,7 +21,6 @@ import threading
 from dataclasses import dataclass
 
 from paddleport.analysis.reparse import FUTURE_SYNTAX, ParseCache
-from paddleport.analysis.source import line_starts
 from paddleport.analysis.uses import Use
 from paddleport.rules.loader import RuleSet
 
@@ -55,13 +54,13 @@ def _first_line(stmt: ast.stmt) -> int:
     return min([stmt.lineno, *(d.lineno for d in decorators)])
 
 
-def regions(text: str, body: list[ast.stmt]) -> list[tuple[int, str]] | None:
-    """Where each top-level statement's text starts and the text itself: its lines, and the
-    comment and blank lines after it, up to the next statement. None when statements share a
-    line or a ``__future__`` import may parse the same text differently: walk everything."""
+def regions(text: str, body: list[ast.stmt], starts: list[int]) -> list[tuple[int, str]] | None:
+    """Where each top-level statement's text starts, and the text itself: its lines, and the
+    comment and blank lines after it, up to the next statement (``starts``: where the text's
+    lines start). None when statements share a line or a ``__future__`` import may parse the
+    same text differently: walk everything."""
     if FUTURE_SYNTAX in text or any(s.col_offset != 0 for s in body):
         return None
-    starts = line_starts(text)
     firsts = [starts[_first_line(s) - 1] for s in body]
     ends = [*firsts[1:], len(text)]
     return [(a, text[a:b]) for a, b in zip(firsts, ends, strict=True)]
