@@ -83,6 +83,25 @@ def test_positions_in_each_encoding() -> None:
     assert PositionMap(text).offset(types.Position(line=9, character=0)) == len(text)
 
 
+@pytest.mark.parametrize(("encoding", "codec", "width"), [("utf-16", "utf-16-le", 2), ("utf-8", "utf-8", 1),
+                                                          ("utf-32", "utf-32-le", 4)])  # fmt: skip
+def test_only_lines_with_wide_characters_count_units(encoding: str, codec: str, width: int) -> None:
+    text = "x = 1\ns = 'é😀' + t\r\n\nab\u2028y = 2\rz😀w\n" + "torch.sum(x)\n" * 3
+    positions = PositionMap(text, encoding)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    assert positions.line_count == len(lines)
+    for offset in range(len(text) + 1):
+        line, start = 0, 0
+        while line + 1 < positions.line_count and positions.line_starts[line + 1] <= offset:
+            line += 1
+        start = positions.line_starts[line]
+        units = len(text[start:offset].encode(codec, errors="surrogatepass")) // width
+        assert positions.line_char(offset) == (line, units)
+        assert positions.line_chars(offset, len(text)) == (line, units, *positions.line_char(len(text)))
+        if text[offset - 1 : offset + 1] != "\r\n":
+            assert positions.offset(positions.position(offset)) == offset
+
+
 def test_shift_keeps_lines_above_moves_lines_below_drops_edited() -> None:
     def diag(line: int) -> dict[str, Any]:
         pos = {"line": line, "character": 0}

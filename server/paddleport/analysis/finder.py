@@ -55,6 +55,9 @@ class Analysis:
     uses: list[Use] = field(default_factory=list)
     syntax_error: SyntaxProblem | None = None
     reused: int = 0  # top-level statements whose walk an incremental analysis reused
+    # an incremental analysis: where each top-level statement's text starts, and its walk
+    regions: list[tuple[int, inc.Segment]] | None = None
+    imports_torch: bool = False  # torch is imported (the device/dtype dicts' uses count)
 
 
 def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
@@ -81,28 +84,17 @@ def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
         return Analysis(source, [], SyntaxProblem(f"cannot parse: {exc}", 1, 0))
     finder = _Finder(source, rules, facts, project)
+    done: list[tuple[int, inc.Segment]] | None = None
     reused = 0
     try:
         finder.prepare(tree)
-        regions = inc.regions(text, tree.body, source.line_starts) if cache is not None and project is None else None
+        incremental = cache is not None and project is None
+        regions = inc.regions(text, tree.body, source.line_starts) if incremental else None
         if cache is None or regions is None:
             for stmt in tree.body:
                 finder.statement(stmt)
         else:
-            context = finder.context()
-            last = cache.reusable(rules, context)
-            walked: dict[tuple[str, bool], tuple[int, inc.Segment]] = {}
-            for stmt, (start, region) in zip(tree.body, regions, strict=True):
-                key = (region, finder.imports_torch)
-                hit = last.get(key)
-                if hit is None:
-                    segment = finder.statement(stmt)
-                else:
-                    segment = hit[1] if hit[0] == start else hit[1].shifted(start - hit[0])
-                    finder.adopt(segment)
-                    reused += 1
-                walked[key] = (start, segment)
-            cache.store(rules, context, walked)
+            done, reused = _walk_incrementally(finder, tree.body, regions, rules, cache)
         finder.finish()
     except RecursionError:
         return Analysis(source, [], SyntaxProblem("nesting too deep to analyse", 1, 0))
@@ -110,8 +102,33 @@ def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
     if IGNORE_MARK in text:
         ignored = {i + 1 for i, line in enumerate(source.lines()) if IGNORE_MARK in line}
         uses = [u for u in uses if source.position(u.focus_start)[0] not in ignored]
+        done = None  # the uses are no longer what the statements' walks found
     uses.sort(key=lambda u: (u.start, -u.end))
-    return Analysis(source, uses, reused=reused)
+    return Analysis(source, uses, reused=reused, regions=done, imports_torch=finder.imports_torch)
+
+
+def _walk_incrementally(finder: _Finder, body: list[ast.stmt], regions: list[tuple[int, str]], rules: RuleSet,
+                        cache: inc.AnalysisCache) -> tuple[list[tuple[int, inc.Segment]], int]:  # fmt: skip
+    """Walk each statement, or take its walk from ``cache`` (``analysis.incremental``); each
+    statement's start and walk, and how many were taken."""
+    context = finder.context()
+    last = cache.reusable(rules, context)
+    walked: dict[inc.Key, tuple[int, inc.Segment]] = {}
+    done = []
+    reused = 0
+    for stmt, (start, region) in zip(body, regions, strict=True):
+        key = (region, finder.imports_torch)
+        hit = last.get(key)
+        if hit is None:
+            segment = finder.statement(stmt)
+        else:
+            segment = hit[1] if hit[0] == start else hit[1].shifted(start - hit[0])
+            finder.adopt(segment)
+            reused += 1
+        walked[key] = (start, segment)
+        done.append((start, segment))
+    cache.store(rules, context, walked)
+    return done, reused
 
 
 def _is_none(node: ast.expr) -> bool:

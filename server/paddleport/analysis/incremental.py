@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from paddleport.analysis.reparse import FUTURE_SYNTAX, ParseCache
 from paddleport.analysis.uses import Use
@@ -33,11 +33,13 @@ class Segment:
     factory_uses: tuple[Use, ...]  # device/dtype dicts of the functions in it (kept if torch is imported)
     splats: frozenset[str]  # module-level device/dtype dicts it splats (`**dd`): their uses come last
     imports_torch: bool  # torch is imported once it has run (by it or a statement before)
+    # the same for this walk and its moved copies: what is made from the uses can be kept by it
+    token: object = field(default_factory=object, compare=False)
 
     def shifted(self, delta: int) -> Segment:
         """The same walk for the statement's text moved ``delta`` characters."""
         return Segment(_shift(self.uses, delta), _shift(self.factory_uses, delta), self.splats,
-                       self.imports_torch)  # fmt: skip
+                       self.imports_torch, self.token)  # fmt: skip
 
 
 def _shift(uses: tuple[Use, ...], delta: int) -> tuple[Use, ...]:

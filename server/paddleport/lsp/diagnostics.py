@@ -134,6 +134,12 @@ def fix_edits(fix: Fix, text: str) -> list[TextEdit]:
     return edits
 
 
+def whole_text(fix: Fix) -> bool:
+    """The fix's edits depend on the whole text, not only its span's: it inserts a helper or
+    adapter class where the file decides (or not at all, when the file has it already)."""
+    return VISION in (fix.replacement or "") or bool(fix.block)
+
+
 def fix_title(fix: Fix) -> str:
     """``Paddleport (torch.nn.Conv2d): Replace with paddle.nn.Conv2D``."""
     rule = fix.use.rule
@@ -176,6 +182,9 @@ class DiagnosticMemo:
 
     encoding: str  # positions in the keys are in this encoding's units
     entries: dict[tuple[Any, ...], tuple[Json, str]] = field(default_factory=dict)
+    # whole statements' diagnostics (``lsp.regions``), and the planner and settings they were made with
+    regions: dict[Any, Any] = field(default_factory=dict)
+    made_with: tuple[object, ...] = ()
 
 
 @dataclass
@@ -197,10 +206,12 @@ def build_diagnostics(
 
 
 def build(
-    fixes: Iterable[Fix], text: str, settings: Settings, locator: Locator, previous: DiagnosticMemo
+    fixes: Iterable[Fix], text: str, settings: Settings, locator: Locator, previous: DiagnosticMemo,
+    into: DiagnosticMemo | None = None,
 ) -> Built:
-    """``build_diagnostics`` with their JSON texts, reusing what ``previous`` holds."""
-    memo = DiagnosticMemo(previous.encoding)
+    """``build_diagnostics`` with their JSON texts, reusing what ``previous`` holds; the new memo
+    (``into``, when given) holds what this build made."""
+    memo = DiagnosticMemo(previous.encoding) if into is None else into
     old, new = previous.entries, memo.entries
     out: dict[str, list[Json]] = {}
     texts: dict[str, list[str]] = {}
@@ -227,7 +238,7 @@ def build(
             span = locator.span(use.start, use.end)
             edits = (span, text[use.start : use.end], fix.replacement, fix_title(fix))
             key = None if span is None else (*plain, *edits)
-            if VISION in (fix.replacement or "") or fix.block:  # its class goes where the file decides
+            if whole_text(fix):  # its class goes where the file decides
                 key = None
         hit = old.get(key) if key is not None else None
         if hit is None:

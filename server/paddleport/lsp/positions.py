@@ -8,6 +8,7 @@ of them) convert with no work at all.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from lsprotocol import types
@@ -15,6 +16,7 @@ from lsprotocol import types
 from paddleport.analysis.source import line_end, line_starts
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def _units(text: str, encoding: str) -> int:
@@ -34,10 +36,15 @@ class PositionMap:
     encoding: str = UTF16
     line_starts: list[int] = field(init=False)
     _ascii: bool = field(init=False)
+    _wide: frozenset[int] = field(init=False)  # lines whose characters are not all one unit each
 
     def __post_init__(self) -> None:
         self.line_starts = line_starts(self.text)
         self._ascii = self.text.isascii() or self.encoding == UTF32
+        # one "é" in a docstring must not make every line's columns slow: only its line counts units
+        starts = self.line_starts
+        self._wide = frozenset() if self._ascii else frozenset(
+            bisect.bisect_right(starts, m.start()) - 1 for m in _NON_ASCII.finditer(self.text))  # fmt: skip
 
     @property
     def line_count(self) -> int:
@@ -51,7 +58,7 @@ class PositionMap:
         offset = min(max(offset, 0), len(self.text))
         line = bisect.bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[line]
-        if self._ascii:
+        if line not in self._wide:
             return types.Position(line=line, character=offset - start)
         return types.Position(line=line, character=_units(self.text[start:offset], self.encoding))
 
@@ -63,7 +70,7 @@ class PositionMap:
         offset = min(max(offset, 0), len(self.text))
         line = bisect.bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[line]
-        if self._ascii:
+        if line not in self._wide:
             return {"line": line, "character": offset - start}
         return {"line": line, "character": _units(self.text[start:offset], self.encoding)}
 
@@ -72,7 +79,7 @@ class PositionMap:
         offset = min(max(offset, 0), len(self.text))
         line = bisect.bisect_right(self.line_starts, offset) - 1
         start = self.line_starts[line]
-        if self._ascii:
+        if line not in self._wide:
             return line, offset - start
         return line, _units(self.text[start:offset], self.encoding)
 
@@ -84,7 +91,8 @@ class PositionMap:
         starts = self.line_starts
         line = bisect.bisect_right(starts, start) - 1
         end_line = bisect.bisect_right(starts, end, line if end >= start else 0) - 1
-        if self._ascii:
+        wide = self._wide
+        if line not in wide and end_line not in wide:
             return line, start - starts[line], end_line, end - starts[end_line]
         return (*self.line_char(start), *self.line_char(end))
 
@@ -98,7 +106,7 @@ class PositionMap:
         start = self.line_starts[max(position.line, 0)]
         end = self.line_end(position.line)
         want = max(position.character, 0)
-        if self._ascii:
+        if max(position.line, 0) not in self._wide:
             return min(start + want, end)
         count = 0
         for i in range(start, end):

@@ -14,6 +14,7 @@ from paddleport.analysis.incremental import AnalysisCache
 from paddleport.lsp.diagnostics import (
     DiagnosticMemo,
     Json,
+    TextLocator,
     build,
     line_range,
     problem_diagnostic,
@@ -23,6 +24,7 @@ from paddleport.lsp.diagnostics import (
 )
 from paddleport.lsp.documents import MAX_CHARS, ON_TYPE_MAX_CHARS, DocumentView
 from paddleport.lsp.positions import PositionMap
+from paddleport.lsp.regions import build_by_statement
 from paddleport.lsp.settings import Settings
 from paddleport.rewrite.convert import UseCounts, count_uses, plan
 from paddleport.rewrite.fixes import Planner
@@ -97,17 +99,20 @@ def diagnose(
             where = view.locator.locate(offset + 1, offset + 1) or (first, line_range(0))
         state.diagnostics.setdefault(where[0], []).append(syntax_diagnostic(analysis.syntax_error, where[1]))
         return state
-    fixes = plan(analysis, planner)
-    if cancelled():
-        raise Cancelled
     memo = previous.memo if previous is not None else None
     if memo is None or memo.encoding != view.encoding:
         memo = DiagnosticMemo(view.encoding)
-    built = build(fixes, view.text, settings, view.locator, memo)
+    if analysis.regions is not None and isinstance(view.locator, TextLocator):
+        built, state.counts = build_by_statement(analysis, planner, settings, view.locator, memo)
+    else:
+        fixes = plan(analysis, planner)
+        if cancelled():
+            raise Cancelled
+        built = build(fixes, view.text, settings, view.locator, memo)
+        state.counts = count_uses(fixes)
     state.diagnostics.update(built.diagnostics)
     state.serialised = {uri: built.serialised.get(uri, []) for uri in state.diagnostics}
     state.memo = built.memo
-    state.counts = count_uses(fixes)
     if len(view.text) > ON_TYPE_MAX_CHARS:
         note = problem_diagnostic(
             f"paddleport analyses this large document ({len(view.text) // 1000:,} K characters, over "

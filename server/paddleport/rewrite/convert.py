@@ -114,8 +114,11 @@ def count_uses(fixes: Iterable[Fix]) -> UseCounts:
 
 def plan(analysis: Analysis, planner: Planner, *, keep_noops: bool = False) -> list[Fix]:
     """A fix (or reason) for every use; no-ops (already valid Paddle) only when asked."""
-    text = analysis.source.text
-    uses = analysis.uses
+    return plan_uses(analysis.uses, analysis.source.text, planner, keep_noops=keep_noops)
+
+
+def plan_uses(uses: list[Use], text: str, planner: Planner, *, keep_noops: bool = False) -> list[Fix]:
+    """``plan`` for some of a text's uses (sorted, with every use nested in them)."""
     children, _ = forest(uses)
     fixes = []
     for i, use in enumerate(uses):
