@@ -58,6 +58,7 @@ class Analysis:
     # an incremental analysis: where each top-level statement's text starts, and its walk
     regions: list[tuple[int, inc.Segment]] | None = None
     imports_torch: bool = False  # torch is imported (the device/dtype dicts' uses count)
+    tree: ast.Module | None = None  # the text parsed (never changed by the analysis)
 
 
 def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
@@ -104,7 +105,7 @@ def analyze(text: str, rules: RuleSet, facts: ot.TypeFacts | None = None, *,
         uses = [u for u in uses if source.position(u.focus_start)[0] not in ignored]
         done = None  # the uses are no longer what the statements' walks found
     uses.sort(key=lambda u: (u.start, -u.end))
-    return Analysis(source, uses, reused=reused, regions=done, imports_torch=finder.imports_torch)
+    return Analysis(source, uses, reused=reused, regions=done, imports_torch=finder.imports_torch, tree=tree)
 
 
 def _walk_incrementally(finder: _Finder, body: list[ast.stmt], regions: list[tuple[int, str]], rules: RuleSet,

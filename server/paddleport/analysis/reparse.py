@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import threading
 
-from paddleport.analysis.source import line_starts
+from paddleport.analysis.source import common_prefix, line_starts
 
 # The only ``__future__`` feature that is about syntax (``<>``); ``annotations`` and the rest
 # change what the compiler makes of a tree, never the tree ``ast.parse`` gives.
@@ -28,18 +28,6 @@ FUTURE_SYNTAX = "barry_as_FLUFL"
 
 # Below this many characters a full parse costs less than the bookkeeping.
 _MIN_CHARS = 4_000
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """Length of the common prefix (slice comparisons run in C)."""
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
 
 
 def _common_suffix(a: str, b: str, limit: int) -> int:
@@ -65,7 +53,7 @@ def reparse(old_text: str, old_tree: ast.Module, text: str) -> ast.Module:
     if (len(text) < _MIN_CHARS or not body or FUTURE_SYNTAX in text
             or any(s.col_offset != 0 for s in body)):  # fmt: skip
         return ast.parse(text)
-    prefix = _common_prefix(old_text, text)
+    prefix = common_prefix(old_text, text)
     suffix = _common_suffix(old_text, text, min(len(old_text), len(text)) - prefix)
     old_starts = line_starts(old_text)
     n_lines = len(old_starts)

@@ -23,6 +23,18 @@ def line_starts(text: str) -> list[int]:
     return [0, *map(re.Match.end, (LINE_BREAK if "\r" in text else _NEWLINE).finditer(text))]
 
 
+def common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix (slice comparisons run in C)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def split_lines(text: str) -> list[str]:
     """The lines of ``text`` without their line breaks (one more than the breaks)."""
     return LINE_BREAK.split(text) if "\r" in text else text.split("\n")

@@ -8,6 +8,7 @@ building and serialising attrs objects cost more than the analysis itself.
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import re
@@ -119,16 +120,16 @@ def relative_edits(span: str, replacement: str) -> list[TextEdit]:
     return rel
 
 
-def fix_edits(fix: Fix, text: str) -> list[TextEdit]:
-    """The fix as small edits in offsets of ``text``."""
+def fix_edits(fix: Fix, text: str, tree: ast.Module | None = None) -> list[TextEdit]:
+    """The fix as small edits in offsets of ``text`` (``tree``: ``text`` parsed, if at hand)."""
     assert fix.replacement is not None
     base = fix.use.start
     rel = relative_edits(text[base : fix.use.end], fix.replacement)
     edits = [TextEdit(e.start + base, e.end + base, e.text) for e in rel]
-    helper = helper_insertion(text, fix.replacement) if VISION in fix.replacement else None
+    helper = helper_insertion(text, fix.replacement, tree) if VISION in fix.replacement else None
     if helper is not None:  # the helper class the new text calls (`_paddleport_vision.mnist`)
         edits = sorted([*edits, TextEdit(helper[0], helper[0], helper[1])], key=lambda e: e.start)
-    adapter = class_insertion(text, LAYERS, fix.block) if fix.block else None
+    adapter = class_insertion(text, LAYERS, fix.block, tree) if fix.block else None
     if adapter is not None:  # the adapter class the new text names (`_paddleport_layers.ReLU`)
         edits = sorted([*edits, TextEdit(adapter[0], adapter[0], adapter[1])], key=lambda e: e.start)
     return edits
@@ -207,10 +208,10 @@ def build_diagnostics(
 
 def build(
     fixes: Iterable[Fix], text: str, settings: Settings, locator: Locator, previous: DiagnosticMemo,
-    into: DiagnosticMemo | None = None,
+    into: DiagnosticMemo | None = None, tree: ast.Module | None = None,
 ) -> Built:
     """``build_diagnostics`` with their JSON texts, reusing what ``previous`` holds; the new memo
-    (``into``, when given) holds what this build made."""
+    (``into``, when given) holds what this build made. ``tree``: ``text`` parsed, if at hand."""
     memo = DiagnosticMemo(previous.encoding) if into is None else into
     old, new = previous.entries, memo.entries
     out: dict[str, list[Json]] = {}
@@ -242,7 +243,7 @@ def build(
                 key = None
         hit = old.get(key) if key is not None else None
         if hit is None:
-            diagnostic = _diagnostic(fix, text, sev, focus, locator, with_edits)
+            diagnostic = _diagnostic(fix, text, sev, focus, locator, with_edits, tree)
             hit = diagnostic, dump(diagnostic)
         if key is not None:
             new[key] = hit
@@ -251,12 +252,13 @@ def build(
     return Built(out, texts, memo)
 
 
-def _diagnostic(fix: Fix, text: str, sev: str, focus: Span, locator: Locator, with_edits: bool) -> Json:
+def _diagnostic(fix: Fix, text: str, sev: str, focus: Span, locator: Locator, with_edits: bool,
+                tree: ast.Module | None) -> Json:  # fmt: skip
     uri = focus[0]
     fix_data: Json | None = None
     if with_edits:
         edits: list[Json] = []
-        for edit in fix_edits(fix, text):
+        for edit in fix_edits(fix, text, tree):
             located = locator.locate(edit.start, edit.end)
             if located is None or located[0] != uri:
                 edits = []

@@ -106,7 +106,7 @@ def build_by_statement(analysis: Analysis, planner: Planner, settings: Settings,
             region = region.moved(line)
         else:
             fixes = plan_uses(part, text, planner)
-            built = build(fixes, text, settings, locator, previous, into=memo)
+            built = build(fixes, text, settings, locator, previous, into=memo, tree=analysis.tree)
             made = built.diagnostics.get(locator.uri, [])
             region = Region(line, tuple(made),
                             tuple(built.serialised.get(locator.uri, [])), count_uses(fixes))  # fmt: skip

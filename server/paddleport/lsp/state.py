@@ -108,7 +108,7 @@ def diagnose(
         fixes = plan(analysis, planner)
         if cancelled():
             raise Cancelled
-        built = build(fixes, view.text, settings, view.locator, memo)
+        built = build(fixes, view.text, settings, view.locator, memo, tree=analysis.tree)
         state.counts = count_uses(fixes)
     state.diagnostics.update(built.diagnostics)
     state.serialised = {uri: built.serialised.get(uri, []) for uri in state.diagnostics}

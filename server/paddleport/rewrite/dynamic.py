@@ -39,7 +39,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from paddleport.analysis.source import SourceText
+from paddleport.analysis.source import common_prefix, line_starts
 from paddleport.analysis.uses import Use
 from paddleport.rewrite.arguments import code_of
 from paddleport.rewrite.edits import TextEdit, apply_edits
@@ -261,7 +261,8 @@ def add_namespaces(code: str, modules: set[str], rules: RuleSet) -> str:
 def place_block(code: str, tree: ast.Module, names: set[str], block: str) -> str:
     """Insert ``block`` (definitions of ``names``) after the imports that precede their first use."""
     first_use = len(tree.body)
-    for i, stmt in enumerate(tree.body):
+    # a name the code never spells is used nowhere (the usual case: the block is not there yet)
+    for i, stmt in enumerate(tree.body if any(name in code for name in names) else ()):
         if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(stmt)):
             first_use = i
             break
@@ -269,10 +270,10 @@ def place_block(code: str, tree: ast.Module, names: set[str], block: str) -> str
     for stmt in tree.body[:first_use]:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             anchor = stmt
-    src = SourceText(code)
+    starts = line_starts(code)
     if anchor is not None:
         line = anchor.end_lineno or anchor.lineno
-        offset = src.line_starts[line] if line < len(src.line_starts) else len(code)
+        offset = starts[line] if line < len(starts) else len(code)
         prefix = "" if code[:offset].endswith("\n") else "\n"
         rest = code[offset:]
         blank = len(rest) - len(rest.lstrip("\n"))  # the blank lines already between imports and code
@@ -281,7 +282,7 @@ def place_block(code: str, tree: ast.Module, names: set[str], block: str) -> str
     if first_use < len(tree.body):
         stmt = tree.body[first_use]
         line = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", []))])
-        offset = src.line_starts[line - 1]
+        offset = starts[line - 1]
         return apply_edits(code, [TextEdit(offset, offset, f"{block}\n\n")])
     return code + ("" if code.endswith("\n") else "\n") + f"\n\n{block}"
 
@@ -297,17 +298,18 @@ def add_class(code: str, cls: str, block: Callable[[], str]) -> str:
     return place_block(code, tree, {cls}, block())
 
 
-def class_insertion(text: str, cls: str, block: str) -> tuple[int, str] | None:
+def class_insertion(text: str, cls: str, block: str,
+                    tree: ast.Module | None = None) -> tuple[int, str] | None:  # fmt: skip
     """Where and what to insert into ``text`` to define class ``cls`` as ``block`` (a quick fix's
-    edit); None when the class is there or the text does not parse."""
-    if re.search(rf"^class {cls}\b", text, re.M):
+    edit); None when the class is there or the text does not parse. ``tree``: ``text`` parsed,
+    when the caller has it (the editor asks for every such diagnostic, on every keystroke)."""
+    if f"class {cls}" in text and re.search(rf"^class {cls}\b", text, re.M):
         return None
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return None
     new = place_block(text, tree, {cls}, block)
-    start = 0
-    while start < len(text) and text[start] == new[start]:
-        start += 1
+    start = common_prefix(text, new)
     return start, new[start : start + len(new) - len(text)]

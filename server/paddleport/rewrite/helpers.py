@@ -1225,14 +1225,16 @@ def vision_source(members: set[str]) -> str:
     return _HEAD + _member_sources(_with_callees(members))
 
 
-def _helper_class(text: str) -> ast.ClassDef | None:
-    """The helper class ``text`` defines already (a file converted before, a quick fix applied earlier)."""
-    if not re.search(rf"^class {VISION}\b", text, re.M):
+def _helper_class(text: str, tree: ast.Module | None = None) -> ast.ClassDef | None:
+    """The helper class ``text`` defines already (a file converted before, a quick fix applied
+    earlier); ``tree``: ``text`` parsed, when the caller has it."""
+    if f"class {VISION}" not in text or not re.search(rf"^class {VISION}\b", text, re.M):
         return None
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return None
     return next((s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == VISION), None)
 
 
@@ -1262,15 +1264,16 @@ def add_helpers(code: str) -> str:
     return code if extra is None else apply_edits(code, [TextEdit(extra[0], extra[0], extra[1])])
 
 
-def helper_insertion(text: str, replacement: str) -> tuple[int, str] | None:
+def helper_insertion(text: str, replacement: str, tree: ast.Module | None = None) -> tuple[int, str] | None:
     """Where and what to insert into ``text`` so that ``replacement`` (one use's new text, applied
-    alone by a quick fix) finds the helpers it calls; None when it calls none or they are there."""
+    alone by a quick fix) finds the helpers it calls; None when it calls none or they are there.
+    ``tree``: ``text`` parsed, when the caller has it."""
     used = set(re.findall(rf"\b{VISION}\.(\w+)", replacement)) & MEMBERS.keys()
     if not used:
         return None
-    cls = _helper_class(text)
+    cls = _helper_class(text, tree)
     if cls is None:
-        return class_insertion(text, VISION, vision_source(used))
+        return class_insertion(text, VISION, vision_source(used), tree)
     return _members_insertion(text, cls, used)
 
 
