@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import random
 from pathlib import Path
@@ -119,7 +120,7 @@ def test_an_edit_inside_a_function_walks_that_function_only(shipped_rules: RuleS
     cache = AnalysisCache()
     first = analyze(TEXT, shipped_rules, cache=cache)
     assert first.reused == 0
-    statements = len(__import__("ast").parse(TEXT).body)
+    statements = len(ast.parse(TEXT).body)
     at = TEXT.index("    z = me.idx")
     typed = TEXT[:at] + "    w = torch.randn(2)\n" + TEXT[at:]  # a line more: later uses move down
     got = analyze(typed, shipped_rules, cache=cache)

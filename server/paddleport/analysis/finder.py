@@ -113,19 +113,23 @@ def _walk_incrementally(finder: _Finder, body: list[ast.stmt], regions: list[tup
     """Walk each statement, or take its walk from ``cache`` (``analysis.incremental``); each
     statement's start and walk, and how many were taken."""
     context = finder.context()
-    last = cache.reusable(rules, context)
+    last_context, last = cache.last(rules)
+    same = last_context == context
     walked: dict[inc.Key, tuple[int, inc.Segment]] = {}
     done = []
     reused = 0
     for stmt, (start, region) in zip(body, regions, strict=True):
         key = (region, finder.imports_torch)
         hit = last.get(key)
-        if hit is None:
-            segment = finder.statement(stmt)
-        else:
-            segment = hit[1] if hit[0] == start else hit[1].shifted(start - hit[0])
+        before = None if hit is None else hit[1] if hit[0] == start else hit[1].shifted(start - hit[0])
+        if before is not None and same:
+            segment = before
             finder.adopt(segment)
             reused += 1
+        else:
+            segment = finder.statement(stmt)
+            if segment == before:  # walked again to the same uses: what was made from them stands
+                segment = before
         walked[key] = (start, segment)
         done.append((start, segment))
     cache.store(rules, context, walked)

@@ -12,6 +12,8 @@ before it gets the same uses, moved by however far its text moved. Anything else
 (a changed import, a renamed binding, a class whose attributes changed type) changes
 the context and the whole module is walked again, so the result is always exactly
 what ``analyze(text, rules)`` gives (``tests/test_incremental.py`` checks it on random edits).
+A statement walked again to the same uses as before keeps its walk's ``token``, so
+what the editor made from them (``lsp.regions``) is still reused.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class Segment:
     factory_uses: tuple[Use, ...]  # device/dtype dicts of the functions in it (kept if torch is imported)
     splats: frozenset[str]  # module-level device/dtype dicts it splats (`**dd`): their uses come last
     imports_torch: bool  # torch is imported once it has run (by it or a statement before)
-    # the same for this walk and its moved copies: what is made from the uses can be kept by it
+    # the same for this walk, its moved copies and equal walks of the same text: what is made
+    # from the uses can be kept by it
     token: object = field(default_factory=object, compare=False)
 
     def shifted(self, delta: int) -> Segment:
@@ -90,13 +93,14 @@ class AnalysisCache:
         self._lock = threading.Lock()
         self._last: _Slot | None = None
 
-    def reusable(self, rules: RuleSet, context: tuple[object, ...]) -> dict[Key, tuple[int, Segment]]:
-        """The last analysis's walks if they were made with these rules in an equal context, else none."""
+    def last(self, rules: RuleSet) -> tuple[tuple[object, ...] | None, dict[Key, tuple[int, Segment]]]:
+        """The last analysis's context and walks, if it was made with these rules (a walk can be
+        reused in an equal context only)."""
         with self._lock:
             last = self._last
-        if last is None or last.rules is not rules or last.context != context:
-            return {}
-        return last.segments
+        if last is None or last.rules is not rules:
+            return None, {}
+        return last.context, last.segments
 
     def store(self, rules: RuleSet, context: tuple[object, ...],
               segments: dict[Key, tuple[int, Segment]]) -> None:  # fmt: skip
