@@ -138,6 +138,13 @@ def test_a_changed_import_walks_everything_again(shipped_rules: RuleSet) -> None
     same(got, analyze(changed, shipped_rules))
 
 
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n", "import torch\n", "x = 1; y = torch.zeros(1)\n"])
+def test_texts_without_statements_or_sharing_lines(text: str, shipped_rules: RuleSet) -> None:
+    cache = AnalysisCache()
+    for version in (TEXT, text, TEXT, text + TEXT, text):
+        same(analyze(version, shipped_rules, cache=cache), analyze(version, shipped_rules))
+
+
 def test_a_moved_statement_keeps_every_field_of_its_uses() -> None:
     values = {f.name: getattr(FULL_USE, f.name) for f in dataclasses.fields(Use)}
     assert all(v != f.default for f, v in zip(dataclasses.fields(Use), values.values(), strict=True))

@@ -66,9 +66,10 @@ def regions(text: str, body: list[ast.stmt], starts: list[int]) -> list[tuple[in
     same text differently: walk everything."""
     if FUTURE_SYNTAX in text or any(s.col_offset != 0 for s in body):
         return None
+    if not body:  # nothing but comments, or nothing at all
+        return []
     firsts = [starts[_first_line(s) - 1] for s in body]
-    ends = [*firsts[1:], len(text)]
-    return [(a, text[a:b]) for a, b in zip(firsts, ends, strict=True)]
+    return [(a, text[a:b]) for a, b in zip(firsts, [*firsts[1:], len(text)], strict=True)]
 
 
 Key = tuple[str, bool]  # a statement's text, and whether torch is imported before it
