@@ -53,6 +53,17 @@ def uses_module_facts(h: Holder, x):
 if scale.dim() > 0:
     top = torch.ones(2, **dd) < idx[:2]
     top.masked_fill_(top > 0, 1)
+
+
+class MyConv(nn.Conv2d):
+    def forward(self, x):
+        return super().forward(x)
+
+
+def build_conv():
+    m = MyConv(3, 8, 3)
+    m.reset_parameters()
+    return m.padding
 '''
 TEXT = HEADER + "".join(p.read_text(encoding="utf-8") for p in (
     FIXTURES / "timm_like" / "convnet_like.py", FIXTURES / "train_objects" / "train.py"))  # fmt: skip
@@ -64,6 +75,7 @@ INSERTS = [
     "\n    def extra(self, t):\n        return t.view(2) + self.w\n", "\nclass Net(nn.Linear):\n    pass\n",
     "def uses_module_facts(a):\n    return a\n", "    h = torch.zeros(2, **dd)\n", "# paddleport: ignore\n",
     "\nimport torch as T\n", "\ny = x.long()\n", "    def forward(self, x):\n        return x\n",
+    "    def reset_parameters(self):\n        self.padding = 1\n",
 ]
 RENAMES = [("Holder", "Holder2"), ("idx", "jdx"), ("scale", "other"), ("nn", "tnn"), ("dd", "kw"),
            ("torch", "paddle"), ("self.bn", "self.norm"), ("x", "inp"), ("F", "G"), ("import", "#mport")]
@@ -127,6 +139,18 @@ def test_an_edit_inside_a_function_walks_that_function_only(shipped_rules: RuleS
     assert got.reused == statements - 1
     same(got, analyze(typed, shipped_rules))
     assert len(got.uses) == len(first.uses) + 1
+
+
+def test_a_method_added_to_a_class_changes_its_uses_elsewhere(shipped_rules: RuleSet) -> None:
+    """`m.reset_parameters()` is torch's unless the file's own class defines it: another statement."""
+    cache = AnalysisCache()
+    before = analyze(TEXT, shipped_rules, cache=cache)
+    at = TEXT.index("class MyConv(nn.Conv2d):\n") + len("class MyConv(nn.Conv2d):\n")
+    changed = TEXT[:at] + "    def reset_parameters(self):\n        self.padding = 1\n\n" + TEXT[at:]
+    got = analyze(changed, shipped_rules, cache=cache)
+    same(got, analyze(changed, shipped_rules))
+    apis = {u.api for u in before.uses} - {u.api for u in got.uses}
+    assert "torch.nn.Conv2d.reset_parameters" in apis
 
 
 def test_a_changed_import_walks_everything_again(shipped_rules: RuleSet) -> None:

@@ -112,6 +112,7 @@ def _walk_incrementally(finder: _Finder, body: list[ast.stmt], regions: list[tup
                         cache: inc.AnalysisCache) -> tuple[list[tuple[int, inc.Segment]], int]:  # fmt: skip
     """Walk each statement, or take its walk from ``cache`` (``analysis.incremental``); each
     statement's start and walk, and how many were taken."""
+    members = finder.class_members(cache.members())
     context = finder.context()
     last_context, last = cache.last(rules)
     same = last_context == context
@@ -132,7 +133,7 @@ def _walk_incrementally(finder: _Finder, body: list[ast.stmt], regions: list[tup
                 segment = before
         walked[key] = (start, segment)
         done.append((start, segment))
-    cache.store(rules, context, walked)
+    cache.store(rules, context, walked, members)
     return done, reused
 
 
@@ -474,8 +475,28 @@ class _Finder:
                                 if f.name not in _NODE_FIELDS]  # fmt: skip
         values += [frozenset(scope.factories), dict(self.facts.bases),
                    {k: dict(v) for k, v in self.facts.attrs.items()}, dict(self.local_classes),
-                   self._module_dtypes]  # fmt: skip
+                   self._module_dtypes, self._class_members()]  # fmt: skip
         return tuple(values)
+
+    def class_members(self, known: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+        """What each class of the file defines (``_inherited`` reads it from any statement), by the
+        class's text; a class whose text ``known`` holds is not walked again. Returns the same map
+        for this text."""
+        found: dict[str, frozenset[str]] = {}
+        for key, node in self.local_class_nodes.items():
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            text = self.src.text[self.src.line_starts[first - 1] : self.src.node_span(node)[1]]
+            members = known.get(text)
+            if members is None:
+                members = _defined_members(node)
+            self._local_members[key] = found[text] = members
+        return found
+
+    def _class_members(self) -> dict[str, frozenset[str]]:
+        for key, node in self.local_class_nodes.items():
+            if key not in self._local_members:
+                self._local_members[key] = _defined_members(node)
+        return {key: self._local_members[key] for key in self.local_class_nodes}
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
         t = type(node)

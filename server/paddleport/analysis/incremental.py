@@ -3,8 +3,8 @@
 The editor analyses the whole document on every keystroke, and walking a dense file's
 statements is most of that time. A top-level statement's walk depends on its own text
 and on module-wide facts only: the module's names (imports, aliases, what each is
-bound to, inferred tensors, object types and dtypes), its classes' bases and attribute
-types, and whether torch is imported before it. ``_Finder.context`` gathers those
+bound to, inferred tensors, object types and dtypes), its classes' bases, attribute
+types and the members each defines, and whether torch is imported before it. ``_Finder.context`` gathers those
 facts as plain values after every parse (a cheap pass over the module); while they
 are equal to the last analysis's, a statement whose text (its lines up to the next
 top-level statement, comments included) was seen with the same ``imports_torch``
@@ -80,6 +80,7 @@ class _Slot:
     rules: RuleSet
     context: tuple[object, ...]
     segments: dict[Key, tuple[int, Segment]]  # -> where the text started, and its walk
+    members: dict[str, frozenset[str]]  # a class's text -> the members it defines (`_Finder.class_members`)
 
 
 class AnalysisCache:
@@ -103,10 +104,16 @@ class AnalysisCache:
             return None, {}
         return last.context, last.segments
 
-    def store(self, rules: RuleSet, context: tuple[object, ...],
-              segments: dict[Key, tuple[int, Segment]]) -> None:  # fmt: skip
+    def members(self) -> dict[str, frozenset[str]]:
+        """What each class of the last analysis defines, by the class's text."""
         with self._lock:
-            self._last = _Slot(rules, context, segments)
+            last = self._last
+        return {} if last is None else last.members
+
+    def store(self, rules: RuleSet, context: tuple[object, ...], segments: dict[Key, tuple[int, Segment]],
+              members: dict[str, frozenset[str]]) -> None:  # fmt: skip
+        with self._lock:
+            self._last = _Slot(rules, context, segments, members)
 
     def clear(self) -> None:
         self.parses.clear()
