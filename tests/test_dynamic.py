@@ -213,6 +213,14 @@ def test_getattr_with_a_literal_is_the_attribute(convert: Convert) -> None:
     assert "class Conv2d(paddle.nn.Conv2D):" in out.code
 
 
+def test_a_called_getattr_default_stays_one_operand(convert: Convert) -> None:
+    """vit-pytorch's AVX2 probe: the default a getattr becomes is called, so a lambda needs its
+    parentheses (`lambda: False()` would bind the call inside and leave a truthy lambda)."""
+    out = convert("import torch\navx2 = getattr(torch.cpu, '_is_avx2_supported', lambda: False)()\n")
+    assert out.code.endswith("avx2 = (lambda: False)()\n")
+    assert convert(out.code).code == out.code
+
+
 def test_getattr_of_a_name_paddleport_cannot_map_stays(convert: Convert) -> None:
     out = convert("import torch\nf = getattr(torch, 'compile')\n")
     assert out.code == "import torch\nf = getattr(torch, 'compile')\n"

@@ -103,6 +103,12 @@ def _plain(node: cst.BaseExpression) -> bool:
     return False
 
 
+# expressions that stay one operand wherever the getattr(...) they replace stood (called, indexed, ...)
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.ConcatenatedString,
+          cst.FormattedString, cst.Integer, cst.Float, cst.Imaginary, cst.List, cst.Tuple, cst.Dict, cst.Set,
+          cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Ellipsis)
+
+
 def lookup(use: Use, span: str, rules: RuleSet) -> Result:
     """``hasattr``/``getattr``/``dir`` on a torch module, its ``__dict__``, ``'x' in dir(M)``, or a
     torch version check."""
@@ -129,7 +135,10 @@ def lookup(use: Use, span: str, rules: RuleSet) -> Result:
         new = node.with_changes(args=[target, *node.args[1:]])
         return _runtime(use.api, rules, code_of(new))
     if node.func.value == "getattr":  # with a default, and nothing in Paddle
-        default = code_of(node.args[2].value)
+        value = node.args[2].value
+        default = code_of(value)
+        if not isinstance(value, _ATOMS) and not value.lpar:  # `getattr(M, 'f', lambda: False)()`
+            default = f"({default})"
         return default, Tier.REVIEW, (
             f"`{use.api}` has no Paddle conversion, so the converted program sees it as missing: "
             f"getattr(...) → {default} — review: the code path for a torch without it is taken"

@@ -374,6 +374,60 @@ def reset_parameters(layer):
     if getattr(layer, "bias", None) is not None:
         layer.bias.set_value(paddle.uniform(layer.bias.shape, dtype=layer.bias.dtype, min=-bound, max=bound))
 ''', ()),
+    "BlockMask": ('''
+class BlockMask:
+    """torch's flex-attention BlockMask, dense: the boolean mask [B, H, Q_LEN, KV_LEN] its mask_mod gives
+    (torch's block-sparse layout is a speed-up of the same mask)."""
+
+    def __init__(self, mask, mask_mod):
+        self.mask, self.mask_mod = mask, mask_mod
+        self.shape = tuple(mask.shape)
+
+    def to_dense(self):
+        return self.mask.astype("int32")
+''', ()),
+    "create_block_mask": ('''
+@staticmethod
+def create_block_mask(mask_mod, B, H, Q_LEN, KV_LEN, device="cuda", BLOCK_SIZE=128, _compile=False):
+    """torch's create_block_mask: mask_mod evaluated once on broadcast index tensors (it is elementwise,
+    as torch's vmap requires), a batch or head count of None meaning 1."""
+    B, H = 1 if B is None else B, 1 if H is None else H
+    b = paddle.arange(B).reshape([-1, 1, 1, 1])
+    h = paddle.arange(H).reshape([1, -1, 1, 1])
+    q = paddle.arange(Q_LEN).reshape([1, 1, -1, 1])
+    kv = paddle.arange(KV_LEN).reshape([1, 1, 1, -1])
+    mask = paddle.broadcast_to(paddle.to_tensor(mask_mod(b, h, q, kv)).astype("bool"), [B, H, Q_LEN, KV_LEN])
+    return _paddleport_vision.BlockMask(mask, mask_mod)
+''', ("BlockMask",)),
+    "flex_attention": ('''
+@staticmethod
+def flex_attention(query, key, value, score_mod=None, block_mask=None, scale=None, enable_gqa=False,
+                   return_lse=False, kernel_options=None, *, return_aux=None):
+    """torch's flex_attention, computed densely: softmax(score_mod(q @ k^T * scale)) masked by the block
+    mask, @ v; rows with every key masked give zeros (and a log-sum-exp of -inf), as torch's do."""
+    b, hq, lq, e = query.shape
+    hkv, lkv = key.shape[1], key.shape[2]
+    if hq != hkv:
+        if not enable_gqa:
+            raise ValueError("query and key/value head counts differ: pass enable_gqa=True")
+        key = paddle.repeat_interleave(key, hq // hkv, axis=1)
+        value = paddle.repeat_interleave(value, hq // hkv, axis=1)
+    scale = e ** -0.5 if scale is None else scale
+    scores = paddle.matmul(query.astype("float32"), key.astype("float32"), transpose_y=True) * scale
+    if score_mod is not None:
+        index = [paddle.arange(n).reshape([-1 if i == axis else 1 for i in range(4)])
+                 for axis, n in enumerate((b, hq, lq, lkv))]
+        scores = score_mod(scores, *index)
+    if block_mask is not None:
+        mask = paddle.broadcast_to(block_mask.mask, scores.shape)
+        scores = paddle.where(mask, scores, paddle.full_like(scores, float("-inf")))
+    lse = paddle.logsumexp(scores, axis=-1)
+    weights = paddle.exp(scores - paddle.where(paddle.isinf(lse), paddle.zeros_like(lse), lse).unsqueeze(-1))
+    out = paddle.matmul(weights, value.astype("float32")).astype(query.dtype)
+    if return_aux is not None and getattr(return_aux, "lse", False):
+        return out, type("AuxOutput", (), {"lse": lse, "max_scores": paddle.max(scores, axis=-1)})()
+    return (out, lse) if return_lse else out
+''', ()),
     "layer_to": ('''
 @staticmethod
 def layer_to(layer, *args, **kwargs):
