@@ -87,3 +87,12 @@ def test_a_torch_function_reached_through_the_module_itself_gives_a_tensor(shipp
         """), shipped_rules)
     (use,) = [u for u in analysis.uses if u.api == "torch.Tensor.reshape"]
     assert use.confidence >= Confidence.MEDIUM
+
+
+def test_a_call_with_more_arguments_than_the_tensor_method_takes_is_not_a_tensor_call(
+        shipped_rules: RuleSet) -> None:  # fmt: skip
+    """d2l's `metric.add(loss, n, acc)` (an Accumulator) cannot be Tensor.add(other): not reported;
+    the same call on a known tensor still is (torch would refuse it too)."""
+    text = "import torch\n\ndef f(metric, x):\n    metric.add(1.0, 2, 3)\n    y = torch.ones(2)\n    y.add(1, 2)\n"
+    apis = [(u.api, text[u.start:u.end]) for u in analyze(text, shipped_rules).uses if u.api == "torch.Tensor.add"]
+    assert apis == [("torch.Tensor.add", "y.add(1, 2)")]

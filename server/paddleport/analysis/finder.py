@@ -209,6 +209,15 @@ def _str_method_call(node: ast.Call, func: ast.Attribute, rule: Rule) -> bool:
     return any(p.default is None and p.kind is ParamKind.POSITIONAL for p in rule.signature.params)
 
 
+def _too_many_positional(node: ast.Call, rule: Rule) -> bool:
+    """The call passes more positional arguments than torch's method takes: `metric.add(a, b, c)`
+    on d2l's Accumulator is not ``Tensor.add(other)``, so the receiver is not a tensor."""
+    sig = rule.signature
+    if sig is None or sig.var_positional is not None or any(isinstance(a, ast.Starred) for a in node.args):
+        return False
+    return len(node.args) > len(sig.positional)
+
+
 def _is_text(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
@@ -1075,6 +1084,8 @@ class _Finder:
         else:
             conf = self._tensor_conf(func.value, scope)
         if not conf:
+            if _too_many_positional(node, rule):
+                return
             conf = Confidence.LOW if func.attr in AMBIGUOUS_METHODS else Confidence.MEDIUM
         start, end = self.src.node_span(node)
         fend = self.src.offset(func.end_lineno or node.lineno, func.end_col_offset or 0)
