@@ -1343,6 +1343,8 @@ class _Finder:
             bases: list[str] = []
             for base in cls.bases:
                 typ = self._class_type(base, scope)
+                if typ == ot.OPTIMIZER and self._helper_base(typ):
+                    typ = ot.HELPER_OPTIMIZER
                 if typ is not None:
                     bases.append(typ)
             self.facts.bases[ot.LOCAL + cls.name] = tuple(bases)
@@ -1374,6 +1376,11 @@ class _Finder:
             for name in [n for n, t in attrs.items() if not t]:
                 del attrs[name]
         self.facts.changed()
+
+    def _helper_base(self, api: str) -> bool:
+        """A subclass of ``api`` derives from a helper written into the file with torch's API."""
+        rule = self.rules.get(api)
+        return rule is not None and rule.converts and rule.paddle is None and rule.transform == "vision_helper"
 
     def _class_type(self, node: ast.expr, scope: Scope) -> str | None:
         """The instance type named by a class expression (``nn.Linear``, ``Net``), if known."""

@@ -187,6 +187,11 @@ class Planner:
                 "in a project rule folder (see `paddleport rules show`)"
             )
         if rule.type_check is not None and use.kind is UseKind.TYPE_CHECK and not use.via_alias:
+            helper = _helper_for_value(replace(use, kind=UseKind.BASE), rule)
+            if helper is not None:  # Paddle's own class and the helper that subclasses of torch's become
+                return f"({rule.type_check}, {helper})", Tier.EXACT, (
+                    f"{rule.api} → ({rule.type_check}, {helper}) (an isinstance test: Paddle's class, and "
+                    "the helper written into the file for torch-style subclasses)")
             return rule.type_check, Tier.EXACT, (
                 f"{rule.api} → {rule.type_check} (an isinstance test; subclassing it is a manual port)")
         if not rule.converts:
@@ -564,12 +569,13 @@ _VALUE_HELPERS = {"data_loader": "DataLoader"}
 
 def _helper_for_value(use: Use, rule: Rule) -> str | None:
     """The helper a torchvision callable used as a value (passed, stored, subclassed, tested with
-    isinstance) becomes: right only when its calls keep torchvision's arguments unchanged."""
-    if use.kind not in (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK) or use.via_alias:
+    isinstance, named in an annotation) becomes: right only when its calls keep torchvision's
+    arguments unchanged."""
+    if use.kind not in (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK, UseKind.ANNOTATION) or use.via_alias:
         return None
     if rule.transform in _VALUE_HELPERS:  # isinstance tests keep the Paddle class the helper subclasses
         helper = _VALUE_HELPERS[rule.transform]
-        return None if use.kind is UseKind.TYPE_CHECK else f"{helpers.VISION}.{helper}"
+        return None if use.kind in (UseKind.TYPE_CHECK, UseKind.ANNOTATION) else f"{helpers.VISION}.{helper}"
     if rule.transform not in _HELPER_CALLS or rule.paddle is not None:
         return None
     if (rule.rename or rule.drop or rule.drop_review or rule.pack or rule.values or rule.defaults
