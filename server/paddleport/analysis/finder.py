@@ -491,6 +491,8 @@ class _Finder:
             if a.annotation is not None:
                 if self._is_tensor_annotation(a.annotation, scope):
                     inner.tensors[a.arg] = Confidence.HIGH
+                elif self._is_tensor_list_annotation(a.annotation, scope):
+                    inner.tensor_lists.add(a.arg)
                 else:
                     typ = self._class_type(a.annotation, scope)
                     if typ is not None and inner.binds.get(a.arg) == 1:
@@ -1094,6 +1096,20 @@ class _Finder:
 
     # -- tensor inference ----------------------------------------------------
 
+    def _is_tensor_list_annotation(self, node: ast.expr, scope: Scope) -> bool:
+        """`List[torch.Tensor]`, `Sequence[Tensor]`, `list[Tensor]`, `Tuple[Tensor, ...]` (optim's functional
+        signatures): indexing it gives a tensor."""
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute))):
+            return False
+        name = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
+        item = node.slice
+        if name in ("Tuple", "tuple") and isinstance(item, ast.Tuple) and len(item.elts) == 2 \
+                and isinstance(item.elts[1], ast.Constant) and item.elts[1].value is Ellipsis:  # fmt: skip
+            item = item.elts[0]
+        elif name not in ("List", "list", "Sequence", "MutableSequence"):
+            return False
+        return self._is_tensor_annotation(item, scope)
+
     def _is_tensor_annotation(self, node: ast.expr, scope: Scope) -> bool:
         """`torch.Tensor`, also `Optional[torch.Tensor]` and `torch.Tensor | None` (used, it is a tensor)."""
         if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute)):
@@ -1157,6 +1173,18 @@ class _Finder:
                             scope.tensors[name] = conf
         self._infer_objects(scope)
 
+    @staticmethod
+    def _tensor_list(name: str, scope: Scope) -> bool:
+        """``name`` is, where it is read, a parameter annotated as a list of tensors."""
+        s: Scope | None = scope
+        while s is not None:
+            if name in s.tensor_lists:
+                return True
+            if name in s.locals or name in s.tensors:
+                return False
+            s = s.parent
+        return False
+
     def _tensor_conf(self, node: ast.expr, scope: Scope) -> int:
         """How sure we are that ``node`` evaluates to a tensor (0: no idea)."""
         t = type(node)
@@ -1218,7 +1246,10 @@ class _Finder:
         if t is ast.UnaryOp:
             return self._tensor_conf(node.operand, scope)  # type: ignore[attr-defined]
         if t is ast.Subscript:
-            return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is ast.Name and type(node.slice) is not ast.Slice and self._tensor_list(value.id, scope):  # type: ignore[attr-defined]
+                return Confidence.MEDIUM  # `exp_avgs[i]` of `exp_avgs: List[Tensor]`
+            return self._tensor_conf(value, scope)
         if (t is ast.Attribute and self.class_tensors and isinstance(node.value, ast.Name)  # type: ignore[attr-defined]
                 and node.value.id == "self" and node.attr in self.class_tensors[-1]):  # type: ignore[attr-defined]
             return Confidence.MEDIUM
