@@ -156,3 +156,38 @@ def test_state_dict_format_groups_and_errors_are_torchs(runs: tuple[dict, dict, 
     for key in ("groups", "indices", "state_keys", "lr_after_load", "grad_none", "is_optimizer", "errors"):
         assert got[key] == want[key], key
     assert want["grad_none"] is True and want["is_optimizer"] is True and len(want["errors"]) == 2
+
+
+STEP_COUNTS = dedent('''
+    from typing import List
+
+    import torch
+    from torch import Tensor
+
+
+    def count(state_steps: List[Tensor], lrs: List[float]) -> None:
+        """Step counters as torch's functional optimizers keep them: items of a list, updated in place."""
+        for i, lr in enumerate(lrs):
+            step_t = state_steps[i]
+            step_t += 1
+            step_t *= lr
+        for s in state_steps:
+            s -= 0.5
+    ''')
+
+
+def test_a_list_items_augmented_assignment_writes_into_the_list(shipped_planner: Planner, tmp_path: Path) -> None:
+    """torch's `step_t += 1` changes the tensor the list holds; Paddle's `+=` would bind a new one."""
+    conversion = convert_source(STEP_COUNTS, shipped_planner)
+    assert "paddle.assign(step_t + 1, step_t)" in conversion.code
+    assert "paddle.assign(s - 0.5, s)" in conversion.code
+    assert convert_source(conversion.code, shipped_planner).code == conversion.code
+    (tmp_path / "steps.py").write_text(STEP_COUNTS)
+    torch_run = run_without_torch("import torch, steps\nxs = [torch.tensor(0.), torch.tensor(2.)]\n"
+                                  "steps.count(xs, [2.0, 3.0])\nprint([float(x) for x in xs])", tmp_path, block=False)
+    assert torch_run.returncode == 0, torch_run.stderr
+    (tmp_path / "steps.py").write_text(conversion.code)
+    paddle_run = run_without_torch("import paddle, steps\nxs = [paddle.to_tensor(0.), paddle.to_tensor(2.)]\n"
+                                   "steps.count(xs, [2.0, 3.0])\nprint([float(x) for x in xs])", tmp_path)
+    assert paddle_run.returncode == 0, paddle_run.stderr
+    assert json.loads(torch_run.stdout) == json.loads(paddle_run.stdout.splitlines()[-1]) == [1.5, 8.5]

@@ -302,9 +302,25 @@ _TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 _LOOKUPS = frozenset({"getattr", "hasattr", "dir"})
 FACTORY_KWARGS_API = "factory_kwargs"  # the `api` of a device/dtype dict's use (no torch name)
 PROMOTE_API = "type_promotion"  # the `api` of a PROMOTE use (an operand to cast)
+INPLACE_API = "inplace_assignment"  # the `api` of an INPLACE use (`x += v` that torch runs in place)
+_INPLACE_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 # calls whose result is already an operand cast for promotion (converted code, or by hand)
 _CAST_CALLS = frozenset({"astype", "promote", "cast"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _plain_value(node: ast.expr) -> bool:
+    """Numbers, names and attribute chains, and arithmetic of them: no call, so no torch use inside."""
+    t = type(node)
+    if t is ast.Constant:
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)  # type: ignore[attr-defined]
+    if t is ast.Name or t is ast.Attribute:
+        return dotted(node) is not None
+    if t is ast.UnaryOp:
+        return _plain_value(node.operand)  # type: ignore[attr-defined]
+    if t is ast.BinOp:
+        return _plain_value(node.left) and _plain_value(node.right)  # type: ignore[attr-defined]
+    return False
 
 
 class _Finder:
@@ -365,6 +381,8 @@ class _Finder:
             operands = [node.left, *node.comparators]  # type: ignore[attr-defined]
             if any(_is_type_of(n) for n in operands):
                 self.compared.update(id(n) for n in operands)
+        if t is ast.AugAssign and self._imports_torch:
+            self._inplace(node, scope)  # type: ignore[arg-type]
         if (t is ast.AugAssign or t is ast.Assign) and self._imports_torch:
             for target in (node.targets if t is ast.Assign else [node.target]):  # type: ignore[attr-defined]
                 if (type(target) is ast.Subscript and type(target.value) is ast.Attribute
@@ -1273,6 +1291,28 @@ class _Finder:
         return 0
 
     # -- type promotion --------------------------------------------------------
+
+    def _inplace(self, node: ast.AugAssign, scope: Scope) -> None:
+        """An ``INPLACE`` use on ``x += v`` where ``x`` is an item of a ``List[Tensor]`` parameter
+        (``step_t = state_steps[i]``, ``for step_t in state_steps``), as optimizers count their steps:
+        torch adds in place, so the list's tensor changes; Paddle's ``+=`` binds a new tensor to ``x``
+        and the list keeps the old one. Only a plain value (names, numbers, arithmetic of them), so no
+        other use lies inside the statement."""
+        target = node.target
+        if type(target) is not ast.Name or not isinstance(node.op, _INPLACE_OPS) or not _plain_value(node.value):
+            return
+        name = target.id
+        if scope.binds.get(name, 0) - scope.augmented.get(name, 0) != 1:
+            return
+        item = any(name in names and type(value) is ast.Subscript and type(value.value) is ast.Name
+                   and type(value.slice) is not ast.Slice and self._tensor_list(value.value.id, scope)
+                   for names, value in scope.assigns)  # fmt: skip
+        looped = any(type(t) is ast.Name and t.id == name and type(it) is ast.Name and self._tensor_list(it.id, scope)
+                     for t, it in scope.loops)  # fmt: skip
+        if not (item or looped):
+            return
+        start, end = self.src.node_span(node)
+        self.uses.append(Use(INPLACE_API, None, UseKind.INPLACE, start, end, start, end))
 
     def _promotion(self, node: ast.BinOp | ast.Compare | ast.AugAssign, scope: Scope) -> None:
         """A ``PROMOTE`` use on the operand of ``node`` that torch would promote to the other's

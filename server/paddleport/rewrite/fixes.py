@@ -168,6 +168,8 @@ class Planner:
             return dynamic.factory_kwargs(span)
         if use.kind is UseKind.PROMOTE:
             return promotion(use, span)
+        if use.kind is UseKind.INPLACE:
+            return inplace_assignment(span)
         if use.kind is UseKind.LOOKUP:
             try:
                 return dynamic.lookup(use, span, self.rules)
@@ -553,6 +555,28 @@ def promotion(use: Use, span: str) -> tuple[str | None, Tier, str]:
     return f"{operand}.astype({target})", Tier.EXACT, (
         f"`{short}` is an integer tensor meeting a floating one: torch promotes it to `{target}`, "
         "Paddle raises — cast as torch does")
+
+
+_AUG_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def inplace_assignment(span: str) -> tuple[str | None, Tier, str]:
+    """``step_t += 1`` → ``paddle.assign(step_t + 1, step_t)``: written into the same tensor, as torch's
+    ``+=`` does, so the list holding it sees the new value (Paddle's ``+=`` binds a new tensor)."""
+    try:
+        node = ast.parse(span.strip()).body[0]
+    except (SyntaxError, IndexError, RecursionError):
+        return None, Tier.MANUAL, "an in-place `op=` could not be read"
+    if not isinstance(node, ast.AugAssign) or not isinstance(node.target, ast.Name) or type(node.op) not in _AUG_OPS:
+        return None, Tier.MANUAL, "an in-place `op=` could not be read"
+    name = node.target.id
+    value = ast.get_source_segment(span.strip(), node.value) or ast.unparse(node.value)
+    operand = value if isinstance(node.value, (ast.Name, ast.Attribute, ast.Constant)) else f"({value})"
+    op = _AUG_OPS[type(node.op)]
+    return f"paddle.assign({name} {op} {operand}, {name})", Tier.EXACT, (
+        f"`{name} {op}= ...` on an item of a list of tensors: torch writes it in place, so the list sees "
+        f"the new value; Paddle's `{op}=` binds a new tensor to `{name}` — written into the same tensor "
+        "with paddle.assign")
 
 
 def _short(text: str) -> str:
