@@ -77,8 +77,8 @@ def run_side(side: str, names: list[str], work: Path, timm_dir: Path) -> dict[st
         todo = [n for n in names if n not in rows]
         if not todo:
             return rows
-        proc = subprocess.run([sys.executable, str(ROOT / "bench" / "optim_worker.py"), side, str(work), *todo],
-                              capture_output=True, text=True, env=python_env(*paths), timeout=3600)  # fmt: skip
+        cmd = [sys.executable, str(ROOT / "bench" / "optim_worker.py"), side, str(work), *todo]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=python_env(*paths), timeout=3600)
         if log.exists():
             for line in log.read_text(encoding="utf-8").splitlines():
                 row = json.loads(line)
@@ -102,8 +102,8 @@ def compare(name: str, work: Path) -> tuple[bool, float]:
 
 
 def list_names() -> list[str]:
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "optim_worker.py"), "list"], capture_output=True,
-                          text=True, env=python_env(pip_download(TIMM)), check=True)  # fmt: skip
+    cmd = [sys.executable, str(ROOT / "bench" / "optim_worker.py"), "list"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=python_env(pip_download(TIMM)), check=True)
     names: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
     return names
 
@@ -115,7 +115,8 @@ def cause(row: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--opts", nargs="*", default=None)
     parser.add_argument("--no-convert", action="store_true", help="reuse build/optim/timm or build/zoo/timm")
     parser.add_argument("--json", type=Path, default=RESULTS / "optim.json")
@@ -124,8 +125,8 @@ def main() -> int:
     timm_dir, summary = converted_timm(reuse=args.no_convert)
     torch_files = [f["path"] for f in summary.get("torch_files", [])]
     optim_torch = [p for p in torch_files if "/optim/" in p]
-    print(f"timm converted ({timm_dir.name}): {summary['files']} files, {len(torch_files)} still import torch "
-          f"({len(optim_torch)} in timm/optim)")  # fmt: skip
+    print(f"timm converted ({timm_dir.name}): {summary['files']} files, {len(torch_files)} still import "
+          f"torch ({len(optim_torch)} in timm/optim)")  # fmt: skip
     work = OUT / "run"
     work.mkdir(parents=True, exist_ok=True)
     initial(work)
@@ -153,11 +154,13 @@ def main() -> int:
         print(f"  {n:16s} import {int(row['import'])} steps {row['steps']}/{row['torch_steps']} {mark}{diff}"
               + (f"  [{row.get('stage')}] {row['error'][:110]}" if row.get("error") else ""))  # fmt: skip
     total = len(rows)
-    counts = {"total": total, "import": sum(r["import"] for r in rows), "create": sum(r["create"] for r in rows),
-              "steps": sum(r["steps"] == 5 for r in rows), "match": sum(r["match"] for r in rows),
+    counts = {"total": total, "import": sum(r["import"] for r in rows),
+              "create": sum(r["create"] for r in rows), "steps": sum(r["steps"] == 5 for r in rows),
+              "match": sum(r["match"] for r in rows),
               "torch_steps": sum(r["torch_steps"] == 5 for r in rows)}  # fmt: skip
-    print(f"{total} optimizers: import {counts['import']}, create {counts['create']}, 5 steps {counts['steps']}, "
-          f"match torch {counts['match']} = {counts['match'] / total:.0%} (rtol {RTOL}, atol {ATOL}; "
+    print(f"{total} optimizers: import {counts['import']}, create {counts['create']}, "
+          f"5 steps {counts['steps']}, match torch {counts['match']} = {counts['match'] / total:.0%} "
+          f"(rtol {RTOL}, atol {ATOL}; "
           f"torch itself stepped {counts['torch_steps']}; {wall:.0f} s)")  # fmt: skip
     groups: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
     for r in rows:
@@ -168,7 +171,8 @@ def main() -> int:
         print(f"       e.g. {members[0]['opt']}: {members[0].get('where', '')[:150]}")
         print(f"       {', '.join(m['opt'] for m in members[:12])}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"convert": {k: summary.get(k) for k in ("files", "found", "manual", "rate")},
+    convert_counts = {k: summary.get(k) for k in ("files", "found", "manual", "rate")}
+    args.json.write_text(json.dumps({"convert": convert_counts,
                                      "torch_files": torch_files, "optimizers": rows, "counts": counts,
                                      "rtol": RTOL, "atol": ATOL, "wall_s": round(wall, 1)}, indent=1),
                          encoding="utf-8")  # fmt: skip

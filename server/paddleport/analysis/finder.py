@@ -1265,7 +1265,9 @@ class _Finder:
             return self._tensor_conf(node.operand, scope)  # type: ignore[attr-defined]
         if t is ast.Subscript:
             value = node.value  # type: ignore[attr-defined]
-            if type(value) is ast.Name and type(node.slice) is not ast.Slice and self._tensor_list(value.id, scope):  # type: ignore[attr-defined]
+            index = node.slice  # type: ignore[attr-defined]
+            listed = type(value) is ast.Name and self._tensor_list(value.id, scope)
+            if listed and type(index) is not ast.Slice:
                 return Confidence.MEDIUM  # `exp_avgs[i]` of `exp_avgs: List[Tensor]`
             return self._tensor_conf(value, scope)
         if (t is ast.Attribute and self.class_tensors and isinstance(node.value, ast.Name)  # type: ignore[attr-defined]
@@ -1299,7 +1301,8 @@ class _Finder:
         and the list keeps the old one. Only a plain value (names, numbers, arithmetic of them), so no
         other use lies inside the statement."""
         target = node.target
-        if type(target) is not ast.Name or not isinstance(node.op, _INPLACE_OPS) or not _plain_value(node.value):
+        if (type(target) is not ast.Name or not isinstance(node.op, _INPLACE_OPS)
+                or not _plain_value(node.value)):  # fmt: skip
             return
         name = target.id
         if scope.binds.get(name, 0) - scope.augmented.get(name, 0) != 1:
@@ -1307,8 +1310,8 @@ class _Finder:
         item = any(name in names and type(value) is ast.Subscript and type(value.value) is ast.Name
                    and type(value.slice) is not ast.Slice and self._tensor_list(value.value.id, scope)
                    for names, value in scope.assigns)  # fmt: skip
-        looped = any(type(t) is ast.Name and t.id == name and type(it) is ast.Name and self._tensor_list(it.id, scope)
-                     for t, it in scope.loops)  # fmt: skip
+        looped = any(type(t) is ast.Name and t.id == name and type(it) is ast.Name
+                     and self._tensor_list(it.id, scope) for t, it in scope.loops)  # fmt: skip
         if not (item or looped):
             return
         start, end = self.src.node_span(node)
@@ -1451,7 +1454,8 @@ class _Finder:
     def _helper_base(self, api: str) -> bool:
         """A subclass of ``api`` derives from a helper written into the file with torch's API."""
         rule = self.rules.get(api)
-        return rule is not None and rule.converts and rule.paddle is None and rule.transform == "vision_helper"
+        return (rule is not None and rule.converts and rule.paddle is None
+                and rule.transform == "vision_helper")  # fmt: skip
 
     def _class_type(self, node: ast.expr, scope: Scope) -> str | None:
         """The instance type named by a class expression (``nn.Linear``, ``Net``), if known."""

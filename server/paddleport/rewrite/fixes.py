@@ -567,7 +567,8 @@ def inplace_assignment(span: str) -> tuple[str | None, Tier, str]:
         node = ast.parse(span.strip()).body[0]
     except (SyntaxError, IndexError, RecursionError):
         return None, Tier.MANUAL, "an in-place `op=` could not be read"
-    if not isinstance(node, ast.AugAssign) or not isinstance(node.target, ast.Name) or type(node.op) not in _AUG_OPS:
+    if (not isinstance(node, ast.AugAssign) or not isinstance(node.target, ast.Name)
+            or type(node.op) not in _AUG_OPS):  # fmt: skip
         return None, Tier.MANUAL, "an in-place `op=` could not be read"
     name = node.target.id
     value = ast.get_source_segment(span.strip(), node.value) or ast.unparse(node.value)
@@ -591,11 +592,14 @@ _HELPER_CALLS = frozenset({"vision_helper", "vision_dataset"})
 _VALUE_HELPERS = {"data_loader": "DataLoader"}
 
 
+_VALUE_KINDS = (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK, UseKind.ANNOTATION)
+
+
 def _helper_for_value(use: Use, rule: Rule) -> str | None:
     """The helper a torchvision callable used as a value (passed, stored, subclassed, tested with
     isinstance, named in an annotation) becomes: right only when its calls keep torchvision's
     arguments unchanged."""
-    if use.kind not in (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK, UseKind.ANNOTATION) or use.via_alias:
+    if use.kind not in _VALUE_KINDS or use.via_alias:
         return None
     if rule.transform in _VALUE_HELPERS:  # isinstance tests keep the Paddle class the helper subclasses
         helper = _VALUE_HELPERS[rule.transform]

@@ -748,8 +748,8 @@ class Optimizer:
         self.state = collections.defaultdict(dict)
         self.param_groups = []
         if isinstance(params, paddle.Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
-                            f"but got {type(params).__name__}")
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
+                            f"dicts, but got {type(params).__name__}")
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
@@ -782,18 +782,21 @@ class Optimizer:
         if isinstance(params, paddle.Tensor):
             param_group["params"] = [params]
         elif isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
-                            "of tensors in sets will change between runs. Please use a list instead.")
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list "
+                            "instead.")
         else:
             param_group["params"] = list(params)
         for param in param_group["params"]:
             if not isinstance(param, paddle.Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(param).__name__}")
             if not self.defaults.get("differentiable", None) and not param.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is _paddleport_vision.required and name not in param_group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+                raise ValueError("parameter group didn't specify a value of required optimization parameter "
+                                 f"{name}")
             param_group.setdefault(name, default)
         if len({id(p) for p in param_group["params"]}) != len(param_group["params"]):
             import warnings
@@ -842,7 +845,7 @@ class Optimizer:
                           itertools.chain.from_iterable(g["params"] for g in groups)))
 
         def cast(param, value, key=None):
-            if isinstance(value, paddle.Tensor):  # torch: floating state takes the parameter's dtype, not 'step'
+            if isinstance(value, paddle.Tensor):  # torch: floating state takes the param's dtype, not 'step'
                 if key != "step" and param.is_floating_point() and value.dtype != param.dtype:
                     return value.astype(param.dtype)
                 return value
@@ -872,7 +875,8 @@ def _default_to_fused_or_foreach(params, differentiable, use_fused=False):
     "_get_capturable_supported_devices": ('''
 @staticmethod
 def _get_capturable_supported_devices(supports_xla=True):
-    """torch.optim.optimizer._get_capturable_supported_devices: the device types torch allows capturable=True on."""
+    """torch.optim.optimizer._get_capturable_supported_devices: the device types where torch allows
+    capturable=True."""
     return ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if supports_xla else [])
 ''', ()),
     "solve_triangular": ('''
