@@ -175,10 +175,13 @@ class Planner:
                 return dynamic.lookup(use, span, self.rules)
             except (cst.ParserSyntaxError, RecursionError) as exc:
                 return None, Tier.MANUAL, f"`{use.api}` left as is: could not rewrite ({exc})"
-        if use.kind is UseKind.ANNOTATION and (rule is None or not rule.converts) and "'" not in span:
+        helper_only = rule is not None and rule.paddle is None and rule.transform in _HELPER_CALLS
+        if (use.kind is UseKind.ANNOTATION and (rule is None or not rule.converts or helper_only)
+                and "'" not in span):  # fmt: skip
             # `fmt: F = 'NCHW'` (a module where a type belongs), `opt: torch.optim.Optimizer`
-            # (no Paddle class to name): an annotation takes no part in what the code computes,
-            # so it is written as a string and the import can go.
+            # (no Paddle class to name; a helper class is not written into the file for an
+            # annotation): an annotation takes no part in what the code computes, so it is
+            # written as a string and the import can go.
             what = "a module used as an annotation" if self.rules.is_namespace(use.api) else "an annotation"
             return repr(span), Tier.REVIEW, (
                 f"`{use.api}` is {what} with no Paddle counterpart: quoted, so the file no longer "
@@ -592,18 +595,17 @@ _HELPER_CALLS = frozenset({"vision_helper", "vision_dataset"})
 _VALUE_HELPERS = {"data_loader": "DataLoader"}
 
 
-_VALUE_KINDS = (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK, UseKind.ANNOTATION)
+_VALUE_KINDS = (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK)
 
 
 def _helper_for_value(use: Use, rule: Rule) -> str | None:
     """The helper a torchvision callable used as a value (passed, stored, subclassed, tested with
-    isinstance, named in an annotation) becomes: right only when its calls keep torchvision's
-    arguments unchanged."""
+    isinstance) becomes: right only when its calls keep torchvision's arguments unchanged."""
     if use.kind not in _VALUE_KINDS or use.via_alias:
         return None
     if rule.transform in _VALUE_HELPERS:  # isinstance tests keep the Paddle class the helper subclasses
         helper = _VALUE_HELPERS[rule.transform]
-        return None if use.kind in (UseKind.TYPE_CHECK, UseKind.ANNOTATION) else f"{helpers.VISION}.{helper}"
+        return None if use.kind is UseKind.TYPE_CHECK else f"{helpers.VISION}.{helper}"
     if rule.transform not in _HELPER_CALLS or rule.paddle is not None:
         return None
     if (rule.rename or rule.drop or rule.drop_review or rule.pack or rule.values or rule.defaults
