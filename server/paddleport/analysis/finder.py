@@ -980,6 +980,10 @@ class _Finder:
                 if callee is not None:
                     self.project.add_escape(callee)  # type: ignore[attr-defined]
             return False
+        if type(node) is ast.Name and not isinstance(node.ctx, ast.Load):
+            # `except ImportError: ParamsT = Union[...]`: the name is rebound, not torch's any more
+            # (renaming it would assign to the Paddle name)
+            return True
         rule, api, k = self._resolve(base, tuple(parts[1:]))
         if rule is None and "__dict__" in parts[1:] and self._module_dict(node, parts, base):
             return True
