@@ -191,3 +191,49 @@ def test_a_list_items_augmented_assignment_writes_into_the_list(shipped_planner:
                                    "steps.count(xs, [2.0, 3.0])\nprint([float(x) for x in xs])", tmp_path)
     assert paddle_run.returncode == 0, paddle_run.stderr
     assert json.loads(torch_run.stdout) == json.loads(paddle_run.stdout.splitlines()[-1]) == [1.5, 8.5]
+
+
+FACTORY = dedent('''
+    import json
+    import torch
+
+    OPTIMIZERS = {'adamw': torch.optim.AdamW, 'adam': torch.optim.Adam, 'sgd': torch.optim.SGD}
+
+
+    def create(name, params, **kwargs):
+        return OPTIMIZERS[name](params, **kwargs)  # torch's keywords, wherever the class ends up
+
+
+    w = torch.nn.Parameter(torch.tensor([[0.5, -0.2], [0.1, 0.3], [-0.4, 0.25]]))
+    b = torch.nn.Parameter(torch.tensor([0.05, -0.1]))
+    x = torch.tensor([[1.0, 2.0, -1.0], [0.5, -0.3, 0.8], [-1.2, 0.4, 0.3], [0.7, 0.7, -0.6]])
+    opt = create('adamw', [w, b], lr=0.05, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        loss = ((x @ w + b) ** 2).mean()
+        loss.backward()
+        opt.step()
+    refused = ''
+    try:
+        create('sgd', [w], lr=0.1, momentum=0.9)
+    except TypeError as e:  # Paddle's SGD has no momentum: the adapter says so instead of ignoring it
+        refused = 'momentum' if 'momentum' in str(e) else str(e)
+    print(json.dumps({'w': w.tolist(), 'b': b.tolist(), 'refused': refused}))
+    ''')
+
+
+def test_a_torch_optimizer_class_passed_as_a_value_takes_torchs_keywords(
+        shipped_planner: Planner, tmp_path: Path) -> None:  # fmt: skip
+    """timm's factory registers `opt_class=optim.AdamW` and calls it with torch's keywords."""
+    conversion = convert_source(FACTORY, shipped_planner)
+    assert "'adamw': _paddleport_layers.torch_optim_AdamW" in conversion.code
+    torch_run = run_without_torch(FACTORY, tmp_path, block=False)
+    assert torch_run.returncode == 0, torch_run.stderr
+    paddle_run = run_without_torch(conversion.code, tmp_path)
+    assert paddle_run.returncode == 0, paddle_run.stderr + conversion.code
+    want, got = json.loads(torch_run.stdout), json.loads(paddle_run.stdout.splitlines()[-1])
+    assert want["refused"] == "" and got["refused"] == "momentum"
+    for key in ("w", "b"):
+        flat_a = [v for row in want[key] for v in (row if isinstance(row, list) else [row])]
+        flat_b = [v for row in got[key] for v in (row if isinstance(row, list) else [row])]
+        assert all(abs(p - q) <= 1e-5 + 1e-4 * abs(p) for p, q in zip(flat_a, flat_b, strict=True)), key
