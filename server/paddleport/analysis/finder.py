@@ -366,6 +366,8 @@ _TYPE_CHECKS = frozenset({"isinstance", "issubclass"})
 _LOOKUPS = frozenset({"getattr", "hasattr", "dir"})
 FACTORY_KWARGS_API = "factory_kwargs"  # the `api` of a device/dtype dict's use (no torch name)
 PROMOTE_API = "type_promotion"  # the `api` of a PROMOTE use (an operand to cast)
+INPLACE_API = "inplace_assignment"  # the `api` of an INPLACE use (`x += v` that torch runs in place)
+_INPLACE_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 # calls whose result is already an operand cast for promotion (converted code, or by hand)
 _CAST_CALLS = frozenset({"astype", "promote", "cast"})
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -383,6 +385,20 @@ def _plain(value: object) -> object:
     if isinstance(value, list):
         return tuple(value)
     return value
+
+
+def _plain_value(node: ast.expr) -> bool:
+    """Numbers, names and attribute chains, and arithmetic of them: no call, so no torch use inside."""
+    t = type(node)
+    if t is ast.Constant:
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)  # type: ignore[attr-defined]
+    if t is ast.Name or t is ast.Attribute:
+        return dotted(node) is not None
+    if t is ast.UnaryOp:
+        return _plain_value(node.operand)  # type: ignore[attr-defined]
+    if t is ast.BinOp:
+        return _plain_value(node.left) and _plain_value(node.right)  # type: ignore[attr-defined]
+    return False
 
 
 class _Finder:
@@ -515,6 +531,8 @@ class _Finder:
             operands = [node.left, *node.comparators]  # type: ignore[attr-defined]
             if any(_is_type_of(n) for n in operands):
                 self.compared.update(id(n) for n in operands)
+        if t is ast.AugAssign and self._imports_torch:
+            self._inplace(node, scope)  # type: ignore[arg-type]
         if (t is ast.AugAssign or t is ast.Assign) and self._imports_torch:
             for target in (node.targets if t is ast.Assign else [node.target]):  # type: ignore[attr-defined]
                 if (type(target) is ast.Subscript and type(target.value) is ast.Attribute
@@ -641,6 +659,8 @@ class _Finder:
             if a.annotation is not None:
                 if self._is_tensor_annotation(a.annotation, scope):
                     inner.tensors[a.arg] = Confidence.HIGH
+                elif self._is_tensor_list_annotation(a.annotation, scope):
+                    inner.tensor_lists.add(a.arg)
                 else:
                     typ = self._class_type(a.annotation, scope)
                     if typ is not None and inner.binds.get(a.arg) == 1:
@@ -1114,6 +1134,10 @@ class _Finder:
                 if callee is not None:
                     self.project.add_escape(callee)  # type: ignore[attr-defined]
             return False
+        if type(node) is ast.Name and not isinstance(node.ctx, ast.Load):
+            # `except ImportError: ParamsT = Union[...]`: the name is rebound, not torch's any more
+            # (renaming it would assign to the Paddle name)
+            return True
         rule, api, k = self._resolve(base, tuple(parts[1:]))
         if rule is None and "__dict__" in parts[1:] and self._module_dict(node, parts, base):
             return True
@@ -1248,6 +1272,20 @@ class _Finder:
 
     # -- tensor inference ----------------------------------------------------
 
+    def _is_tensor_list_annotation(self, node: ast.expr, scope: Scope) -> bool:
+        """`List[torch.Tensor]`, `Sequence[Tensor]`, `list[Tensor]`, `Tuple[Tensor, ...]` (optim's functional
+        signatures): indexing it gives a tensor."""
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute))):
+            return False
+        name = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
+        item = node.slice
+        if name in ("Tuple", "tuple") and isinstance(item, ast.Tuple) and len(item.elts) == 2 \
+                and isinstance(item.elts[1], ast.Constant) and item.elts[1].value is Ellipsis:  # fmt: skip
+            item = item.elts[0]
+        elif name not in ("List", "list", "Sequence", "MutableSequence"):
+            return False
+        return self._is_tensor_annotation(item, scope)
+
     def _is_tensor_annotation(self, node: ast.expr, scope: Scope) -> bool:
         """`torch.Tensor`, also `Optional[torch.Tensor]` and `torch.Tensor | None` (used, it is a tensor)."""
         if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Name, ast.Attribute)):
@@ -1311,6 +1349,18 @@ class _Finder:
                             scope.tensors[name] = conf
         self._infer_objects(scope)
 
+    @staticmethod
+    def _tensor_list(name: str, scope: Scope) -> bool:
+        """``name`` is, where it is read, a parameter annotated as a list of tensors."""
+        s: Scope | None = scope
+        while s is not None:
+            if name in s.tensor_lists:
+                return True
+            if name in s.locals or name in s.tensors:
+                return False
+            s = s.parent
+        return False
+
     def _tensor_conf(self, node: ast.expr, scope: Scope) -> int:
         """How sure we are that ``node`` evaluates to a tensor (0: no idea)."""
         t = type(node)
@@ -1372,7 +1422,12 @@ class _Finder:
         if t is ast.UnaryOp:
             return self._tensor_conf(node.operand, scope)  # type: ignore[attr-defined]
         if t is ast.Subscript:
-            return self._tensor_conf(node.value, scope)  # type: ignore[attr-defined]
+            value = node.value  # type: ignore[attr-defined]
+            index = node.slice  # type: ignore[attr-defined]
+            listed = type(value) is ast.Name and self._tensor_list(value.id, scope)
+            if listed and type(index) is not ast.Slice:
+                return Confidence.MEDIUM  # `exp_avgs[i]` of `exp_avgs: List[Tensor]`
+            return self._tensor_conf(value, scope)
         if (t is ast.Attribute and self.class_tensors and isinstance(node.value, ast.Name)  # type: ignore[attr-defined]
                 and node.value.id == "self" and node.attr in self.class_tensors[-1]):  # type: ignore[attr-defined]
             return Confidence.MEDIUM
@@ -1396,6 +1451,29 @@ class _Finder:
         return 0
 
     # -- type promotion --------------------------------------------------------
+
+    def _inplace(self, node: ast.AugAssign, scope: Scope) -> None:
+        """An ``INPLACE`` use on ``x += v`` where ``x`` is an item of a ``List[Tensor]`` parameter
+        (``step_t = state_steps[i]``, ``for step_t in state_steps``), as optimizers count their steps:
+        torch adds in place, so the list's tensor changes; Paddle's ``+=`` binds a new tensor to ``x``
+        and the list keeps the old one. Only a plain value (names, numbers, arithmetic of them), so no
+        other use lies inside the statement."""
+        target = node.target
+        if (type(target) is not ast.Name or not isinstance(node.op, _INPLACE_OPS)
+                or not _plain_value(node.value)):  # fmt: skip
+            return
+        name = target.id
+        if scope.binds.get(name, 0) - scope.augmented.get(name, 0) != 1:
+            return
+        item = any(name in names and type(value) is ast.Subscript and type(value.value) is ast.Name
+                   and type(value.slice) is not ast.Slice and self._tensor_list(value.value.id, scope)
+                   for names, value in scope.assigns)  # fmt: skip
+        looped = any(type(t) is ast.Name and t.id == name and type(it) is ast.Name
+                     and self._tensor_list(it.id, scope) for t, it in scope.loops)  # fmt: skip
+        if not (item or looped):
+            return
+        start, end = self.src.node_span(node)
+        self.uses.append(Use(INPLACE_API, None, UseKind.INPLACE, start, end, start, end))
 
     def _promotion(self, node: ast.BinOp | ast.Compare | ast.AugAssign, scope: Scope) -> None:
         """A ``PROMOTE`` use on the operand of ``node`` that torch would promote to the other's
@@ -1497,6 +1575,8 @@ class _Finder:
             bases: list[str] = []
             for base in cls.bases:
                 typ = self._class_type(base, scope)
+                if typ == ot.OPTIMIZER and self._helper_base(typ):
+                    typ = ot.HELPER_OPTIMIZER
                 if typ is not None:
                     bases.append(typ)
             self.facts.bases[ot.LOCAL + cls.name] = tuple(bases)
@@ -1528,6 +1608,12 @@ class _Finder:
             for name in [n for n, t in attrs.items() if not t]:
                 del attrs[name]
         self.facts.changed()
+
+    def _helper_base(self, api: str) -> bool:
+        """A subclass of ``api`` derives from a helper written into the file with torch's API."""
+        rule = self.rules.get(api)
+        return (rule is not None and rule.converts and rule.paddle is None
+                and rule.transform == "vision_helper")  # fmt: skip
 
     def _class_type(self, node: ast.expr, scope: Scope) -> str | None:
         """The instance type named by a class expression (``nn.Linear``, ``Net``), if known."""

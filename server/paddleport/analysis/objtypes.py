@@ -34,6 +34,10 @@ STR, LIST, DICT, TUPLE, INT, FLOAT, BOOL = (
 )  # fmt: skip
 NDARRAY = "numpy.ndarray"
 LOCAL = "local:"
+# What a class written as `class C(torch.optim.Optimizer)` derives from once converted: the helper with
+# torch's Optimizer API (rewrite/helpers.py), so its instances keep torch's members and no member rule of
+# torch.optim.Optimizer (spelled for Paddle's optimizers: `param_groups` → get_lr()) applies to them.
+HELPER_OPTIMIZER = "paddleport.helpers.Optimizer"
 
 # Parents of torch classes where they are not simply "the namespace's base class"
 # (see :func:`torch_parent`). Private bases are spelled canonically (torch.nn._BatchNorm).

@@ -32,6 +32,8 @@ class Scope:
     defaults: set[str] = field(default_factory=set)  # parameters whose default is a torch class
     locals: set[str] = field(default_factory=set)  # every other name bound here
     tensors: dict[str, int] = field(default_factory=dict)  # name -> Confidence value
+    # parameters annotated as lists of tensors (`grads: List[Tensor]`): their items are tensors
+    tensor_lists: set[str] = field(default_factory=set)
     globals: set[str] = field(default_factory=set)
     modules: set[str] = field(default_factory=set)  # names bound by non-torch imports
     this_module: set[str] = field(default_factory=set)  # `d2l = sys.modules[__name__]`: the module itself

@@ -24,6 +24,9 @@ class UseKind(enum.Enum):
     # rule adds Paddle arguments torch implies (`axis=1`); `statement` holds the body's indentation
     INHERITED_INIT = "inherited_init"
     PROMOTE = "promote"  # `b` in `randn(2) + b` (int64 b): an operand torch promotes and Paddle refuses to
+    # `step_t += 1` where step_t is an item of a `List[Tensor]`: torch writes in place (the list sees
+    # it), Paddle's `+=` binds a new tensor to the name
+    INPLACE = "inplace"
 
 
 class Confidence(enum.IntEnum):

@@ -95,6 +95,21 @@ def is_layer(rule: Rule) -> bool:
             and (rule.paddle or "").startswith("paddle."))  # fmt: skip
 
 
+def is_optimizer(rule: Rule) -> bool:
+    """A torch.optim optimizer class mapped to a paddle.optimizer one (timm's factory registers
+    `opt_class=optim.AdamW` and calls it with torch's keywords)."""
+    short = rule.api.rsplit(".", 1)[-1]
+    return (rule.api == f"torch.optim.{short}" and short[:1].isupper() and short != "Optimizer"
+            and (rule.paddle or "").startswith("paddle.optimizer."))  # fmt: skip
+
+
+def _switched_off(rule: Rule, p: Param) -> bool:
+    """A flag whose only other value is unsupported (``maximize=True``): its default is left to Paddle
+    (which may not take the keyword) and the other value raises."""
+    return p.default in ("False", "True") and f"{p.name}={'True' if p.default == 'False' else 'False'}" in {
+        k.replace(" ", "") for k in rule.unsupported}
+
+
 def member_name(rule: Rule) -> str:
     """``Linear`` for torch.nn.Linear; other modules' classes spell their module out."""
     short = rule.api.rsplit(".", 1)[-1]
@@ -102,16 +117,16 @@ def member_name(rule: Rule) -> str:
 
 
 def member_source(rule: Rule, planner: Planner) -> str | None:
-    """The adapter class for ``rule`` (a layer class), or None when its conversion is not one
-    Paddle class called with mapped arguments."""
+    """The adapter class for ``rule`` (a layer or optimizer class), or None when its conversion is not
+    one Paddle class called with mapped arguments."""
     name = member_name(rule)
     sig = rule.signature
     if (rule.kind is not Kind.CALLABLE or not rule.converts or rule.paddle is None or sig is None
-            or not is_layer(rule) or rule.torch_layout or not rule.changes_arguments
+            or not (is_layer(rule) or is_optimizer(rule)) or rule.torch_layout or not rule.changes_arguments
             or rule.pack or rule.formula
             or not all(_literal(p.default) for p in sig.params)):  # fmt: skip
         return None
-    params = list(sig.params)
+    params = [p for p in sig.params if not _switched_off(rule, p)]
     named = (ParamKind.POSITIONAL, ParamKind.KEYWORD_ONLY)
     required = [p for p in params if p.default is None and p.kind in named]
     guards: list[str] = []

@@ -168,15 +168,20 @@ class Planner:
             return dynamic.factory_kwargs(span)
         if use.kind is UseKind.PROMOTE:
             return promotion(use, span)
+        if use.kind is UseKind.INPLACE:
+            return inplace_assignment(span)
         if use.kind is UseKind.LOOKUP:
             try:
                 return dynamic.lookup(use, span, self.rules)
             except (cst.ParserSyntaxError, RecursionError) as exc:
                 return None, Tier.MANUAL, f"`{use.api}` left as is: could not rewrite ({exc})"
-        if use.kind is UseKind.ANNOTATION and (rule is None or not rule.converts) and "'" not in span:
+        helper_only = rule is not None and rule.paddle is None and rule.transform in _HELPER_CALLS
+        if (use.kind is UseKind.ANNOTATION and (rule is None or not rule.converts or helper_only)
+                and "'" not in span):  # fmt: skip
             # `fmt: F = 'NCHW'` (a module where a type belongs), `opt: torch.optim.Optimizer`
-            # (no Paddle class to name): an annotation takes no part in what the code computes,
-            # so it is written as a string and the import can go.
+            # (no Paddle class to name; a helper class is not written into the file for an
+            # annotation): an annotation takes no part in what the code computes, so it is
+            # written as a string and the import can go.
             what = "a module used as an annotation" if self.rules.is_namespace(use.api) else "an annotation"
             return repr(span), Tier.REVIEW, (
                 f"`{use.api}` is {what} with no Paddle counterpart: quoted, so the file no longer "
@@ -187,6 +192,11 @@ class Planner:
                 "in a project rule folder (see `paddleport rules show`)"
             )
         if rule.type_check is not None and use.kind is UseKind.TYPE_CHECK and not use.via_alias:
+            helper = _helper_for_value(replace(use, kind=UseKind.BASE), rule)
+            if helper is not None:  # Paddle's own class and the helper that subclasses of torch's become
+                return f"({rule.type_check}, {helper})", Tier.EXACT, (
+                    f"{rule.api} → ({rule.type_check}, {helper}) (an isinstance test: Paddle's class, and "
+                    "the helper written into the file for torch-style subclasses)")
             return rule.type_check, Tier.EXACT, (
                 f"{rule.api} → {rule.type_check} (an isinstance test; subclassing it is a manual port)")
         if not rule.converts:
@@ -550,6 +560,29 @@ def promotion(use: Use, span: str) -> tuple[str | None, Tier, str]:
         "Paddle raises — cast as torch does")
 
 
+_AUG_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+
+
+def inplace_assignment(span: str) -> tuple[str | None, Tier, str]:
+    """``step_t += 1`` → ``paddle.assign(step_t + 1, step_t)``: written into the same tensor, as torch's
+    ``+=`` does, so the list holding it sees the new value (Paddle's ``+=`` binds a new tensor)."""
+    try:
+        node = ast.parse(span.strip()).body[0]
+    except (SyntaxError, IndexError, RecursionError):
+        return None, Tier.MANUAL, "an in-place `op=` could not be read"
+    if (not isinstance(node, ast.AugAssign) or not isinstance(node.target, ast.Name)
+            or type(node.op) not in _AUG_OPS):  # fmt: skip
+        return None, Tier.MANUAL, "an in-place `op=` could not be read"
+    name = node.target.id
+    value = ast.get_source_segment(span.strip(), node.value) or ast.unparse(node.value)
+    operand = value if isinstance(node.value, (ast.Name, ast.Attribute, ast.Constant)) else f"({value})"
+    op = _AUG_OPS[type(node.op)]
+    return f"paddle.assign({name} {op} {operand}, {name})", Tier.EXACT, (
+        f"`{name} {op}= ...` on an item of a list of tensors: torch writes it in place, so the list sees "
+        f"the new value; Paddle's `{op}=` binds a new tensor to `{name}` — written into the same tensor "
+        "with paddle.assign")
+
+
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= 40 else text[:37] + "..."
@@ -562,10 +595,13 @@ _HELPER_CALLS = frozenset({"vision_helper", "vision_dataset"})
 _VALUE_HELPERS = {"data_loader": "DataLoader"}
 
 
+_VALUE_KINDS = (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK)
+
+
 def _helper_for_value(use: Use, rule: Rule) -> str | None:
     """The helper a torchvision callable used as a value (passed, stored, subclassed, tested with
     isinstance) becomes: right only when its calls keep torchvision's arguments unchanged."""
-    if use.kind not in (UseKind.REFERENCE, UseKind.BASE, UseKind.TYPE_CHECK) or use.via_alias:
+    if use.kind not in _VALUE_KINDS or use.via_alias:
         return None
     if rule.transform in _VALUE_HELPERS:  # isinstance tests keep the Paddle class the helper subclasses
         helper = _VALUE_HELPERS[rule.transform]

@@ -784,6 +784,169 @@ class DataLoader(paddle.io.DataLoader):
                              **kwargs)
         self.sampler = sampler if sampler is not None else getattr(self.batch_sampler, "sampler", None)
 ''', ()),
+    "required": ('''
+class required:
+    """torch.optim.optimizer.required: the default of an optimizer argument a parameter group must give."""
+''', ()),
+    "Optimizer": ('''
+class Optimizer:
+    """torch.optim.Optimizer over Paddle tensors, for optimizers written as torch's are (a subclass
+    with param_groups, self.state[p] and step under no_grad): groups from an iterable of tensors or
+    of dicts with the defaults filled in, zero_grad, and state_dict/load_state_dict in torch's format
+    (state keyed by parameter index). Paddle's LR schedulers and GradScaler do not drive it."""
+
+    def __init__(self, params, defaults):
+        import collections
+
+        self.defaults = defaults
+        self.state = collections.defaultdict(dict)
+        self.param_groups = []
+        if isinstance(params, paddle.Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or "
+                            f"dicts, but got {type(params).__name__}")
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(dict(param_group))
+        self.defaults.setdefault("differentiable", False)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.defaults.setdefault("differentiable", False)
+
+    def __repr__(self):
+        text = type(self).__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\\nParameter Group {i}\\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    text += f"    {key}: {group[key]}\\n"
+        return text + ")"
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, paddle.Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list "
+                            "instead.")
+        else:
+            param_group["params"] = list(params)
+        for param in param_group["params"]:
+            if not isinstance(param, paddle.Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(param).__name__}")
+            if not self.defaults.get("differentiable", None) and not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is _paddleport_vision.required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required optimization parameter "
+                                 f"{name}")
+            param_group.setdefault(name, default)
+        if len({id(p) for p in param_group["params"]}) != len(param_group["params"]):
+            import warnings
+
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, "
+                          "this will cause an error", stacklevel=3)
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in seen for p in param_group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.clear_gradient(not set_to_none)  # positional: Paddle ignores set_to_zero= by keyword
+
+    def step(self, closure=None):
+        raise NotImplementedError(f"{type(self).__name__} does not define step()")
+
+    def state_dict(self):
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {(index[id(k)] if isinstance(k, paddle.Tensor) else k): v for k, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        import collections
+        import copy
+        import itertools
+
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             "optimizer's group")
+        id_map = dict(zip(itertools.chain.from_iterable(g["params"] for g in saved_groups),
+                          itertools.chain.from_iterable(g["params"] for g in groups)))
+
+        def cast(param, value, key=None):
+            if isinstance(value, paddle.Tensor):  # torch: floating state takes the param's dtype, not 'step'
+                if key != "step" and param.is_floating_point() and value.dtype != param.dtype:
+                    return value.astype(param.dtype)
+                return value
+            if isinstance(value, dict):
+                return {k: cast(param, v, k) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(cast(param, v, key) for v in value)
+            return value
+
+        state = collections.defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                state[id_map[k]] = cast(id_map[k], v)
+            else:
+                state[k] = v
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+        self.__setstate__({"state": state, "param_groups": saved_groups})
+''', ("required",)),
+    "_default_to_fused_or_foreach": ('''
+@staticmethod
+def _default_to_fused_or_foreach(params, differentiable, use_fused=False):
+    """torch.optim.optimizer._default_to_fused_or_foreach: (fused, foreach) is (False, False) where torch has
+    no multi-tensor kernels (CPU), as under Paddle, which has none."""
+    return False, False
+''', ()),
+    "_get_capturable_supported_devices": ('''
+@staticmethod
+def _get_capturable_supported_devices(supports_xla=True):
+    """torch.optim.optimizer._get_capturable_supported_devices: the device types where torch allows
+    capturable=True."""
+    return ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if supports_xla else [])
+''', ()),
+    "solve_triangular": ('''
+@staticmethod
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """torch.linalg.solve_triangular: X with A X = B (left) or X A = B; Paddle solves only from the left,
+    so X A = B is solved as A^T X^T = B^T."""
+    if out is not None:
+        raise ValueError("out=: Paddle writes no output tensor; assign the result instead")
+    if left:
+        return paddle.linalg.triangular_solve(A, B, upper=upper, unitriangular=unitriangular)
+    perm = list(range(B.ndim - 2)) + [B.ndim - 1, B.ndim - 2]
+    X = paddle.linalg.triangular_solve(A, B.transpose(perm), upper=upper, transpose=True,
+                                       unitriangular=unitriangular)
+    return X.transpose(perm)
+''', ()),
     "default_collate": ('''
 @staticmethod
 def default_collate(batch):

@@ -252,12 +252,20 @@ def _only_other(t: TransformInput) -> cst.BaseExpression | None:
     return other
 
 
+# operands that need no parentheses on the right of a binary operator
+_OPERAND_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.Integer, cst.Float)
+
+
 @transform
 def scalar_operator(t: TransformInput) -> cst.BaseExpression:
-    """``x.add(1.5)`` → ``(x + 1.5)``: Paddle's methods want a tensor, operators take numbers."""
-    other = _only_other(t)
-    if other is None:
+    """``x.add(1.5)`` → ``(x + 1.5)``: Paddle's methods want a tensor, operators take numbers. With one
+    operand of unknown kind (``x.add(eps)``, eps a float or a tensor) the operator is right for both."""
+    first = t.rule.signature.params[0].name if t.rule.signature else None
+    other = t.bound.value(first) if first else None
+    if other is None or len(t.bound.by_name) != 1:
         return t.mapped
+    if not (_is_number(other) or isinstance(other, _OPERAND_ATOMS) or other.lpar):
+        other = other.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     name = t.rule.api.rsplit(".", 1)[-1]
     op = _OPERATORS[name]
     left = _receiver(t.original)
@@ -411,9 +419,13 @@ def inplace_via_copy(t: TransformInput) -> cst.BaseExpression:
     """
     assert isinstance(t.mapped, cst.Call)
     receiver = _receiver(t.original)
-    if _has_call(receiver):
-        raise Unconvertible("the receiver would be evaluated twice: assign it to a name first")
     method = t.rule.api.rsplit(".", 1)[-1]
+    if _has_call(receiver):  # `a.lerp(b, w).sign_()`: evaluated once, bound by a lambda
+        if method in _INPLACE_COMPARISONS:
+            raise Unconvertible("the receiver would be evaluated twice: assign it to a name first")
+        value = _method(cst.Name("_x"), _INPLACE_VIA_COPY[method], *_plain(t.mapped.args))
+        bound = code_of(_method(cst.Name("_x"), "copy_", cst.Arg(value=value)))
+        return cst.parse_expression(f"(lambda _x: {bound})({code_of(receiver)})")
     if method in _INPLACE_COMPARISONS:
         other = t.bound.value("other")
         if other is None:

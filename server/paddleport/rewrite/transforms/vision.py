@@ -158,3 +158,15 @@ def data_loader(t: TransformInput) -> cst.BaseExpression:
     if t.bound.value("batch_sampler") is not None and not _is_literal(t.bound.value("batch_sampler"), "None"):
         raise Unconvertible("sampler and batch_sampler together: torch refuses them as well")
     return call.with_changes(func=cst.parse_expression(f"{VISION}.DataLoader"))
+
+
+@transform
+def solve_triangular(t: TransformInput) -> cst.BaseExpression:
+    """``solve_triangular(A, B, upper=u)`` → ``paddle.linalg.triangular_solve(A, B, upper=u)``; with
+    ``left=`` other than a literal True (X A = B, which Paddle does not solve) the helper
+    ``_paddleport_vision.solve_triangular`` takes torch's arguments and solves Aᵀ Xᵀ = Bᵀ."""
+    left = t.bound.value("left")
+    if left is None or _is_literal(left, "True"):
+        return t.mapped
+    assert isinstance(t.original, cst.Call)
+    return t.original.with_changes(func=cst.parse_expression(f"{VISION}.solve_triangular"))
