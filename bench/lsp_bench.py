@@ -250,6 +250,7 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args()
+    args.timm = args.timm.resolve()  # documents are opened by file URI
     root = Path(__file__).resolve().parent
     rows: list[tuple[str, str, str, str]] = []
     numbers: dict[str, Any] = {}
