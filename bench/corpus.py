@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -112,3 +113,9 @@ def first_error_line(text: str) -> str:
         if head and (head.endswith(("Error", "Exception", "Exit", "Interrupt")) or head == "AssertionError"):
             return ln.strip()[:300]
     return lines[-1].strip()[:300] if lines else ""
+
+
+def cause(row: dict[str, Any]) -> str:
+    """A failure's first error line with numbers and quoted names blurred, to group alike failures."""
+    err = re.sub(r"\d+", "N", row.get("error", ""))
+    return re.sub(r"'[^']*'", "'…'", err)[:160]

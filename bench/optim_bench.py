@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import re
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import RESULTS, ROOT, convert, pip_download, python_env, site_packages
+from corpus import RESULTS, ROOT, cause, convert, pip_download, python_env, site_packages
 
 TIMM = "timm==1.0.31"
 OUT = ROOT / "build" / "optim"
@@ -106,12 +105,6 @@ def list_names() -> list[str]:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=python_env(pip_download(TIMM)), check=True)
     names: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
     return names
-
-
-def cause(row: dict[str, Any]) -> str:
-    """A failure's first error line with numbers and quoted names blurred, to group alike failures."""
-    err = re.sub(r"\d+", "N", row.get("error", ""))
-    return re.sub(r"'[^']*'", "'…'", err)[:160]
 
 
 def main() -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import re
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import RESULTS, ROOT, convert, pip_download, python_env, site_packages
+from corpus import RESULTS, ROOT, cause, convert, pip_download, python_env, site_packages
 
 TIMM = "timm==1.0.31"
 OUT = ROOT / "build" / "zoo"
@@ -84,12 +83,6 @@ def run_models(names: list[str], log: Path) -> list[dict[str, Any]]:
             tail = proc.stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
             rows[missing[0]] = {"model": missing[0], "stage": "crash", "error": tail[0][:300]}
     return [rows[n] for n in names]
-
-
-def cause(row: dict[str, Any]) -> str:
-    """A failure's first error line with numbers and quoted names blurred, to group alike failures."""
-    err = re.sub(r"\d+", "N", row.get("error", ""))
-    return re.sub(r"'[^']*'", "'…'", err)[:160]
 
 
 def main() -> int:
