@@ -10,6 +10,7 @@ torch made unimportable by the kernel's own import blocker.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import re
@@ -119,3 +120,15 @@ def cause(row: dict[str, Any]) -> str:
     """A failure's first error line with numbers and quoted names blurred, to group alike failures."""
     err = re.sub(r"\d+", "N", row.get("error", ""))
     return re.sub(r"'[^']*'", "'…'", err)[:160]
+
+
+def print_failures(rows: list[dict[str, Any]], name_key: str) -> None:
+    """The failed rows grouped by :func:`cause`, most common first, with an example and the names."""
+    groups: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+    for r in rows:
+        if r.get("error"):
+            groups[cause(r)].append(r)
+    for text, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        print(f"  {len(members):3d}  [{members[0].get('stage')}] {text}")
+        print(f"       e.g. {members[0][name_key]}: {members[0].get('where', '')[:150]}")
+        print(f"       {', '.join(m[name_key] for m in members[:12])}")

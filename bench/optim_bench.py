@@ -18,7 +18,6 @@ Results: bench/results/optim.json and a summary on stdout.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import RESULTS, ROOT, cause, convert, pip_download, python_env, site_packages
+from corpus import RESULTS, ROOT, convert, pip_download, print_failures, python_env, site_packages
 
 TIMM = "timm==1.0.31"
 OUT = ROOT / "build" / "optim"
@@ -155,14 +154,7 @@ def main() -> int:
           f"5 steps {counts['steps']}, match torch {counts['match']} = {counts['match'] / total:.0%} "
           f"(rtol {RTOL}, atol {ATOL}; "
           f"torch itself stepped {counts['torch_steps']}; {wall:.0f} s)")  # fmt: skip
-    groups: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
-    for r in rows:
-        if r.get("error"):
-            groups[cause(r)].append(r)
-    for text, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        print(f"  {len(members):3d}  [{members[0].get('stage')}] {text}")
-        print(f"       e.g. {members[0]['opt']}: {members[0].get('where', '')[:150]}")
-        print(f"       {', '.join(m['opt'] for m in members[:12])}")
+    print_failures(rows, "opt")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     convert_counts = {k: summary.get(k) for k in ("files", "found", "manual", "rate")}
     args.json.write_text(json.dumps({"convert": convert_counts,

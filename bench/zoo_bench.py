@@ -16,7 +16,6 @@ Results: bench/results/zoo.json and a summary on stdout.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import RESULTS, ROOT, cause, convert, pip_download, python_env, site_packages
+from corpus import RESULTS, ROOT, convert, pip_download, print_failures, python_env, site_packages
 
 TIMM = "timm==1.0.31"
 OUT = ROOT / "build" / "zoo"
@@ -110,14 +109,7 @@ def main() -> int:
     ran = sum(bool(r.get("forward") and r.get("shape_ok") and r.get("finite")) for r in rows)
     print(f"{len(names)} architectures: import {imported}, build {built}, forward ok (shape, finite) {ran} "
           f"= {ran / len(names):.0%}  ({wall:.0f} s)")  # fmt: skip
-    groups: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
-    for r in rows:
-        if r.get("error"):
-            groups[cause(r)].append(r)
-    for text, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        print(f"  {len(members):3d}  [{members[0].get('stage')}] {text}")
-        print(f"       e.g. {members[0]['model']}: {members[0].get('where', '')[:150]}")
-        print(f"       {', '.join(m['model'] for m in members[:12])}")
+    print_failures(rows, "model")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"convert": summary, "models": rows, "wall_s": round(wall, 1),
                                      "counts": {"total": len(names), "import": imported, "build": built,

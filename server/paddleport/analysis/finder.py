@@ -1349,18 +1349,6 @@ class _Finder:
                             scope.tensors[name] = conf
         self._infer_objects(scope)
 
-    @staticmethod
-    def _tensor_list(name: str, scope: Scope) -> bool:
-        """``name`` is, where it is read, a parameter annotated as a list of tensors."""
-        s: Scope | None = scope
-        while s is not None:
-            if name in s.tensor_lists:
-                return True
-            if name in s.locals or name in s.tensors:
-                return False
-            s = s.parent
-        return False
-
     def _tensor_conf(self, node: ast.expr, scope: Scope) -> int:
         """How sure we are that ``node`` evaluates to a tensor (0: no idea)."""
         t = type(node)
@@ -1424,7 +1412,7 @@ class _Finder:
         if t is ast.Subscript:
             value = node.value  # type: ignore[attr-defined]
             index = node.slice  # type: ignore[attr-defined]
-            listed = type(value) is ast.Name and self._tensor_list(value.id, scope)
+            listed = type(value) is ast.Name and scope.is_tensor_list(value.id)
             if listed and type(index) is not ast.Slice:
                 return Confidence.MEDIUM  # `exp_avgs[i]` of `exp_avgs: List[Tensor]`
             return self._tensor_conf(value, scope)
@@ -1466,10 +1454,10 @@ class _Finder:
         if scope.binds.get(name, 0) - scope.augmented.get(name, 0) != 1:
             return
         item = any(name in names and type(value) is ast.Subscript and type(value.value) is ast.Name
-                   and type(value.slice) is not ast.Slice and self._tensor_list(value.value.id, scope)
+                   and type(value.slice) is not ast.Slice and scope.is_tensor_list(value.value.id)
                    for names, value in scope.assigns)  # fmt: skip
         looped = any(type(t) is ast.Name and t.id == name and type(it) is ast.Name
-                     and self._tensor_list(it.id, scope) for t, it in scope.loops)  # fmt: skip
+                     and scope.is_tensor_list(it.id) for t, it in scope.loops)  # fmt: skip
         if not (item or looped):
             return
         start, end = self.src.node_span(node)

@@ -61,6 +61,17 @@ class Scope:
             scope = scope.parent
         return False
 
+    def is_tensor_list(self, name: str) -> bool:
+        """True when ``name`` is, where it is read, a parameter annotated as a list of tensors."""
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.tensor_lists:
+                return True
+            if name in scope.locals or name in scope.tensors:
+                return False
+            scope = scope.parent
+        return False
+
     def import_root(self, name: str) -> str | None:
         """The top package of a non-torch import that binds ``name`` here (``np`` → ``numpy``)."""
         scope: Scope | None = self

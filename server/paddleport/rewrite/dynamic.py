@@ -307,12 +307,26 @@ def add_class(code: str, cls: str, block: Callable[[], str]) -> str:
     return place_block(code, tree, {cls}, block())
 
 
+def defined_class(text: str, cls: str, tree: ast.Module | None = None) -> ast.ClassDef | None:
+    """The module-level class ``cls`` that ``text`` defines already (a file converted before, a quick
+    fix applied earlier), or None; ``tree``: ``text`` parsed, when the caller has it (the editor asks
+    for every diagnostic that inserts a class, on every keystroke, so the text is searched first)."""
+    if f"class {cls}" not in text or not re.search(rf"^class {cls}\b", text, re.M):
+        return None
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return None
+    return next((s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == cls), None)
+
+
 def class_insertion(text: str, cls: str, block: str,
                     tree: ast.Module | None = None) -> tuple[int, str] | None:  # fmt: skip
     """Where and what to insert into ``text`` to define class ``cls`` as ``block`` (a quick fix's
     edit); None when the class is there or the text does not parse. ``tree``: ``text`` parsed,
-    when the caller has it (the editor asks for every such diagnostic, on every keystroke)."""
-    if f"class {cls}" in text and re.search(rf"^class {cls}\b", text, re.M):
+    when the caller has it."""
+    if defined_class(text, cls, tree) is not None:
         return None
     if tree is None:
         try:

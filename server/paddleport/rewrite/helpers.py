@@ -16,7 +16,7 @@ import ast
 import re
 
 from paddleport.analysis.source import SourceText
-from paddleport.rewrite.dynamic import add_class, class_insertion
+from paddleport.rewrite.dynamic import add_class, class_insertion, defined_class
 from paddleport.rewrite.edits import TextEdit, apply_edits
 
 VISION = "_paddleport_vision"
@@ -1442,19 +1442,6 @@ def vision_source(members: set[str]) -> str:
     return _HEAD + _member_sources(_with_callees(members))
 
 
-def _helper_class(text: str, tree: ast.Module | None = None) -> ast.ClassDef | None:
-    """The helper class ``text`` defines already (a file converted before, a quick fix applied
-    earlier); ``tree``: ``text`` parsed, when the caller has it."""
-    if f"class {VISION}" not in text or not re.search(rf"^class {VISION}\b", text, re.M):
-        return None
-    if tree is None:
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            return None
-    return next((s for s in tree.body if isinstance(s, ast.ClassDef) and s.name == VISION), None)
-
-
 def _members_insertion(text: str, cls: ast.ClassDef, used: set[str]) -> tuple[int, str] | None:
     """Where and what to add at the end of ``cls`` so that it holds ``used`` and what they call;
     None when it holds them all."""
@@ -1474,7 +1461,7 @@ def add_helpers(code: str) -> str:
     used = set(re.findall(rf"\b{VISION}\.(\w+)", code)) & MEMBERS.keys()
     if not used:
         return code
-    cls = _helper_class(code)
+    cls = defined_class(code, VISION)
     if cls is None:
         return add_class(code, VISION, lambda: vision_source(used))
     extra = _members_insertion(code, cls, used)
@@ -1488,7 +1475,7 @@ def helper_insertion(text: str, replacement: str, tree: ast.Module | None = None
     used = set(re.findall(rf"\b{VISION}\.(\w+)", replacement)) & MEMBERS.keys()
     if not used:
         return None
-    cls = _helper_class(text, tree)
+    cls = defined_class(text, VISION, tree)
     if cls is None:
         return class_insertion(text, VISION, vision_source(used), tree)
     return _members_insertion(text, cls, used)
