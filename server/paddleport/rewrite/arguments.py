@@ -30,6 +30,17 @@ def code_of(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
+# expressions that stay one operand wherever they are written: next to any operator, called, indexed
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.Imaginary,
+          cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Dict, cst.Set,
+          cst.ListComp, cst.DictComp, cst.SetComp, cst.GeneratorExp, cst.Ellipsis)  # fmt: skip
+
+
+def is_atomic(node: cst.BaseExpression) -> bool:
+    """Safe next to any operator, as a callee or a receiver, without parentheses of its own."""
+    return isinstance(node, _ATOMS) or bool(getattr(node, "lpar", ()))
+
+
 def _normal(text: str) -> str:
     return "".join(text.split()).replace('"', "'")
 

@@ -41,7 +41,7 @@ import libcst as cst
 
 from paddleport.analysis.source import common_prefix, line_starts
 from paddleport.analysis.uses import Use
-from paddleport.rewrite.arguments import code_of
+from paddleport.rewrite.arguments import code_of, is_atomic
 from paddleport.rewrite.edits import TextEdit, apply_edits
 from paddleport.rules.loader import RuleSet
 from paddleport.rules.model import Tier
@@ -103,12 +103,6 @@ def _plain(node: cst.BaseExpression) -> bool:
     return False
 
 
-# expressions that stay one operand wherever the getattr(...) they replace stood (called, indexed, ...)
-_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.ConcatenatedString,
-          cst.FormattedString, cst.Integer, cst.Float, cst.Imaginary, cst.List, cst.Tuple, cst.Dict, cst.Set,
-          cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.Ellipsis)
-
-
 def lookup(use: Use, span: str, rules: RuleSet) -> Result:
     """``hasattr``/``getattr``/``dir`` on a torch module, its ``__dict__``, ``'x' in dir(M)``, or a
     torch version check."""
@@ -137,7 +131,7 @@ def lookup(use: Use, span: str, rules: RuleSet) -> Result:
     if node.func.value == "getattr":  # with a default, and nothing in Paddle
         value = node.args[2].value
         default = code_of(value)
-        if not isinstance(value, _ATOMS) and not value.lpar:  # `getattr(M, 'f', lambda: False)()`
+        if not is_atomic(value):  # `getattr(M, 'f', lambda: False)()`: the default is called
             default = f"({default})"
         return default, Tier.REVIEW, (
             f"`{use.api}` has no Paddle conversion, so the converted program sees it as missing: "

@@ -21,6 +21,7 @@ from paddleport.rewrite.arguments import (
     Unconvertible,
     bind,
     code_of,
+    is_atomic,
     join_arguments,
     map_arguments,
 )
@@ -484,16 +485,6 @@ def _statement_only(use: Use, rule: Rule) -> str:
             f"(to `{rule.statement_code}`){where}")
 
 
-_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.Imaginary,
-          cst.SimpleString, cst.FormattedString, cst.ConcatenatedString, cst.List, cst.Dict, cst.Set,
-          cst.ListComp, cst.DictComp, cst.SetComp)  # fmt: skip
-
-
-def _atomic(node: cst.BaseExpression) -> bool:
-    """Safe next to any operator in a template without parentheses."""
-    return isinstance(node, _ATOMS) or bool(getattr(node, "lpar", ()))
-
-
 def statement_for(use: Use, rule: Rule, span: str) -> str:
     """The rule's statement template filled from the statement ``span`` and indented like it."""
     assert rule.statement is not None and use.statement is not None
@@ -524,7 +515,7 @@ def statement_for(use: Use, rule: Rule, span: str) -> str:
                 raise Unconvertible(f"Paddle needs no `{name}` here, but its value calls a function "
                                     "that would no longer run: compute it in a statement of its own")
             continue
-        values[name] = text if _atomic(value) else f"({text})"
+        values[name] = text if is_atomic(value) else f"({text})"
     for name in used - values.keys():
         if name not in defaults:
             raise Unconvertible(f"missing argument `{name}`")
@@ -554,7 +545,7 @@ def promotion(use: Use, span: str) -> tuple[str | None, Tier, str]:
             f"`{short}` meets a floating tensor: torch casts an integer or bool tensor to `{target}` there, "
             f"Paddle raises — `{helpers.VISION}.promote` does torch's cast at run time (anything else "
             "passes unchanged)")  # fmt: skip
-    operand = span if _atomic(node) else f"({span})"
+    operand = span if is_atomic(node) else f"({span})"
     return f"{operand}.astype({target})", Tier.EXACT, (
         f"`{short}` is an integer tensor meeting a floating one: torch promotes it to `{target}`, "
         "Paddle raises — cast as torch does")

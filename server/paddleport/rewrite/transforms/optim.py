@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from paddleport.rewrite.arguments import Unconvertible, code_of
+from paddleport.rewrite.arguments import Unconvertible, code_of, is_atomic
 from paddleport.rewrite.transforms import TransformInput, is_name_chain, transform
 from paddleport.rules.model import Kind
 
@@ -237,7 +237,7 @@ def formula(t: TransformInput) -> cst.BaseExpression:
         else:
             # a number followed by an attribute needs parentheses: `(2).astype`
             number = isinstance(value, (cst.Integer, cst.Float)) and f"{{{name}}}." in template
-            atom = isinstance(value, _ATOMS) or bool(getattr(value, "lpar", ()))
+            atom = is_atomic(value)
             whole = template == f"{{{name}}}"  # the whole expression: no precedence to keep
             values[name] = code_of(value) if (atom and not number) or whole else f"({code_of(value)})"
     try:
@@ -248,13 +248,10 @@ def formula(t: TransformInput) -> cst.BaseExpression:
         params, args = ", ".join(n for n, _ in bound), ", ".join(v for _, v in bound)
         code = f"(lambda {params}: {code})({args})"
     expr = cst.parse_expression(code)
-    if not isinstance(expr, _ATOMS) and not expr.lpar:  # `torch.erfc(x) * 2` → `(1 - paddle.erf(x)) * 2`
+    if not is_atomic(expr):  # `torch.erfc(x) * 2` → `(1 - paddle.erf(x)) * 2`
         expr = cst.parse_expression(f"({code})")
     return expr
 
-
-_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float, cst.SimpleString,
-          cst.List, cst.Tuple, cst.Dict, cst.ListComp, cst.DictComp, cst.SetComp)  # fmt: skip
 
 
 def _formula_receiver(t: TransformInput) -> cst.BaseExpression | None:
