@@ -518,10 +518,14 @@ class _Finder:
         return found
 
     def _class_members(self) -> dict[str, frozenset[str]]:
-        for key, node in self.local_class_nodes.items():
-            if key not in self._local_members:
-                self._local_members[key] = _defined_members(node)
-        return {key: self._local_members[key] for key in self.local_class_nodes}
+        return {key: self._members_of(key) for key in self.local_class_nodes}
+
+    def _members_of(self, key: str) -> frozenset[str]:
+        """What the file's class ``key`` defines, walked once (or given by ``class_members``)."""
+        members = self._local_members.get(key)
+        if members is None:
+            members = self._local_members[key] = _defined_members(self.local_class_nodes[key])
+        return members
 
     def visit(self, node: ast.AST, scope: Scope) -> None:
         t = type(node)
@@ -1640,13 +1644,7 @@ class _Finder:
         (typed as the base) calls torch's."""
         mro = self.facts.mro(typ)
         for i, cls in enumerate(mro):
-            node = self.local_class_nodes.get(cls)
-            if node is None:
-                continue
-            members = self._local_members.get(cls)
-            if members is None:  # walked only when a member of a local class is looked up
-                members = self._local_members[cls] = _defined_members(node)
-            if member in members:
+            if cls in self.local_class_nodes and member in self._members_of(cls):
                 return mro[:i]
         return mro
 
